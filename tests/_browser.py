@@ -1,0 +1,110 @@
+"""A JupyterLab server on 127.0.0.1 and headless Debian chromium, for the browser tests.
+
+Nothing here downloads anything: chromium is Debian's package (installed by
+scripts/ensure_chromium.sh from `make test`), driven by playwright through
+``executable_path``. Every request that leaves 127.0.0.1 is blocked and recorded.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def lab_server(root_dir: Path, home: Path):
+    """Start ``jupyter lab`` serving ``root_dir``; yield its base URL; stop it."""
+    port = free_port()
+    settings = home / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    # no "get Jupyter news?" pop-up: it would ask the network
+    (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
+    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           "--ServerApp.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+           "--expose-app-in-browser", "--LabApp.news_url=", "--LabApp.extension_manager=readonly",
+           "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           f"--ServerApp.root_dir={root_dir}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # CI runs as root
+    log = open(home / "lab.log", "w")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/status", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError(f"jupyter lab did not start; see {home / 'lab.log'}:\n"
+                                       + (home / "lab.log").read_text()[-3000:])
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+class OfflinePage:
+    """A chromium page whose requests may only go to ``allowed`` prefixes; others are recorded."""
+
+    def __init__(self, browser, allowed: tuple[str, ...]):
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        self.page.route("**/*", self._route)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.allowed = allowed + ("data:", "blob:")
+
+    def _route(self, route):
+        url = route.request.url
+        if url.startswith(self.allowed):
+            route.continue_()
+        else:
+            self.blocked.append(url)
+            route.abort()
+
+
+# JavaScript run in the page: the open notebook's kernel state and its error outputs.
+KERNEL_IDLE_JS = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle'; }"""
+RUN_ALL_JS = "() => window.jupyterapp.commands.execute('notebook:run-all-cells')"
+ERRORS_JS = """() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; const errs = [];
+  for (let i = 0; i < cells.length; i++) { const c = cells.get(i); if (c.type !== 'code') continue;
+    for (let j = 0; j < c.outputs.length; j++) { const o = c.outputs.get(j).toJSON();
+      if (o.output_type === 'error') errs.push(`cell ${i}: ${o.ename}: ${o.evalue}`); } }
+  return errs; }"""
+UNEXECUTED_JS = """() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; let n = 0;
+  for (let i = 0; i < cells.length; i++) { const c = cells.get(i);
+    if (c.type === 'code' && c.sharedModel.getSource().trim() && !c.executionCount) n++; }
+  return n; }"""
