@@ -1,0 +1,227 @@
+"""The two ways capture computes a trace: fast and exact, or step by step with a gate clamped.
+
+Fast: each layer runs through torch's own fused kernel (``torch._VF.lstm`` and
+friends, one layer, both directions), which gives the exact h_t of that layer
+for every t. With every h_{t-1} known, all gates of a layer and direction
+follow from one batched matmul each for the input and the recurrent part; the
+LSTM cell state then follows from the elementwise recurrence
+c_t = f_t * c_{t-1} + i_t * g_t. Clamped: a plain loop over steps, with the
+clamped gates replaced by constants, so the states differ from the module's.
+
+Letters: L layers, D directions, B batch, T time, H hidden size, P proj_size or H,
+G gates per cell (4 LSTM, 3 GRU, 1 RNN).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
+
+from ._capture_input import Prepared
+from ._cells import GATE_NAMES, cell_weights
+
+
+@dataclass
+class Result:
+    """Filled in layer by layer; NaN past each length is applied by the caller."""
+
+    hidden: torch.Tensor                 # (L, D, B, T, P)
+    cell: torch.Tensor | None            # (L, D, B, T, H)
+    gates: dict[str, torch.Tensor]       # name -> (L, D, B, T, H)
+    h_n: torch.Tensor                    # (L*D, B, P)
+    c_n: torch.Tensor | None             # (L*D, B, H)
+    last: torch.Tensor | None = None     # (B, T, D*P) padded output of the last layer
+    last_data: torch.Tensor | None = None  # (N, D*P) the same, packed like the input
+
+
+def allocate(p: Prepared) -> Result:
+    """Empty storage for a whole trace."""
+    B, T = p.x.shape[:2]
+    L, D, H, P = p.layers, p.directions, p.hidden_size, p.out_size
+    new = lambda size: p.x.new_empty(L, D, B, T, size)  # noqa: E731
+    lstm = p.kind == "LSTM"
+    return Result(
+        hidden=new(P), cell=new(H) if lstm else None,
+        gates={name: new(H) for name in GATE_NAMES[p.kind]},
+        h_n=p.x.new_empty(L * D, B, P), c_n=p.x.new_empty(L * D, B, H) if lstm else None,
+    )
+
+
+def _kernel(p: Prepared):
+    if p.kind == "RNN":
+        return torch._VF.rnn_tanh if p.nonlinearity == "tanh" else torch._VF.rnn_relu
+    return torch._VF.lstm if p.kind == "LSTM" else torch._VF.gru
+
+
+def _params(rnn, p: Prepared, layer: int) -> list[torch.Tensor]:
+    """One layer's weights in the order torch's kernels take them."""
+    out = []
+    for d in range(p.directions):
+        w = cell_weights(rnn, layer, d)
+        out += [w.w_ih, w.w_hh] + ([w.b_ih, w.b_hh] if rnn.bias else [])
+        out += [w.w_hr] if w.w_hr is not None else []
+    return out
+
+
+def _permute(t: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
+    return t if index is None else t.index_select(1, index)
+
+
+def _run_layer(rnn, p: Prepared, layer: int, x: torch.Tensor, data: torch.Tensor | None):
+    """torch's fused kernel on one layer: (out (B, T, D*P), packed out data or None, finals)."""
+    rows = slice(layer * p.directions, (layer + 1) * p.directions)
+    state = (p.h0[rows], p.c0[rows]) if p.kind == "LSTM" else p.h0[rows]   # (D, B, P), (D, B, H)
+    args = (_params(rnn, p, layer), rnn.bias, 1, 0.0, False, p.directions == 2)
+    with warnings.catch_warnings():  # CUDA warns about weights outside one flat buffer
+        warnings.simplefilter("ignore", UserWarning)
+        if p.packed is None:
+            res = _kernel(p)(x, state, *args, True)
+            return res[0], None, res[1:]
+        pk = p.packed
+        if p.kind == "LSTM":
+            state = tuple(_permute(s, pk.sorted_indices) for s in state)
+        else:
+            state = _permute(state, pk.sorted_indices)
+        res = _kernel(p)(data, pk.batch_sizes, state, *args)
+    seq = PackedSequence(res[0], pk.batch_sizes, pk.sorted_indices, pk.unsorted_indices)
+    out = pad_packed_sequence(seq, batch_first=True, total_length=x.size(1))[0]   # (B, T, D*P)
+    return out, res[0], tuple(_permute(s, pk.unsorted_indices) for s in res[1:])
+
+
+def _previous(p: Prepared, hid: torch.Tensor, h0: torch.Tensor, direction: int) -> torch.Tensor:
+    """h_{t-1} as seen by the step at each t: (B, T, P) from hid (B, T, P) and h0 (B, P)."""
+    if direction == 0:
+        return torch.cat([h0.unsqueeze(1), hid[:, :-1]], dim=1)          # (B, T, P)
+    prev = torch.cat([hid[:, 1:], h0.unsqueeze(1)], dim=1)               # (B, T, P)
+    if not p.full:  # the backward pass of a shorter sequence starts from h0 at its last step
+        rows = torch.arange(prev.size(0), device=prev.device)
+        prev[rows, p.lengths.to(prev.device) - 1] = h0
+    return prev
+
+
+def _valid(p: Prepared) -> torch.Tensor:
+    T = p.x.size(1)
+    return (torch.arange(T) < p.lengths.unsqueeze(1)).to(p.x.device)   # (B, T) bool
+
+
+def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, x: torch.Tensor) -> None:
+    """All gates (and the LSTM cell) of one layer and direction from the known h_t."""
+    w = cell_weights(rnn, layer, d)
+    row = layer * p.directions + d
+    H, T = p.hidden_size, x.size(1)
+    prev = _previous(p, res.hidden[layer, d], p.h0[row], d)              # (B, T, P)
+    s = F.linear(x, w.w_ih, w.b_ih)                                      # (B, T, G*H)
+    s_h = F.linear(prev, w.w_hh, w.b_hh)                                 # (B, T, G*H)
+    at = lambda name: res.gates[name][layer, d]  # noqa: E731           # (B, T, H)
+    if p.kind == "GRU":
+        r = torch.sigmoid(s[..., :H] + s_h[..., :H], out=at("reset"))
+        torch.sigmoid(s[..., H:2 * H] + s_h[..., H:2 * H], out=at("update"))
+        torch.tanh(torch.addcmul(s[..., 2 * H:], r, s_h[..., 2 * H:]), out=at("new"))
+        return
+    if p.kind != "LSTM":
+        return
+    s.add_(s_h)
+    i = torch.sigmoid(s[..., :H], out=at("input"))
+    f = torch.sigmoid(s[..., H:2 * H], out=at("forget"))
+    g = torch.tanh(s[..., 2 * H:3 * H], out=at("cell"))
+    torch.sigmoid(s[..., 3 * H:], out=at("output"))
+    ig = i * g                                                           # (B, T, H)
+    cell = res.cell[layer, d]                                            # (B, T, H)
+    c = p.c0[row]                                                        # (B, H)
+    valid = None if p.full else _valid(p).unsqueeze(-1)                  # (B, T, 1)
+    for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
+        new = torch.addcmul(ig[:, t], f[:, t], c)                        # (B, H)
+        c = new if valid is None else torch.where(valid[:, t], new, c)
+        cell[:, t] = c
+
+
+def run_fast(rnn, p: Prepared) -> Result:
+    """Exact trace: fused kernel per layer, then a batched recompute of the gates."""
+    res = allocate(p)
+    B, T = p.x.shape[:2]
+    D, P = p.directions, p.out_size
+    x, data = p.x, (p.packed.data if p.packed is not None else None)
+    for layer in range(p.layers):
+        out, out_data, finals = _run_layer(rnn, p, layer, x, data)       # (B, T, D*P)
+        res.hidden[layer] = out.view(B, T, D, P).permute(2, 0, 1, 3)
+        rows = slice(layer * D, (layer + 1) * D)
+        res.h_n[rows] = finals[0]
+        if res.c_n is not None:
+            res.c_n[rows] = finals[1]
+        for d in range(D):
+            _recompute(rnn, p, res, layer, d, x)
+        x, data = out, out_data
+    res.last, res.last_data = x, data
+    return res
+
+
+def _clamped_step(p: Prepared, gi, gh, h, c, w_hr, clamp):
+    """One step with gates overridden. gi, gh: (B, G*H); h: (B, P); c: (B, H)."""
+    H = p.hidden_size
+    fix = lambda name, value: torch.full_like(value, clamp[name]) if name in clamp else value  # noqa: E731
+    if p.kind == "RNN":
+        s = gi + gh
+        return (torch.tanh(s) if p.nonlinearity == "tanh" else torch.relu(s)), None, {}
+    if p.kind == "GRU":
+        r = fix("reset", torch.sigmoid(gi[:, :H] + gh[:, :H]))
+        z = fix("update", torch.sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H]))
+        n = fix("new", torch.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:]))
+        return (1 - z) * n + z * h, None, {"reset": r, "update": z, "new": n}
+    s = gi + gh
+    i = fix("input", torch.sigmoid(s[:, :H]))
+    f = fix("forget", torch.sigmoid(s[:, H:2 * H]))
+    g = fix("cell", torch.tanh(s[:, 2 * H:3 * H]))
+    o = fix("output", torch.sigmoid(s[:, 3 * H:]))
+    c = f * c + i * g
+    h = o * torch.tanh(c)
+    if w_hr is not None:
+        h = h @ w_hr.T                                                   # (B, P)
+    return h, c, {"input": i, "forget": f, "cell": g, "output": o}
+
+
+def pack_like(padded: torch.Tensor, packed: PackedSequence) -> torch.Tensor:
+    """The packed data (N, F) of ``padded`` (B, T, F), in the order of ``packed``."""
+    sizes = packed.batch_sizes                                           # (T,) on the CPU
+    steps = torch.repeat_interleave(torch.arange(sizes.numel()), sizes)  # (N,)
+    starts = torch.cumsum(sizes, 0) - sizes
+    slot = torch.arange(int(sizes.sum())) - torch.repeat_interleave(starts, sizes)
+    order = packed.sorted_indices
+    rows = slot if order is None else order.cpu()[slot]
+    return padded[rows.to(padded.device), steps.to(padded.device)]
+
+
+def run_clamped(rnn, p: Prepared, clamp: dict[str, float]) -> Result:
+    """A step-by-step loop with ``clamp``'s gates fixed; not what the module computes."""
+    res = allocate(p)
+    B, T = p.x.shape[:2]
+    D, P = p.directions, p.out_size
+    valid = None if p.full else _valid(p).unsqueeze(-1)                  # (B, T, 1)
+    x = p.x
+    for layer in range(p.layers):
+        for d in range(D):
+            w = cell_weights(rnn, layer, d)
+            row = layer * D + d
+            gi = F.linear(x, w.w_ih, w.b_ih)                             # (B, T, G*H)
+            h, c = p.h0[row], (p.c0[row] if p.c0 is not None else None)
+            for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
+                gh = F.linear(h, w.w_hh, w.b_hh)                         # (B, G*H)
+                h_new, c_new, gates = _clamped_step(p, gi[:, t], gh, h, c, w.w_hr, clamp)
+                if valid is not None:
+                    h_new = torch.where(valid[:, t], h_new, h)
+                    c_new = None if c is None else torch.where(valid[:, t], c_new, c)
+                h, c = h_new, c_new
+                res.hidden[layer, d, :, t] = h
+                if c is not None:
+                    res.cell[layer, d, :, t] = c
+                for name, value in gates.items():
+                    res.gates[name][layer, d, :, t] = value
+            res.h_n[row] = h
+            if c is not None:
+                res.c_n[row] = c
+        x = res.hidden[layer].permute(1, 2, 0, 3).reshape(B, T, D * P)   # (B, T, D*P)
+    res.last = x
+    res.last_data = pack_like(x, p.packed) if p.packed is not None else None
+    return res
