@@ -1,24 +1,55 @@
-"""Per-time-step gradient norms: BPTT made visible.
+"""Per-time-step gradient norms: backpropagation through time made visible.
 
-(Foundation skeleton: the GradientFlow layout is the contract of
-../shared/DESIGN.md; ``gradient_flow`` is filled in by issue 4.)
+``gradient_flow(model, inputs, loss_fn)`` runs one forward and backward pass and
+reports, for every layer, direction, sequence and time step, how much of the
+loss's gradient reaches the hidden state h_t and the recurrent module's input x_t.
+
+How it stays exact: during the pass the recurrent submodule's ``forward`` is
+replaced by an unrolled loop over torch's own cell equations
+(``rnnviz._grad_unroll``), which returns the module's output in its own format,
+so the rest of the model runs unchanged. Each h_t is then a tensor of its own
+and ``torch.autograd.grad`` gives the gradient of the loss with respect to it.
+Parameters' ``.grad`` are never touched (no ``.backward()``), and the forward
+is restored afterwards, even on error.
+
+Letters: L layers, D directions, B batch, T time, P units of h (proj_size or hidden_size).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+from dataclasses import dataclass, field
 
 import torch
+from torch import nn
+
+from ._cells import kind_of
+from ._grad_find import find_recurrent
+from ._grad_jacobian import state_jacobian_norms
+from ._grad_unroll import unroll
+
+__all__ = ["GradientFlow", "gradient_flow", "GradientRecorder", "state_jacobian_norms"]
 
 
 @dataclass
 class GradientFlow:
     """Gradient norms of one forward/backward pass.
 
-    - ``hidden``: (L, D, B, T), L2 norm over units of the total dL/dh_t.
-    - ``inputs``: (B, T), L2 norm of dL/dx_t at the recurrent module's input.
+    - ``hidden``: (L, D, B, T), L2 norm over units of the total dL/dh_t: the
+      gradient autograd gives for the h_t tensor of an unrolled loop, i.e. the sum
+      over every path from h_t to the loss (later steps of the same layer and
+      direction, the layers above, the output, h_n). For an LSTM the cell state
+      c_t is held fixed (h_t does not influence c_t; c_t's own path to the loss is
+      not part of dL/dh_t). Position t follows torch's ``output`` layout: the
+      backward direction's h_t is its state after reading positions t..end.
+    - ``inputs``: (B, T), L2 norm of dL/dx_t at the recurrent module's input, as the
+      module passes it back (the gradient reaching x_t *through* the recurrent module).
     - ``loss``: the scalar loss value (float).
     - ``module_name``: qualified name of the inspected recurrent submodule ("" for the model itself).
-    - ``finite``: False when any norm is inf or NaN (exploding gradients), never raised.
+    - ``kind``: "RNN", "LSTM" or "GRU".
+    - ``finite``: False when the loss or any norm is inf or NaN (exploding gradients), never raised.
+    - ``lengths``: (B,) int64 sequence lengths; steps at or past a length are NaN in
+      ``hidden`` and ``inputs`` (PackedSequence input), and are not counted by ``finite``.
+    Tensors are detached, in the module's dtype and device, batch in the caller's order.
     """
 
     hidden: torch.Tensor
@@ -27,3 +58,143 @@ class GradientFlow:
     module_name: str = ""
     kind: str = ""
     finite: bool = True
+    lengths: torch.Tensor | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _unrolled_forward(rnn: nn.Module, records: list):
+    """Temporarily make ``rnn(...)`` run the unrolled loop; restores the module afterwards."""
+    had_own = "forward" in vars(rnn)
+    saved = vars(rnn).get("forward")
+
+    def forward(input, hx=None):
+        output, record = unroll(rnn, input, hx)
+        records.append(record)
+        return output
+
+    rnn.forward = forward
+    try:
+        yield
+    finally:
+        if had_own:
+            rnn.forward = saved
+        else:
+            del rnn.forward
+
+
+@contextlib.contextmanager
+def _model_preserved(model: nn.Module):
+    """Restore buffers (e.g. BatchNorm running statistics) and the random stream afterwards."""
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    cuda = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"})
+    try:
+        with torch.random.fork_rng(devices=cuda):
+            yield
+    finally:
+        with torch.no_grad():
+            for b, copy in buffers:
+                b.copy_(copy)
+
+
+def _norms(grads, nodes, valid) -> torch.Tensor:
+    """Per-step L2 norms (B, T) of gradients for T nodes (B, P); None (unused) counts as 0."""
+    g = [torch.zeros_like(n) if gr is None else gr for gr, n in zip(grads, nodes)]
+    out = torch.linalg.vector_norm(torch.stack(g, 1), dim=-1)          # (B, T)
+    return out.masked_fill(~valid, float("nan"))
+
+
+def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlow:
+    """Gradient norms of ``loss_fn(model(*inputs))`` at every hidden state and input step.
+
+    - ``model``: an ``nn.RNN``/``nn.LSTM``/``nn.GRU`` or any ``nn.Module`` containing one.
+    - ``inputs``: a tensor (or PackedSequence), or a tuple of positional arguments for ``model``.
+    - ``loss_fn``: called on the model's output; must return a scalar tensor.
+    - ``module``: which recurrent submodule (qualified name or the module), default the only one.
+    The module must be called exactly once per forward pass. The model is left as it
+    was: parameters, ``.grad``, modes, ``requires_grad``, buffers and the random stream.
+    Returns a GradientFlow with ``hidden`` (L, D, B, T) and ``inputs`` (B, T).
+    """
+    name, rnn = find_recurrent(model, module)
+    if not callable(loss_fn):
+        raise TypeError(f"expected a callable loss_fn(output) -> scalar tensor, got {type(loss_fn).__name__}")
+    args = inputs if isinstance(inputs, tuple) else (inputs,)
+    records: list = []
+    with torch.enable_grad(), _model_preserved(model), _unrolled_forward(rnn, records):
+        output = model(*args)
+        loss = loss_fn(output)
+    label = repr(name) if name else "the model itself"
+    if len(records) != 1:
+        raise ValueError(f"expected the recurrent module {label} to be called once in model(inputs), "
+                         f"it was called {len(records)} times")
+    if not isinstance(loss, torch.Tensor):
+        raise TypeError(f"expected loss_fn to return a scalar tensor, got {type(loss).__name__}")
+    if loss.numel() != 1:
+        raise ValueError(f"expected loss_fn to return a scalar (one element), got a tensor of shape "
+                         f"{tuple(loss.shape)}; reduce it, e.g. with .mean()")
+    if not loss.requires_grad:
+        raise ValueError("expected a loss computed from the model's output, but it has no gradient "
+                         "(was it detached, or computed under torch.no_grad()?)")
+    rec = records[0]
+    nodes = [h for per_dir in rec.hidden for hs in per_dir for h in hs]
+    grads = torch.autograd.grad(loss.reshape(()), nodes + [rec.x], allow_unused=True)
+    L, D, T = len(rec.hidden), len(rec.hidden[0]), rec.x.shape[1]
+    with torch.no_grad():
+        per = [_norms(grads[i * T:(i + 1) * T], nodes[i * T:(i + 1) * T], rec.valid) for i in range(L * D)]
+        hidden = torch.stack(per).reshape(L, D, *rec.valid.shape)      # (L, D, B, T)
+        gx = grads[-1] if grads[-1] is not None else torch.zeros_like(rec.x)
+        x_norm = torch.linalg.vector_norm(gx, dim=-1).masked_fill(~rec.valid, float("nan"))  # (B, T)
+        lengths = rec.valid.sum(1)                                     # (B,)
+        if rec.unsorted is not None:
+            hidden, x_norm = hidden.index_select(2, rec.unsorted), x_norm.index_select(0, rec.unsorted)
+            lengths = lengths.index_select(0, rec.unsorted)
+        valid = torch.arange(T, device=lengths.device) < lengths[:, None]  # (B, T)
+        finite = bool(torch.isfinite(loss.detach()).all()) and bool(torch.isfinite(hidden[:, :, valid]).all()) \
+            and bool(torch.isfinite(x_norm[valid]).all())
+    notes = []
+    if rnn.training and rnn.dropout > 0 and rnn.num_layers > 1:
+        notes.append(f"{label} is in training mode with dropout={rnn.dropout}: the pass used one random mask")
+    return GradientFlow(hidden=hidden, inputs=x_norm, loss=float(loss.detach()), module_name=name,
+                        kind=kind_of(rnn), finite=finite, lengths=lengths.cpu(), notes=notes)
+
+
+class GradientRecorder:
+    """A training callback that records ``gradient_flow`` every ``every`` optimisation steps.
+
+    ``rnnviz.fit`` calls ``on_batch_end(state)`` after each optimiser step (``state``
+    has ``.model``, ``.step`` (1-based), ``.epoch``, ``.loss``) and
+    ``on_epoch_end(state)`` after each epoch. ``records`` is a list of
+    (step, GradientFlow) on the fixed ``inputs`` and ``loss_fn``; ``epoch_ends`` the
+    steps at which epochs ended. Recording does not change training: no ``.grad``
+    is touched and the random stream is restored.
+    """
+
+    def __init__(self, inputs, loss_fn, every: int = 1, module=None):
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"expected every to be a positive int (record every k steps), got {every!r}")
+        if not callable(loss_fn):
+            raise TypeError(f"expected a callable loss_fn(output) -> scalar tensor, got {type(loss_fn).__name__}")
+        self.inputs, self.loss_fn, self.every, self.module = inputs, loss_fn, every, module
+        self.records: list[tuple[int, GradientFlow]] = []
+        self.epoch_ends: list[int] = []
+
+    def record(self, model: nn.Module, step: int) -> GradientFlow:
+        """Record the model now (e.g. step 0, before training) and return the GradientFlow."""
+        flow = gradient_flow(model, self.inputs, self.loss_fn, self.module)
+        self.records.append((int(step), flow))
+        return flow
+
+    def on_batch_end(self, state) -> None:
+        """Record when ``state.step`` is a multiple of ``every``."""
+        if state.step % self.every == 0:
+            self.record(state.model, state.step)
+
+    def on_epoch_end(self, state) -> None:
+        """Remember where the epoch ended (views mark it on the time line)."""
+        self.epoch_ends.append(int(state.step))
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __repr__(self) -> str:
+        return f"GradientRecorder(every={self.every}, records={len(self.records)})"
