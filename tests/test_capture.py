@@ -1,0 +1,375 @@
+"""rnnviz.trace against torch itself and against a step-by-step loop written here.
+
+The reference below reads the module's parameters by name and steps one
+sample at a time; it shares no code with rnnviz (not even ``_cells.step``).
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+
+import rnnviz
+
+CLASSES = {"LSTM": nn.LSTM, "GRU": nn.GRU, "RNN": nn.RNN}
+NAMES = {"LSTM": ("input", "forget", "cell", "output"), "GRU": ("reset", "update", "new"), "RNN": ()}
+TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: one thread is faster and steadier on a shared CI machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+# ---------------------------------------------------------------- the independent reference
+def reference(m, seqs, h0, c0, *, clamp=None, wrong=None):
+    """Every state and gate by a plain loop, one sample at a time.
+
+    seqs: list of (T_b, I) tensors; h0 (L*D, B, P), c0 (L*D, B, H) or None.
+    wrong: "swap_if" (LSTM rows read as f, i, g, o) or "textbook" (GRU with r
+    multiplied into h before W_hn), to show the comparison can fail.
+    Returns hidden (L, D, B, T, P), cell (L, D, B, T, H) or None, gates; NaN past lengths.
+    """
+    kind = type(m).__name__
+    L, D, H = m.num_layers, 2 if m.bidirectional else 1, m.hidden_size
+    P = getattr(m, "proj_size", 0) or H
+    B, T = len(seqs), max(len(s) for s in seqs)
+    blank = lambda n: torch.full((L, D, B, T, n), math.nan, dtype=seqs[0].dtype)  # noqa: E731
+    hidden, cell = blank(P), (blank(H) if kind == "LSTM" else None)
+    gates = {name: blank(H) for name in NAMES[kind]}
+    clamp = clamp or {}
+    for b, seq in enumerate(seqs):
+        inp = seq                                                        # (T_b, I)
+        for l in range(L):
+            outs = []
+            for d in range(D):
+                sfx = f"_l{l}" + ("_reverse" if d else "")
+                W, U = getattr(m, "weight_ih" + sfx), getattr(m, "weight_hh" + sfx)
+                zero = torch.zeros(W.shape[0], dtype=W.dtype)
+                bw = getattr(m, "bias_ih" + sfx) if m.bias else zero
+                bu = getattr(m, "bias_hh" + sfx) if m.bias else zero
+                h = h0[l * D + d, b]
+                c = c0[l * D + d, b] if c0 is not None else None
+                steps = list(range(len(inp)))
+                rows = [None] * len(inp)
+                for t in (steps if d == 0 else steps[::-1]):
+                    a, u = W @ inp[t] + bw, U @ h + bu
+                    blk = lambda v, k: v[k * H:(k + 1) * H]  # noqa: E731
+                    if kind == "RNN":
+                        s = a + u
+                        h = torch.tanh(s) if m.nonlinearity == "tanh" else torch.clamp(s, min=0)
+                        g_now = {}
+                    elif kind == "LSTM":
+                        ki, kf = (1, 0) if wrong == "swap_if" else (0, 1)
+                        g_now = {"input": torch.sigmoid(blk(a, ki) + blk(u, ki)),
+                                 "forget": torch.sigmoid(blk(a, kf) + blk(u, kf)),
+                                 "cell": torch.tanh(blk(a, 2) + blk(u, 2)),
+                                 "output": torch.sigmoid(blk(a, 3) + blk(u, 3))}
+                        g_now.update({k: torch.full_like(g_now[k], v) for k, v in clamp.items()})
+                        c = g_now["forget"] * c + g_now["input"] * g_now["cell"]
+                        h = g_now["output"] * torch.tanh(c)
+                        if m.proj_size:
+                            h = getattr(m, "weight_hr" + sfx) @ h
+                    else:
+                        r = torch.sigmoid(blk(a, 0) + blk(u, 0))
+                        r = torch.full_like(r, clamp["reset"]) if "reset" in clamp else r
+                        z = torch.sigmoid(blk(a, 1) + blk(u, 1))
+                        z = torch.full_like(z, clamp["update"]) if "update" in clamp else z
+                        if wrong == "textbook":
+                            n = torch.tanh(blk(a, 2) + blk(U, 2) @ (r * h) + blk(bu, 2))
+                        else:
+                            n = torch.tanh(blk(a, 2) + r * blk(u, 2))
+                        n = torch.full_like(n, clamp["new"]) if "new" in clamp else n
+                        h = (1 - z) * n + z * h
+                        g_now = {"reset": r, "update": z, "new": n}
+                    hidden[l, d, b, t] = h
+                    if c is not None:
+                        cell[l, d, b, t] = c
+                    for name, value in g_now.items():
+                        gates[name][l, d, b, t] = value
+                    rows[t] = h
+                outs.append(torch.stack(rows))                           # (T_b, P)
+            inp = torch.cat(outs, dim=1)                                 # (T_b, D*P)
+    return hidden, cell, gates
+
+
+def close(got, want, tol) -> bool:
+    """Equal to ``tol`` absolute, or relative for the large values of an unbounded relu RNN."""
+    return got.shape == want.shape and torch.allclose(got.double(), want.double(), atol=tol, rtol=tol, equal_nan=True)
+
+
+def assert_matches_reference(tr, ref, tol):
+    hidden, cell, gates = ref
+    assert close(tr.hidden, hidden, tol), (tr.hidden.double() - hidden).abs().nan_to_num().max()
+    if cell is None:
+        assert tr.cell is None
+    else:
+        assert close(tr.cell, cell, tol), (tr.cell.double() - cell).abs().nan_to_num().max()
+    assert set(tr.gates) == set(gates)
+    for name in gates:
+        assert close(tr.gates[name], gates[name], tol), name
+
+
+# ---------------------------------------------------------------- set-ups
+CONFIGS = [
+    ("LSTM", {}),
+    ("LSTM", {"num_layers": 2, "bidirectional": True}),
+    ("LSTM", {"num_layers": 3, "batch_first": True}),
+    ("LSTM", {"bias": False, "bidirectional": True}),
+    ("LSTM", {"proj_size": 3, "num_layers": 2, "bidirectional": True}),
+    ("LSTM", {"num_layers": 2, "dropout": 0.5}),
+    ("GRU", {}),
+    ("GRU", {"num_layers": 2, "bidirectional": True, "batch_first": True}),
+    ("GRU", {"bias": False, "num_layers": 2}),
+    ("RNN", {}),
+    ("RNN", {"nonlinearity": "relu", "num_layers": 2, "bidirectional": True}),
+    ("RNN", {"bias": False, "batch_first": True}),
+]
+IDS = [f"{k}-" + ("-".join(f"{a}={b}" for a, b in kw.items()) or "plain") for k, kw in CONFIGS]
+
+
+def make(kind, kw, dtype=torch.float32, inputs=5, units=6):
+    torch.manual_seed(1)
+    m = CLASSES[kind](inputs, units, **kw).to(dtype)
+    with torch.no_grad():  # larger weights than the default keep the gates away from 0.5
+        for p in m.parameters():
+            p.mul_(2.5)
+    return m
+
+
+def states(m, batch, dtype):
+    D = 2 if m.bidirectional else 1
+    P = getattr(m, "proj_size", 0) or m.hidden_size
+    h0 = torch.randn(m.num_layers * D, batch, P, dtype=dtype)
+    c0 = torch.randn(m.num_layers * D, batch, m.hidden_size, dtype=dtype)
+    return h0, c0
+
+
+def hx_for(m, h0, c0):
+    return (h0, c0) if isinstance(m, nn.LSTM) else h0
+
+
+def module_out(m, x, hx=None):
+    out = m.eval()(x, hx) if hx is not None else m.eval()(x)
+    o, h = out
+    return (o, h[0], h[1]) if isinstance(m, nn.LSTM) else (o, h, None)
+
+
+# ---------------------------------------------------------------- exactness
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("with_hx", [False, True], ids=["zeros", "hx"])
+@pytest.mark.parametrize("kind,kw", CONFIGS, ids=IDS)
+def test_trace_equals_module_and_reference(kind, kw, with_hx, dtype):
+    m = make(kind, kw, dtype)
+    B, T = 3, 7
+    x = torch.randn(B, T, 5, dtype=dtype)                                # (B, T, I)
+    h0, c0 = states(m, B, dtype) if with_hx else (None, None)
+    given = x if m.batch_first else x.transpose(0, 1).contiguous()
+    hx = hx_for(m, h0, c0) if with_hx else None
+    tr = rnnviz.trace(m, given, hx)
+    o, h_n, c_n = module_out(copy.deepcopy(m), given, hx)
+    tol = TOL[dtype]
+    assert close(tr.output, o, tol) and close(tr.h_n, h_n, tol)
+    assert (tr.c_n is None) == (c_n is None) and (c_n is None or close(tr.c_n, c_n, tol))
+    # the module's own output is the last layer's hidden, both directions
+    L, D = tr.num_layers, tr.num_directions
+    last = tr.hidden[-1].permute(1, 2, 0, 3).reshape(B, T, -1)          # (B, T, D*P)
+    assert close(last, o if m.batch_first else o.transpose(0, 1), tol)
+    # float32 traces are held to a float64 reference of the same weights
+    ref_m = copy.deepcopy(m).double()
+    if h0 is None:
+        h0, c0 = (torch.zeros(*s.shape) for s in states(m, B, dtype))
+    ref = reference(ref_m, list(x.double()), h0.double(), c0.double() if kind == "LSTM" else None)
+    assert_matches_reference(tr, ref, tol)
+    assert tr.hidden.dtype == dtype and not tr.hidden.requires_grad
+    assert all(not g.requires_grad for g in tr.gates.values())
+    assert torch.equal(tr.lengths, torch.full((B,), T))
+    assert tr.hidden.shape == (L, D, B, T, getattr(m, "proj_size", 0) or 6)
+
+
+@pytest.mark.parametrize("kind,kw", [c for c in CONFIGS if "dropout" not in c[1]],
+                         ids=[i for i, c in zip(IDS, CONFIGS) if "dropout" not in c[1]])
+def test_packed_sequences_are_exact_and_nan_past_length(kind, kw):
+    m = make(kind, kw, torch.float64)
+    lengths = torch.tensor([4, 7, 1, 5])
+    x = torch.randn(4, 7, 5, dtype=torch.float64)
+    for b, n in enumerate(lengths):
+        x[b, n:] = 0
+    h0, c0 = states(m, 4, torch.float64)
+    hx = hx_for(m, h0, c0)
+    given = x if m.batch_first else x.transpose(0, 1)
+    packed = pack_padded_sequence(given, lengths, batch_first=m.batch_first, enforce_sorted=False)
+    tr = rnnviz.trace(m, packed, hx)
+    o, h_n, c_n = module_out(m, packed, hx)
+    assert isinstance(tr.output, PackedSequence)
+    assert torch.equal(tr.output.batch_sizes, o.batch_sizes)
+    assert torch.equal(tr.output.sorted_indices, o.sorted_indices)
+    assert close(tr.output.data, o.data, 1e-10) and close(tr.h_n, h_n, 1e-10)
+    assert c_n is None or close(tr.c_n, c_n, 1e-10)
+    ref = reference(m, [x[b, :n] for b, n in enumerate(lengths)], h0, c0 if kind == "LSTM" else None)
+    assert_matches_reference(tr, ref, 1e-10)
+    assert torch.equal(tr.lengths, lengths)
+    past = torch.arange(7)[None, :] >= lengths[:, None]                  # (B, T)
+    assert tr.hidden[:, :, past].isnan().all() and not tr.hidden[:, :, ~past].isnan().any()
+    for g in tr.gates.values():
+        assert g[:, :, past].isnan().all() and not g[:, :, ~past].isnan().any()
+
+
+def test_unbatched_input_gets_a_batch_of_one():
+    m = make("LSTM", {"num_layers": 2, "bidirectional": True})
+    x = torch.randn(6, 5)                                                # (T, I)
+    tr = rnnviz.trace(m, x)
+    o, h_n, c_n = module_out(m, x)
+    assert tr.hidden.shape == (2, 2, 1, 6, 6) and tr.output.shape == o.shape == (6, 12)
+    assert close(tr.output, o, 1e-5) and close(tr.h_n, h_n, 1e-5) and close(tr.c_n, c_n, 1e-5)
+    assert any("unbatched" in n for n in tr.notes)
+
+
+def test_dropout_is_captured_in_eval_semantics_and_the_module_left_training():
+    m = make("GRU", {"num_layers": 3, "dropout": 0.9}).train()
+    x = torch.randn(7, 2, 5)
+    tr = rnnviz.trace(m, x)
+    assert m.training
+    o, h_n, _ = module_out(copy.deepcopy(m), x)                          # eval copy
+    assert close(tr.output, o, 1e-5) and close(tr.h_n, h_n, 1e-5)
+    assert any("eval semantics" in n for n in tr.notes)
+
+
+def test_trace_works_inside_autograd_and_leaves_parameters_alone():
+    m = make("LSTM", {"num_layers": 2})
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    x = torch.randn(5, 2, 5, requires_grad=True)
+    tr = rnnviz.trace(m, x)
+    assert not tr.hidden.requires_grad and not tr.output.requires_grad
+    assert all(torch.equal(before[k], v) for k, v in m.state_dict().items())
+    assert all(p.grad is None for p in m.parameters())
+
+
+# ---------------------------------------------------------------- the test can fail
+@pytest.mark.parametrize("kind,wrong", [("LSTM", "swap_if"), ("GRU", "textbook")])
+def test_a_wrong_reference_is_detected(kind, wrong):
+    m = make(kind, {"num_layers": 2})
+    x = torch.randn(3, 6, 5, dtype=torch.float64)
+    zeros = torch.zeros(2, 3, 6, dtype=torch.float64)
+    tr = rnnviz.trace(m.double(), x.transpose(0, 1))
+    c0 = zeros if kind == "LSTM" else None
+    assert_matches_reference(tr, reference(m, list(x), zeros, c0), 1e-10)
+    with pytest.raises(AssertionError):
+        assert_matches_reference(tr, reference(m, list(x), zeros, c0, wrong=wrong), 1e-5)
+
+
+# ---------------------------------------------------------------- clamp
+@pytest.mark.parametrize("kind,clamp", [("LSTM", {"forget": 1.0}), ("LSTM", {"input": 0.0, "output": 1.0}),
+                                        ("GRU", {"update": 0.0}), ("GRU", {"reset": 1.0})])
+def test_clamp_runs_the_what_if_loop(kind, clamp):
+    m = make(kind, {"num_layers": 2, "bidirectional": True}, torch.float64)
+    lengths = torch.tensor([6, 3])
+    x = torch.randn(2, 6, 5, dtype=torch.float64)
+    packed = pack_padded_sequence(x.transpose(0, 1), lengths, enforce_sorted=False)
+    tr = rnnviz.trace(m, packed, clamp=clamp)
+    zeros = torch.zeros(4, 2, 6, dtype=torch.float64)
+    ref = reference(m, [x[b, :n] for b, n in enumerate(lengths)], zeros,
+                    zeros if kind == "LSTM" else None, clamp=clamp)
+    assert_matches_reference(tr, ref, 1e-10)
+    for name, value in clamp.items():
+        g = tr.gates[name][:, :, 0]                                      # sample 0 runs all steps
+        assert torch.equal(g, torch.full_like(g, value))
+    free = rnnviz.trace(m, packed)
+    assert not close(tr.output.data, free.output.data, 1e-3)
+    assert tr.clamp == clamp and any("clamped" in n for n in tr.notes)
+    last = tr.hidden[-1, 0, 1, 2]                                        # forward h at sample 1's last step
+    assert close(tr.h_n[2, 1], last, 1e-12)
+
+
+def test_clamp_names_are_checked():
+    with pytest.raises(ValueError, match=r"unknown LSTM gate 'reset'.*'forget'"):
+        rnnviz.trace(make("LSTM", {}), torch.randn(3, 1, 5), clamp={"reset": 1.0})
+    with pytest.raises(ValueError, match="plain RNN has no gates"):
+        rnnviz.trace(make("RNN", {}), torch.randn(3, 1, 5), clamp={"input": 1.0})
+    with pytest.raises(TypeError, match="expected a float"):
+        rnnviz.trace(make("GRU", {}), torch.randn(3, 1, 5), clamp={"update": "1"})
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize("module,match", [
+    (nn.Linear(5, 3), "expected a torch.nn.RNN, nn.LSTM or nn.GRU module, got Linear"),
+    (nn.LSTMCell(5, 3), "got LSTMCell, a single-step cell"),
+])
+def test_unsupported_modules_raise(module, match):
+    with pytest.raises(TypeError, match=match):
+        rnnviz.trace(module, torch.randn(4, 5))
+
+
+@pytest.mark.parametrize("bad,error,match", [
+    (torch.randn(2, 4, 7), ValueError, r"expected input of size 5 .* got 7"),
+    (torch.randn(4, 5)[0], ValueError, r"\(batch, time, 5\) tensor for this LSTM \(batch_first=True\).* got 1 dim"),
+    (torch.randn(1, 2, 4, 5), ValueError, "got 4 dimensions"),
+    (torch.randn(2, 0, 5), ValueError, "at least one step"),
+    (torch.zeros(2, 4, 5, dtype=torch.int64), TypeError, "floating-point input.*got torch.int64"),
+    (torch.randn(2, 4, 5, dtype=torch.float64), TypeError, "torch.float32 input.*got torch.float64"),
+    ([[0.0] * 5] * 4, TypeError, "or a PackedSequence, got list"),
+])
+def test_bad_inputs_raise_clear_errors(bad, error, match):
+    m = make("LSTM", {"batch_first": True})
+    with pytest.raises(error, match=match):
+        rnnviz.trace(m, bad)
+    assert not m._forward_hooks and not m._forward_pre_hooks
+
+
+def test_bad_states_raise_clear_errors():
+    m = make("LSTM", {"num_layers": 2})
+    x = torch.randn(4, 3, 5)
+    with pytest.raises(ValueError, match=r"h_0 of shape \(2, 3, 6\).*got \(1, 3, 6\)"):
+        rnnviz.trace(m, x, (torch.zeros(1, 3, 6), torch.zeros(2, 3, 6)))
+    with pytest.raises(TypeError, match=r"tuple \(h_0, c_0\)"):
+        rnnviz.trace(m, x, torch.zeros(2, 3, 6))
+    with pytest.raises(TypeError, match="one tensor for a GRU"):
+        rnnviz.trace(make("GRU", {}), x, (torch.zeros(1, 3, 6),))
+
+
+# ---------------------------------------------------------------- using a Trace
+def test_trace_is_easy_to_read():
+    m = make("LSTM", {"num_layers": 2, "bidirectional": True})
+    lengths = torch.tensor([5, 3])
+    packed = pack_padded_sequence(torch.randn(5, 2, 5), lengths, enforce_sorted=False)
+    tr = rnnviz.trace(m, packed)
+    text = repr(tr)
+    assert "LSTM" in text and "2x2x2x5x6" in text and "float32" in text and "input, forget, cell, output" in text
+    assert (tr.num_layers, tr.num_directions, tr.batch_size, tr.steps) == (2, 2, 2, 5)
+    arrays = tr.to_numpy()
+    assert set(arrays) == {"hidden", "cell", "lengths", "gates"}
+    assert set(arrays["gates"]) == {"input", "forget", "cell", "output"}
+    assert arrays["hidden"].shape == (2, 2, 2, 5, 6) and isinstance(arrays["gates"]["forget"], np.ndarray)
+    assert np.array_equal(arrays["cell"], tr.cell.numpy(), equal_nan=True)
+    assert np.array_equal(arrays["gates"]["cell"], tr.gates["cell"].numpy(), equal_nan=True)
+    one = tr.select(layer=-1, direction=1, sample=1)
+    assert one["hidden"].shape == (3, 6) and one["gates"]["forget"].shape == (3, 6)
+    assert np.array_equal(one["cell"], tr.cell[1, 1, 1, :3].numpy())
+    assert np.array_equal(one["gates"]["cell"], tr.gates["cell"][1, 1, 1, :3].numpy())
+    assert np.array_equal(one["hidden"], tr.hidden[1, 1, 1, :3].numpy())
+    assert rnnviz.trace(make("GRU", {}), torch.randn(4, 1, 5)).select()["cell"] is None
+    with pytest.raises(ValueError, match=r"layer in \[-2, 1\], got 2"):
+        tr.select(layer=2)
+
+
+def test_ten_thousand_steps_of_256_units():
+    m = make("LSTM", {}, inputs=8, units=256)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.div_(2.5)
+    x = torch.randn(10_000, 1, 8)
+    tr = rnnviz.trace(m, x)
+    o, h_n, c_n = module_out(m, x)
+    assert tr.hidden.shape == (1, 1, 1, 10_000, 256)
+    assert close(tr.output, o, 1e-5)
+    assert close(tr.cell[0, 0, :, -1], c_n[0], 1e-4)                    # 10,000 steps of cell recurrence
+    assert close(tr.hidden[0, 0, 0, -1], h_n[0, 0], 1e-5)
