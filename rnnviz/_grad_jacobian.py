@@ -38,7 +38,7 @@ def _module_call(model: nn.Module, inputs, hx, module):
     handle = rnn.register_forward_pre_hook(grab, with_kwargs=True)
     try:
         with torch.no_grad():
-            model(*(inputs if isinstance(inputs, tuple) else (inputs,)))
+            model(*(inputs if isinstance(inputs, tuple) and not isinstance(inputs, PackedSequence) else (inputs,)))
     finally:
         handle.remove()
     if len(calls) != 1:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import PackedSequence
 
 from ._cells import kind_of
 from ._grad_find import find_recurrent
@@ -118,26 +119,28 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
     name, rnn = find_recurrent(model, module)
     if not callable(loss_fn):
         raise TypeError(f"expected a callable loss_fn(output) -> scalar tensor, got {type(loss_fn).__name__}")
-    args = inputs if isinstance(inputs, tuple) else (inputs,)
+    args = inputs if isinstance(inputs, tuple) and not isinstance(inputs, PackedSequence) else (inputs,)
     records: list = []
-    with torch.enable_grad(), _model_preserved(model), _unrolled_forward(rnn, records):
-        output = model(*args)
-        loss = loss_fn(output)
     label = repr(name) if name else "the model itself"
-    if len(records) != 1:
-        raise ValueError(f"expected the recurrent module {label} to be called once in model(inputs), "
-                         f"it was called {len(records)} times")
-    if not isinstance(loss, torch.Tensor):
-        raise TypeError(f"expected loss_fn to return a scalar tensor, got {type(loss).__name__}")
-    if loss.numel() != 1:
-        raise ValueError(f"expected loss_fn to return a scalar (one element), got a tensor of shape "
-                         f"{tuple(loss.shape)}; reduce it, e.g. with .mean()")
-    if not loss.requires_grad:
-        raise ValueError("expected a loss computed from the model's output, but it has no gradient "
-                         "(was it detached, or computed under torch.no_grad()?)")
-    rec = records[0]
-    nodes = [h for per_dir in rec.hidden for hs in per_dir for h in hs]
-    grads = torch.autograd.grad(loss.reshape(()), nodes + [rec.x], allow_unused=True)
+    # buffers are restored only after the backward pass: BatchNorm saves them for it
+    with torch.enable_grad(), _model_preserved(model):
+        with _unrolled_forward(rnn, records):
+            output = model(*args)
+        if len(records) != 1:
+            raise ValueError(f"expected the recurrent module {label} to be called once in model(inputs), "
+                             f"it was called {len(records)} times")
+        loss = loss_fn(output)
+        if not isinstance(loss, torch.Tensor):
+            raise TypeError(f"expected loss_fn to return a scalar tensor, got {type(loss).__name__}")
+        if loss.numel() != 1:
+            raise ValueError(f"expected loss_fn to return a scalar (one element), got a tensor of shape "
+                             f"{tuple(loss.shape)}; reduce it, e.g. with .mean()")
+        if not loss.requires_grad:
+            raise ValueError("expected a loss computed from the model's output, but it has no gradient "
+                             "(was it detached, or computed under torch.no_grad()?)")
+        rec = records[0]
+        nodes = [h for per_dir in rec.hidden for hs in per_dir for h in hs]
+        grads = torch.autograd.grad(loss.reshape(()), nodes + [rec.x], allow_unused=True)
     L, D, T = len(rec.hidden), len(rec.hidden[0]), rec.x.shape[1]
     with torch.no_grad():
         per = [_norms(grads[i * T:(i + 1) * T], nodes[i * T:(i + 1) * T], rec.valid) for i in range(L * D)]
