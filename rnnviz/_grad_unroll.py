@@ -58,9 +58,12 @@ def _input_to_bti(module: nn.Module, input) -> tuple[torch.Tensor, torch.Tensor 
 
     Returns (x (B, T, I), valid (B, T) or None, unsorted (B,) or None, batched).
     """
-    size = module.input_size
+    size, dtype = module.input_size, module.weight_ih_l0.dtype
+    data = input.data if isinstance(input, PackedSequence) else input
+    if isinstance(data, torch.Tensor) and data.dtype != dtype:
+        raise TypeError(f"expected input of dtype {dtype} like the module's weights, got {data.dtype}")
     if isinstance(input, PackedSequence):
-        data, batch_sizes = input.data, input.batch_sizes              # (N, I), (T,)
+        batch_sizes = input.batch_sizes                                # (T,)
         if data.dim() != 2 or data.shape[1] != size:
             raise ValueError(f"expected packed data of shape (N, {size}) for this {describe(module)}, "
                              f"got {tuple(data.shape)}")
@@ -77,9 +80,6 @@ def _input_to_bti(module: nn.Module, input) -> tuple[torch.Tensor, torch.Tensor 
     if input.dim() not in (2, 3) or input.shape[-1] != size:
         raise ValueError(f"expected a {layout}{size}) tensor (or unbatched (time, {size})) for this "
                          f"{describe(module)}, got {tuple(input.shape)}")
-    if input.dtype != module.weight_ih_l0.dtype:
-        raise TypeError(f"expected input of dtype {module.weight_ih_l0.dtype} like the module's weights, "
-                        f"got {input.dtype}")
     if input.dim() == 2:
         return input.unsqueeze(0), None, None, False                   # (1, T, I)
     return (input if module.batch_first else input.transpose(0, 1)), None, None, True

@@ -143,6 +143,15 @@ def test_matches_reference_variants(kind, kw):
     torch.testing.assert_close(flow.inputs, inputs, atol=1e-10, rtol=1e-10)
 
 
+def test_unbatched_input_is_a_batch_of_one():
+    m = make("GRU", 2, True, False)
+    x = sample(m, B=1)                                                      # (T, 1, I)
+    flow, single = rnnviz.gradient_flow(m, x, mixed_loss), rnnviz.gradient_flow(m, x[:, 0], mixed_loss)
+    assert single.hidden.shape == (2, 2, 1, 5) and single.inputs.shape == (1, 5)
+    torch.testing.assert_close(single.hidden, flow.hidden, atol=1e-12, rtol=0)
+    torch.testing.assert_close(single.inputs, flow.inputs, atol=1e-12, rtol=0)
+
+
 def test_a_wrong_gru_reference_breaks_the_comparison():
     """The comparison can fail: the textbook GRU (r * h before W_hn) is not torch's GRU."""
     m = make("GRU", 2, True, True)
@@ -365,6 +374,8 @@ def test_clear_errors():
         rnnviz.gradient_flow(nn.Linear(4, 2), x, lambda o: o.sum())
     with pytest.raises(ValueError, match=r"expected a \(batch, time, 4\) tensor.*got \(8, 20\)"):
         rnnviz.gradient_flow(nn.LSTM(4, 6, batch_first=True), torch.randn(8, 20), lambda o: o[0].sum())
+    with pytest.raises(TypeError, match="dtype torch.float32.*got torch.float64"):
+        rnnviz.gradient_flow(nn.GRU(4, 6), x.double(), lambda o: o[0].sum())
     with pytest.raises(ValueError, match="no gradient"):
         rnnviz.gradient_flow(nn.GRU(4, 6), x, lambda o: o[0].detach().sum())
     with pytest.raises(TypeError, match="scalar tensor, got float"):
