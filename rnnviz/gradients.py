@@ -152,8 +152,8 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
             hidden, x_norm = hidden.index_select(2, rec.unsorted), x_norm.index_select(0, rec.unsorted)
             lengths = lengths.index_select(0, rec.unsorted)
         valid = torch.arange(T, device=lengths.device) < lengths[:, None]  # (B, T)
-        finite = bool(torch.isfinite(loss.detach()).all()) and bool(torch.isfinite(hidden[:, :, valid]).all()) \
-            and bool(torch.isfinite(x_norm[valid]).all())
+        finite = bool(torch.isfinite(loss.detach()).all() and torch.isfinite(hidden[:, :, valid]).all()
+                      and torch.isfinite(x_norm[valid]).all())
     notes = []
     if rnn.training and rnn.dropout > 0 and rnn.num_layers > 1:
         notes.append(f"{label} is in training mode with dropout={rnn.dropout}: the pass used one random mask")
