@@ -1,0 +1,89 @@
+"""Where a view's numbers come from: a saved Trace, or a live module run through capture.
+
+Views never run a model themselves except through ``rnnviz.trace`` /
+``rnnviz.record`` (and ``rnnviz.gradient_flow`` for gradients), so every view
+can be rebuilt from saved tensors.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from .. import capture
+from .._cells import RECURRENT
+from ..capture import Trace
+
+
+def check_trace(tr: Trace) -> Trace:
+    """A Trace whose tensors have the documented layout, or a ValueError saying what is off."""
+    if tr.hidden.dim() != 5:
+        raise ValueError(f"expected Trace.hidden as a (layers, directions, batch, time, units) tensor, "
+                         f"got shape {tuple(tr.hidden.shape)}")
+    L, D, B, T, _ = tr.hidden.shape  # (L, D, B, T, P)
+    for name, g in tr.gates.items():
+        if g.dim() != 5 or tuple(g.shape[:4]) != (L, D, B, T):
+            raise ValueError(f"expected gate {name!r} as a ({L}, {D}, {B}, {T}, units) tensor, got {tuple(g.shape)}")
+    if tr.cell is not None and tuple(tr.cell.shape[:4]) != (L, D, B, T):
+        raise ValueError(f"expected Trace.cell as a ({L}, {D}, {B}, {T}, units) tensor, got {tuple(tr.cell.shape)}")
+    return tr
+
+
+def run_trace(model: nn.Module, inputs, clamp: dict | None = None, module: str | None = None) -> Trace:
+    """Capture ``model(inputs)``: ``rnnviz.trace`` for a recurrent module, ``rnnviz.record`` otherwise.
+
+    ``module`` picks one recurrent submodule of a larger model by qualified name
+    (default: the only one). ``clamp`` (gate name -> value) needs the recurrent
+    module itself, since it is passed to ``rnnviz.trace``.
+    """
+    if inputs is None:
+        raise ValueError(f"a live {type(model).__name__} needs inputs: pass inputs=<tensor in the module's layout>")
+    if isinstance(model, RECURRENT):
+        if module is not None:
+            raise ValueError(f"module={module!r} names a submodule, but the model is itself a {type(model).__name__}")
+        with torch.no_grad():
+            return capture.trace(model, inputs, clamp=clamp) if clamp else capture.trace(model, inputs)
+    if clamp:
+        raise ValueError("clamp= works on a recurrent module itself (nn.RNN/LSTM/GRU): pass that module and its "
+                         "own input, or capture with rnnviz.trace(rnn, x, clamp=...) and give the view the Trace")
+    with torch.no_grad(), capture.record(model) as traces:
+        model(inputs)
+    if module is not None:
+        if module not in traces:
+            raise ValueError(f"expected module to name a recurrent submodule, one of {sorted(traces)}, got {module!r}")
+        return traces[module]
+    if len(traces) != 1:
+        raise ValueError(f"{type(model).__name__} holds {len(traces)} recurrent submodules {sorted(traces)}; "
+                         "choose one with module=<name>")
+    return next(iter(traces.values()))
+
+
+def resolve(source, inputs=None, clamp: dict | None = None, module: str | None = None) -> Trace:
+    """A checked Trace from a Trace (``inputs`` must then be None) or a live model plus inputs."""
+    if isinstance(source, Trace):
+        if inputs is not None or clamp:
+            raise ValueError("got a Trace together with inputs/clamp: a Trace is already computed; "
+                             "pass the live module instead to recompute")
+        return check_trace(source)
+    if isinstance(source, nn.Module):
+        return check_trace(run_trace(source, inputs, clamp=clamp, module=module))
+    raise TypeError(f"expected a torch.nn.RNN/LSTM/GRU, a model holding one, or an rnnviz.Trace, "
+                    f"got {type(source).__name__}")
+
+
+def encoded(encode: Callable, text: str):
+    """``encode(text)`` -> (inputs, tokens or None); encode may return inputs alone or a pair."""
+    out = encode(text)
+    if isinstance(out, tuple) and len(out) == 2:
+        return out[0], list(out[1])
+    return out, None
+
+
+def pick_sample(sample: int, batch: int) -> int:
+    """A checked batch index."""
+    if isinstance(sample, bool) or not isinstance(sample, int):
+        raise TypeError(f"expected sample as an int batch index, got {type(sample).__name__}")
+    if not -batch <= sample < batch:
+        raise ValueError(f"expected sample in 0..{batch - 1} (the batch holds {batch}), got {sample}")
+    return sample % batch

@@ -1,0 +1,115 @@
+"""What-if controls shared by the trace views: type a new input, clamp a gate.
+
+Both recompute through ``rnnviz.trace`` / ``rnnviz.record`` and refresh the
+same FigureWidget in place (one ``batch_update``), never ``clear_output``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ipywidgets as widgets
+
+from .._cells import GATE_NAMES
+from ._display import View, make
+from ._sources import encoded, resolve
+
+
+class WhatIf:
+    """State of one live view: model, current inputs/tokens/clamp, and how to rebuild the figure.
+
+    ``build(trace, tokens) -> (spec, timeline)``. ``set_text`` and ``set_clamp``
+    are what the controls call; tests call them directly.
+    """
+
+    def __init__(self, model, inputs, tokens, clamp: dict | None, module: str | None,
+                 build: Callable, encode: Callable | None):
+        self.model, self.inputs, self.tokens, self.module = model, inputs, tokens, module
+        self.clamp = dict(clamp or {})
+        self.build, self.encode = build, encode
+        self.view: View | None = None
+        self.trace = resolve(model, inputs, clamp=self.clamp, module=module)
+
+    def figure(self):
+        return self.build(self.trace, self.tokens)
+
+    def _refresh(self) -> None:
+        self.trace = resolve(self.model, self.inputs, clamp=self.clamp, module=self.module)
+        spec, timeline = self.build(self.trace, self.tokens)
+        if self.view is not None:
+            self.view.refresh(spec, timeline)
+
+    def set_text(self, text: str) -> None:
+        """Encode ``text`` with the caller's ``encode`` and recompute."""
+        if self.encode is None:
+            raise ValueError("this view has no encode function: pass encode=<text -> inputs> to type new input")
+        inputs, tokens = encoded(self.encode, text)
+        self.inputs = inputs
+        self.tokens = tokens if tokens is not None else _guess_tokens(text, inputs)
+        self._refresh()
+
+    def set_clamp(self, clamp: dict | None) -> None:
+        """Clamp gates (name -> value in 0..1, e.g. {"forget": 1.0}) or None to release; recompute."""
+        self.clamp = dict(clamp or {})
+        self._refresh()
+
+
+def _guess_tokens(text: str, inputs) -> list[str] | None:
+    """Characters or words of ``text`` when their count matches the time steps, else no labels."""
+    shape = getattr(inputs, "shape", ())
+    steps = {d for d in shape[:2]} if len(shape) >= 1 else set()
+    for cand in (list(text), text.split()):
+        if len(cand) in steps:
+            return cand
+    return None
+
+
+def controls(state: WhatIf, text: str | None) -> list:
+    """Text box (when there is an encode function) and gate clamp controls (LSTM/GRU)."""
+    out = []
+    if state.encode is not None:
+        box = widgets.Text(value=text or "", description="input", continuous_update=False,
+                           placeholder="type, then Enter", layout=widgets.Layout(width="50%"))
+        box.observe(lambda ch: state.set_text(ch["new"]), names="value")
+        out.append(box)
+    gates = GATE_NAMES.get(state.trace.kind, ())
+    if gates and state.model is not None:
+        start = next(iter(state.clamp), "none")
+        which = widgets.Dropdown(options=["none", *gates], value=start, description="clamp",
+                                 layout=widgets.Layout(width="180px"))
+        value = widgets.FloatSlider(value=float(state.clamp.get(start, 1.0)), min=0.0, max=1.0, step=0.05,
+                                    continuous_update=False, layout=widgets.Layout(width="200px"))
+
+        def changed(_):
+            state.set_clamp(None if which.value == "none" else {which.value: value.value})
+        which.observe(changed, names="value")
+        value.observe(changed, names="value")
+        out += [which, value]
+    return out
+
+
+def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: Callable, check_tokens: Callable):
+    """Build a trace view from a Trace or a live model; attach what-if controls in a notebook."""
+    from ..capture import Trace
+    if isinstance(source, Trace) and (encode is not None or clamp):
+        raise ValueError("encode=/clamp= need the live module: a Trace cannot be recomputed")
+    if encode is not None and inputs is None:
+        if text is None:
+            raise ValueError("with encode= give the first input as text=<str> (or inputs=)")
+        inputs, toks = encoded(encode, text)
+        tokens = tokens if tokens is not None else (toks if toks is not None else _guess_tokens(text, inputs))
+    if isinstance(source, Trace):
+        trace = resolve(source)
+        spec, timeline = build(trace, check_tokens(trace, tokens))
+        return make(spec, timeline, widget)
+    state = WhatIf(source, inputs, None, clamp, module,
+                   lambda tr, toks: build(tr, check_tokens(tr, toks)), encode)
+    state.tokens = tokens
+    spec, timeline = state.figure()
+    view = make(spec, timeline, widget, controls=None)
+    if isinstance(view, View):
+        for c in controls(state, text):
+            view.controls.insert(len(view.controls) - 1, c)
+        view.children = (widgets.HBox(view.controls), view.figure)
+        view.whatif = state
+        state.view = view
+    return view

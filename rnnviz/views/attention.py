@@ -1,0 +1,91 @@
+"""Attention weights: a target x source heatmap with tokens, stepping through the decoder steps."""
+from __future__ import annotations
+
+import numpy as np
+
+from ._display import make
+from ._figure import SEQUENTIAL, Step, Timeline, as_numpy, check_tokens, shown, step_labels, time_ticks
+from ._sources import pick_sample
+
+_MASK = "rgba(255,255,255,0.85)"
+_COLUMNS = 4  # heads per row of panels
+
+
+def _weights(weights, sample: int) -> np.ndarray:
+    """(heads, T, S) from (T, S), (B, T, S) or (B, heads, T, S); a ValueError naming the shape otherwise."""
+    w = as_numpy(weights, "attention weights")
+    if w.ndim == 2:
+        return w[None]                                    # (1, T, S)
+    if w.ndim == 3:
+        return w[pick_sample(sample, w.shape[0])][None]   # (1, T, S)
+    if w.ndim == 4:
+        return w[pick_sample(sample, w.shape[0])]         # (heads, T, S)
+    raise ValueError(f"expected attention weights as (target, source), (batch, target, source) or "
+                     f"(batch, heads, target, source), got shape {tuple(w.shape)}")
+
+
+def build_attention(weights, source_tokens=None, target_tokens=None, sample: int = 0, title: str | None = None):
+    """Figure spec and timeline: one heatmap per head, rows = target steps (top first), columns = source.
+
+    Slider step k shows decoder step k: later rows are veiled and row k is
+    outlined. Weights are rounded to 3 significant digits.
+    """
+    w = _weights(weights, sample)                         # (heads, T, S)
+    heads, T, S = w.shape
+    src = check_tokens(source_tokens, S, "source positions")
+    tgt = check_tokens(target_tokens, T, "target steps")
+    xl, yl = step_labels(S, src), step_labels(T, tgt)
+    cols = min(heads, _COLUMNS)
+    rows = -(-heads // cols)
+    gx, gy = 0.06, 0.12
+    pw, ph = (1 - gx * (cols - 1)) / cols, (1 - gy * (rows - 1)) / rows
+    data, layout = [], {}
+    for k in range(heads):
+        ax = "" if k == 0 else str(k + 1)
+        r, c = divmod(k, cols)
+        x0, y1 = c * (pw + gx), 1 - r * (ph + gy)
+        data.append({"type": "heatmap", "z": shown(w[k]), "x": list(range(S)), "y": list(range(T)),
+                     "xaxis": f"x{ax}", "yaxis": f"y{ax}", "coloraxis": "coloraxis", "name": f"head {k}",
+                     "hovertemplate": f"head {k}<br>target %{{y}} → source %{{x}}<br>weight %{{z}}<extra></extra>"})
+        layout[f"xaxis{ax}"] = {"domain": [x0, x0 + pw], "anchor": f"y{ax}", "title": {"text": "source"},
+                                "tickangle": -45, **time_ticks(list(range(S)), xl)}
+        layout[f"yaxis{ax}"] = {"domain": [max(y1 - ph, 0), y1], "anchor": f"x{ax}", "autorange": "reversed",
+                                "title": {"text": "target"}, **time_ticks(list(range(T)), yl)}
+        if heads > 1:
+            layout.setdefault("annotations", []).append({
+                "text": f"head {k}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1.06,
+                "showarrow": False})
+    top = max(1.0, float(np.nanmax(w))) if np.isfinite(w).any() else 1.0
+    layout["coloraxis"] = {"colorscale": SEQUENTIAL, "cmin": 0.0, "cmax": top, "colorbar": {"title": {"text": "weight"}}}
+    layout.update({"height": 140 + 320 * rows, "margin": {"t": 80, "b": 90}})
+    head = title or ("attention weights" + (f", {heads} heads" if heads > 1 else "") + f", sample {sample}")
+    steps = []
+    mean = np.nanmean(w, axis=0)                          # (T, S)
+    for t in range(T):
+        shapes = []
+        for k in range(heads):
+            ax = "" if k == 0 else str(k + 1)
+            shapes.append({"type": "rect", "xref": f"x{ax} domain", "yref": f"y{ax}", "x0": 0, "x1": 1,
+                           "y0": t + 0.5, "y1": T - 0.5, "fillcolor": _MASK, "line": {"width": 0}, "layer": "above"})
+            shapes.append({"type": "rect", "xref": f"x{ax} domain", "yref": f"y{ax}", "x0": 0, "x1": 1,
+                           "y0": t - 0.5, "y1": t + 0.5, "line": {"color": "red", "width": 2}})
+        best = int(np.nanargmax(mean[t])) if np.isfinite(mean[t]).any() else 0
+        steps.append(Step(yl[t], layout={"shapes": shapes, "title": {
+            "text": f"{head}: target step {yl[t]} attends most to source {xl[best]}", "x": 0.01}}))
+    timeline = Timeline(steps, active=T - 1, prefix="target step ")
+    layout.update(steps[-1].layout)
+    return {"data": data, "layout": layout}, timeline
+
+
+def attention_view(weights, source_tokens=None, target_tokens=None, *, sample: int = 0, title: str | None = None,
+                   widget: bool | None = None):
+    """Show attention weights as a target x source heatmap with tokens, one panel per head.
+
+    weights: (target, source), (batch, target, source), or (batch, heads,
+    target, source) as ``nn.MultiheadAttention(..., average_attn_weights=False)``
+    returns; ``sample`` picks the batch element. source_tokens / target_tokens:
+    one label per source position / target step. The slider steps through the
+    decoder steps in the browser.
+    """
+    spec, timeline = build_attention(weights, source_tokens, target_tokens, sample, title)
+    return make(spec, timeline, widget)

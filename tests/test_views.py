@@ -1,0 +1,321 @@
+"""The views without a browser: read the figure and widget state they produce.
+
+Values are checked against the Trace, against torch's own module output, and
+against an independent rounding (Python's ``f"{v:.3g}"``); hover numbers
+against pre-activations recomputed here from the weights.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+import torch
+
+import rnnviz
+from rnnviz.capture import Trace
+from rnnviz.gradients import GradientFlow
+from rnnviz.views._display import View
+
+torch.set_num_threads(1)
+TOKENS = "the cat sat on the mat and then it ran".split()
+
+
+def r3(v) -> float | None:
+    """The documented rounding, written independently: 3 significant digits, NaN as a gap."""
+    v = float(v)
+    return None if math.isnan(v) else float(f"{v:.3g}")
+
+
+def rounded(a) -> list:
+    a = np.asarray(a, dtype=np.float64)
+    return [rounded(x) for x in a] if a.ndim > 1 else [r3(v) for v in a]
+
+
+def known_trace(kind="LSTM", L=1, D=1, B=1, T=5, H=3) -> Trace:
+    """A Trace built from known tensors (no capture involved)."""
+    g = torch.Generator().manual_seed(1)
+    rand = lambda: torch.rand(L, D, B, T, H, generator=g)  # noqa: E731  (L, D, B, T, H)
+    gates = {"LSTM": ["input", "forget", "cell", "output"], "GRU": ["reset", "update", "new"], "RNN": []}[kind]
+    gates = {n: rand() for n in gates}
+    if "cell" in gates:
+        gates["cell"] = gates["cell"] * 2 - 1
+    if "new" in gates:
+        gates["new"] = gates["new"] * 2 - 1
+    hidden = rand() * 2 - 1
+    cell = rand() if kind == "LSTM" else None
+    return Trace(kind, hidden, cell, gates, hidden[-1, 0], hidden[:, :, :, -1].reshape(L * D, B, H), None,
+                 torch.full((B,), T))
+
+
+@pytest.fixture
+def lstm():
+    torch.manual_seed(0)
+    return torch.nn.LSTM(3, 6, num_layers=2, bidirectional=True)
+
+
+# ---------------------------------------------------------------- unroll
+
+def test_unroll_shows_every_layer_and_direction_rounded(lstm):
+    x = torch.randn(len(TOKENS), 3)                                       # (T, I)
+    fig = rnnviz.unroll_view(lstm, x, tokens=TOKENS)
+    assert isinstance(fig, go.Figure) and not isinstance(fig, go.FigureWidget)  # outside Jupyter
+    tr = rnnviz.trace(lstm, x)
+    assert len(fig.data) == 4                                             # 2 layers x 2 directions
+    for r, (l, d) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
+        assert [list(row) for row in fig.data[r].z] == rounded(tr.hidden[l, d, 0].T)   # (H, T)
+    # independent of capture: the top layer equals what nn.LSTM itself returns
+    out, _ = lstm(x)                                                      # (T, D*H)
+    top = np.concatenate([np.array(fig.data[2].z), np.array(fig.data[3].z)], axis=0).T
+    assert np.allclose(top, out.detach().numpy(), atol=5e-3)
+    steps = fig.layout.sliders[0].steps
+    assert len(steps) == len(TOKENS) == len(fig.frames)
+    assert [s.label for s in steps] == [f"{t} · {w}" for t, w in enumerate(TOKENS)]
+    assert list(fig.layout.xaxis.ticktext) == [f"{t} · {w}" for t, w in enumerate(TOKENS)]
+    assert "'cat'" in fig.frames[1].layout.title.text
+
+
+def test_unroll_steps_veil_the_future_forward_and_the_past_backward():
+    tr = known_trace("GRU", D=2, T=6)
+    fig = rnnviz.unroll_view(tr)
+    for k, frame in enumerate(fig.frames):
+        fwd, bwd, cursor = frame.layout.shapes
+        assert fwd.x0 == k + 0.5 and fwd.x1 == 5.5                        # not yet read forward
+        assert bwd.x0 == -0.5 and bwd.x1 == k - 0.5                       # not yet read backward
+        assert (cursor.x0, cursor.x1) == (k - 0.5, k + 0.5)
+
+
+def test_unroll_widget_slider_runs_in_the_browser(lstm):
+    view = rnnviz.unroll_view(lstm, torch.randn(7, 3), widget=True)
+    assert isinstance(view, View) and isinstance(view.figure, go.FigureWidget)
+    state = view.figure.get_state()
+    sliders = state["_widget_layout"]["sliders"]
+    assert len(sliders[0]["steps"]) == 7
+    assert {s["method"] for s in sliders[0]["steps"]} == {"relayout"}     # client-side, no frames
+    assert not view.figure.frames
+    view.set_step(3)
+    assert view.figure.layout.sliders[0].active == 3
+    assert view.figure.layout.shapes[0].x0 == 3.5
+
+
+def test_big_view_stays_under_a_megabyte_and_says_when_downsampled():
+    tr = known_trace("RNN", T=200, H=128)
+    fig = rnnviz.unroll_view(tr)
+    assert len(fig.to_json()) < 1_000_000
+    assert len(fig.layout.sliders[0].steps) == 200
+    long = known_trace("RNN", L=2, T=600, H=128)
+    fig = rnnviz.unroll_view(long)
+    assert len(fig.to_json()) < 1_500_000
+    assert "one step in 2 of 600 shown" in fig.layout.title.text       # 600 * 256 values > 120k: stride 2
+    assert list(fig.data[0].x) == list(range(0, 600, 2))
+    assert [list(r) for r in fig.data[0].z] == rounded(long.hidden[0, 0, 0, ::2].T)
+
+
+def test_nan_steps_are_gaps():
+    tr = known_trace("RNN", T=4)
+    tr.hidden[..., 3, :] = float("nan")
+    fig = rnnviz.unroll_view(tr)
+    assert all(row[3] is None for row in fig.data[0].z)
+    json.loads(fig.to_json())                                             # still valid JSON
+
+
+# ---------------------------------------------------------------- gates
+
+def test_gates_hover_shows_the_equation_with_the_actual_numbers(lstm):
+    x = torch.randn(5, 3)
+    fig = rnnviz.gates_view(lstm, x, tokens=TOKENS[:5], units=[1, 4], layer=0)
+    tr = rnnviz.trace(lstm, x)
+    forget = fig.data[2]                                                  # row 1 (forget), first unit
+    assert "f_t = σ(W_f x_t + U_f h_{t−1} + b_f)" in forget.hovertemplate
+    assert list(forget.y) == rounded(tr.gates["forget"][0, 0, 0, :, 1])
+    # the pre-activation in the hover, recomputed here from the weights
+    H = 6
+    h_prev = torch.zeros(H)
+    for t in range(5):
+        pre = (lstm.weight_ih_l0[H:2 * H] @ x[t] + lstm.bias_ih_l0[H:2 * H]
+               + lstm.weight_hh_l0[H:2 * H] @ h_prev + lstm.bias_hh_l0[H:2 * H])[1]
+        f = torch.sigmoid(pre).item()
+        assert forget.text[t] == f"σ({pre.item():.3g}) = {f:.3g}"
+        h_prev = tr.hidden[0, 0, 0, t]
+    cell = fig.data[8]                                                    # row 4 (c_t), unit 1
+    i, f, g, c = (tr.gates["input"][0, 0, 0, 2, 1].item(), tr.gates["forget"][0, 0, 0, 2, 1].item(),
+                  tr.gates["cell"][0, 0, 0, 2, 1].item(), tr.cell[0, 0, 0, 2, 1].item())
+    assert f"{f:.3g}·" in cell.text[2] and f"{i:.3g}·" in cell.text[2] and cell.text[2].endswith(f"= {c:.3g}")
+
+
+def test_gates_known_values_and_gru_rows():
+    tr = known_trace("GRU", T=4, H=2)
+    tr.gates["update"][0, 0, 0, 2, 0] = 0.93
+    fig = rnnviz.gates_view(tr, units=[0])
+    names = [d.hovertemplate.split("<br>")[1].split(" =")[0] for d in fig.data]
+    assert names == ["r_t", "z_t", "n_t", "h_t"]
+    assert fig.data[1].y[2] == 0.93 and fig.data[1].text[2].endswith("= 0.93")
+    assert len(fig.layout.sliders[0].steps) == 4
+
+
+def test_gates_errors_are_clear():
+    with pytest.raises(ValueError, match="plain RNN has no gates"):
+        rnnviz.gates_view(known_trace("RNN"))
+    with pytest.raises(ValueError, match=r"unit indices in 0\.\.2, got \[5\]"):
+        rnnviz.gates_view(known_trace("LSTM"), units=[5])
+    with pytest.raises(ValueError, match=r"expected 5 tokens, one per time step, got 3"):
+        rnnviz.gates_view(known_trace("LSTM"), tokens=["a", "b", "c"])
+    with pytest.raises(ValueError, match=r"sample in 0\.\.0"):
+        rnnviz.unroll_view(known_trace("LSTM"), sample=2)
+    with pytest.raises(ValueError, match="cannot be recomputed"):
+        rnnviz.unroll_view(known_trace("LSTM"), clamp={"forget": 1.0})
+    with pytest.raises(TypeError, match="expected a torch.nn.RNN/LSTM/GRU"):
+        rnnviz.unroll_view(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="needs inputs"):
+        rnnviz.unroll_view(torch.nn.GRU(2, 3))
+
+
+# ---------------------------------------------------------------- what-if
+
+def encode(text: str):
+    """Characters -> one-hot (T, 26) and the characters as tokens."""
+    ids = torch.tensor([ord(c) - ord("a") for c in text])
+    return torch.nn.functional.one_hot(ids, 26).float(), list(text)
+
+
+def test_new_text_updates_the_same_figure_in_place():
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(26, 5)
+    view = rnnviz.unroll_view(gru, encode=encode, text="abc", widget=True)
+    fig = view.figure
+    before = [list(r) for r in fig.data[0].z]
+    view.whatif.set_text("hello")
+    assert view.figure is fig
+    assert len(fig.layout.sliders[0].steps) == 5
+    assert [s.label for s in fig.layout.sliders[0].steps] == [f"{t} · {c}" for t, c in enumerate("hello")]
+    tr = rnnviz.trace(gru, encode("hello")[0])
+    assert [list(r) for r in fig.data[0].z] == rounded(tr.hidden[0, 0, 0].T) != before
+    box = next(c for c in view.controls if getattr(c, "description", "") == "input")
+    box.value = "zz"                                                      # what typing does
+    assert len(fig.data[0].x) == 2 and fig.layout.sliders[0].steps[1].label == "1 · z"
+
+
+def test_clamping_a_gate_changes_the_data(lstm):
+    x = torch.randn(6, 3)
+    view = rnnviz.gates_view(lstm, x, widget=True, layer=0)
+    free = list(view.figure.data[4].y)                                    # forget row, unit 0
+    dropdown = next(c for c in view.controls if getattr(c, "description", "") == "clamp")
+    dropdown.value = "forget"                                             # the value slider starts at 1.0
+    assert list(view.figure.data[4].y) == [1.0] * 6 != free
+    clamped = rnnviz.trace(lstm, x, clamp={"forget": 1.0})
+    assert list(view.figure.data[16].y) == rounded(clamped.cell[0, 0, 0, :, 0])
+    dropdown.value = "none"
+    assert list(view.figure.data[4].y) == free
+    view.whatif.set_clamp({"forget": 0.0})
+    assert list(view.figure.data[4].y) == [0.0] * 6
+
+
+# ---------------------------------------------------------------- gradients
+
+def flow(T=6, L=2, B=2, scale=1.0, kind="LSTM") -> GradientFlow:
+    g = torch.Generator().manual_seed(int(scale * 10))
+    return GradientFlow(torch.rand(L, 1, B, T, generator=g) * scale, torch.rand(B, T, generator=g), 0.5, kind=kind)
+
+
+def test_gradient_view_side_by_side_on_a_log_axis():
+    flows = {"RNN": flow(kind="RNN"), "LSTM": flow(scale=2.0)}
+    flows["RNN"].hidden[0, 0, :, 0] = 0.0                                 # cannot be drawn on a log axis
+    fig = rnnviz.gradient_view(flows, sample=1)
+    assert len(fig.data) == 6                                             # 2 models x (2 layers + inputs)
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    assert fig.data[0].y[0] is None
+    assert list(fig.data[4].y) == rounded(flows["LSTM"].hidden[1, 0, 1])
+    assert list(fig.data[5].y) == rounded(flows["LSTM"].inputs[1])
+    mean = rnnviz.gradient_view(flows["LSTM"])
+    assert list(mean.data[0].y) == rounded(flows["LSTM"].hidden[0, 0].mean(0))
+
+
+def test_gradient_view_walks_training_steps():
+    history = [(s, flow(scale=1.0 + s)) for s in (0, 10, 20)]
+    fig = rnnviz.gradient_view(history)
+    steps = fig.layout.sliders[0].steps
+    assert [s.label for s in steps] == ["0", "10", "20"]
+    assert list(fig.frames[2].data[1].y) == rounded(history[2][1].hidden[1, 0].mean(0))
+    view = rnnviz.gradient_view(history, widget=True)
+    assert view.figure.layout.sliders[0].steps[1].method == "update"
+    view.set_step(2)
+    assert list(view.figure.data[1].y) == rounded(history[2][1].hidden[1, 0].mean(0))
+
+
+def test_gradient_view_from_a_live_model_and_a_train_button():
+    torch.manual_seed(0)
+    rnn = torch.nn.RNN(2, 4)
+    x = torch.randn(8, 1, 2)                                              # (T, B, I)
+    loss = lambda out: out[0][-1].pow(2).sum()  # noqa: E731
+    fig = rnnviz.gradient_view(rnn, x, loss)
+    ref = rnnviz.gradient_flow(rnn, x, loss)
+    assert list(fig.data[0].y) == rounded(ref.hidden[0, 0, 0])
+    rec = rnnviz.GradientRecorder(x, loss)
+    rec.record(rnn, 0)
+    opt = torch.optim.SGD(rnn.parameters(), lr=0.5)
+
+    def train():
+        opt.zero_grad()
+        loss(rnn(x)).backward()
+        opt.step()
+        rec.record(rnn, len(rec))
+    view = rnnviz.gradient_view(rec, train=train, widget=True)
+    fig = view.figure
+    view.train(None)
+    assert view.figure is fig and len(fig.layout.sliders[0].steps) == 2
+    assert list(fig.data[0].y) == rounded(rec.records[1][1].hidden[0, 0, 0])
+
+
+# ---------------------------------------------------------------- attention
+
+@pytest.mark.parametrize("shape,heads", [((4, 5), 1), ((2, 4, 5), 1), ((2, 3, 4, 5), 3)])
+def test_attention_accepts_three_layouts(shape, heads):
+    w = torch.softmax(torch.randn(*shape), dim=-1)
+    fig = rnnviz.attention_view(w, list("abcde"), list("wxyz"), sample=1 if len(shape) > 2 else 0)
+    assert len(fig.data) == heads
+    picked = w if len(shape) == 2 else w[1]
+    picked = picked.reshape(heads, 4, 5)
+    for k in range(heads):
+        assert [list(r) for r in fig.data[k].z] == rounded(picked[k])
+    assert len(fig.layout.sliders[0].steps) == 4
+    assert list(fig.layout.xaxis.ticktext) == [f"{i} · {c}" for i, c in enumerate("abcde")]
+    assert list(fig.layout.yaxis.ticktext) == [f"{i} · {c}" for i, c in enumerate("wxyz")]
+
+
+def test_attention_errors():
+    with pytest.raises(ValueError, match=r"\(batch, heads, target, source\), got shape \(5,\)"):
+        rnnviz.attention_view(torch.rand(5))
+    with pytest.raises(ValueError, match="expected 3 tokens, one per source position, got 2"):
+        rnnviz.attention_view(torch.rand(2, 3), ["a", "b"])
+    with pytest.raises(ValueError, match="expected 2 tokens, one per target step, got 3"):
+        rnnviz.attention_view(torch.rand(2, 3), list("abc"), list("abc"))
+
+
+# ---------------------------------------------------------------- linked, export
+
+def test_linked_views_share_one_slider(lstm):
+    x = torch.randn(5, 3)
+    a = rnnviz.unroll_view(lstm, x, widget=True)
+    b = rnnviz.gates_view(lstm, x, widget=True)
+    linked = rnnviz.linked_views(a, b)
+    linked.slider.value = 4
+    assert a.figure.layout.sliders[0].active == 4 and b.figure.layout.sliders[0].active == 4
+    assert b.figure.layout.shapes[0].x0 == 4
+    c = rnnviz.unroll_view(lstm, torch.randn(3, 3), widget=True)
+    with pytest.raises(ValueError, match=r"same number of time steps to link, got \[5, 3\]"):
+        rnnviz.linked_views(a, c)
+    with pytest.raises(TypeError, match="widget=True"):
+        rnnviz.linked_views(a, go.Figure())
+
+
+def test_export_html_is_standalone(tmp_path, lstm):
+    view = rnnviz.unroll_view(lstm, torch.randn(4, 3), tokens=TOKENS[:4], widget=True)
+    path = rnnviz.export_html(view, tmp_path / "view.html")
+    page = path.read_text()
+    assert "<script src=" not in page and "requirejs" not in page
+    assert "Plotly.newPlot" in page and "toImageButtonOptions" in page and "Plotly.addFrames" in page
+    assert len(page) > 1_000_000                                          # plotly.js inlined
+    with pytest.raises(ValueError, match="ending in .html"):
+        rnnviz.export_html(view, tmp_path / "view.png")
