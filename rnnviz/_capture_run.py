@@ -117,9 +117,10 @@ def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, x: torch.Tenso
     s_h = F.linear(prev, w.w_hh, w.b_hh)                                 # (B, T, G*H)
     at = lambda name: res.gates[name][layer, d]  # noqa: E731           # (B, T, H)
     if p.kind == "GRU":
-        r = torch.sigmoid(s[..., :H] + s_h[..., :H], out=at("reset"))
-        torch.sigmoid(s[..., H:2 * H] + s_h[..., H:2 * H], out=at("update"))
-        torch.tanh(torch.addcmul(s[..., 2 * H:], r, s_h[..., 2 * H:]), out=at("new"))
+        s[..., :2 * H] += s_h[..., :2 * H]                                # r and z pre-activations
+        r = torch.sigmoid(s[..., :H], out=at("reset"))
+        torch.sigmoid(s[..., H:2 * H], out=at("update"))
+        torch.addcmul(s[..., 2 * H:], r, s_h[..., 2 * H:], out=at("new")).tanh_()
         return
     if p.kind != "LSTM":
         return
@@ -133,9 +134,10 @@ def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, x: torch.Tenso
     c = p.c0[row]                                                        # (B, H)
     valid = None if p.full else _valid(p).unsqueeze(-1)                  # (B, T, 1)
     for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
-        new = torch.addcmul(ig[:, t], f[:, t], c)                        # (B, H)
-        c = new if valid is None else torch.where(valid[:, t], new, c)
-        cell[:, t] = c
+        if valid is None:
+            c = torch.addcmul(ig[:, t], f[:, t], c, out=cell[:, t])      # (B, H)
+        else:
+            c = torch.where(valid[:, t], torch.addcmul(ig[:, t], f[:, t], c), c, out=cell[:, t])
 
 
 def run_fast(rnn, p: Prepared) -> Result:

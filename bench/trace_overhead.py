@@ -1,0 +1,68 @@
+"""Benchmark: rnnviz.trace against the module's own forward, side by side.
+
+2-layer LSTM and GRU, batch 32, 200 steps, 64 inputs, 128 units, float32 on
+the CPU, 2 threads, both under torch.no_grad(). Forward and trace are timed
+interleaved (forward, trace, forward, trace, ...) so machine noise hits both
+alike; the script prints the median of the per-pair ratios and the median
+absolute times. Target: trace at most 2.0x the forward.
+Run: python bench/trace_overhead.py [--reps N]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+from torch import nn
+
+import rnnviz
+
+B, T, I, H, L = 32, 200, 64, 128, 2
+TARGET = 2.0
+
+
+def _clock(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def measure(kind: str, reps: int) -> tuple[float, float, float]:
+    """(median ratio trace/forward, median forward ms, median trace ms)."""
+    torch.manual_seed(0)
+    rnn = getattr(nn, kind)(I, H, num_layers=L, batch_first=True)
+    x = torch.randn(B, T, I)                                             # (B, T, I)
+
+    def forward() -> None:
+        with torch.no_grad():
+            rnn(x)
+
+    def trace() -> None:
+        rnnviz.trace(rnn, x)
+
+    for fn in (forward, trace, forward, trace):  # warm-up
+        fn()
+    pairs = [(_clock(forward), _clock(trace)) for _ in range(reps)]
+    ratio = statistics.median(t / f for f, t in pairs)
+    return ratio, 1e3 * statistics.median(f for f, _ in pairs), 1e3 * statistics.median(t for _, t in pairs)
+
+
+def main(reps: int) -> None:
+    torch.set_num_threads(2)
+    torch.set_flush_denormal(True)
+    print(f"rnnviz.trace / module forward: {L} layers, batch {B}, {T} steps, {I} inputs, {H} units, "
+          f"float32, CPU, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+          f"median of {reps} interleaved pairs")
+    worst = 0.0
+    for kind in ("LSTM", "GRU"):
+        ratio, f_ms, t_ms = measure(kind, reps)
+        worst = max(worst, ratio)
+        print(f"  {kind:4s}  forward {f_ms:7.2f} ms   trace {t_ms:7.2f} ms   ratio {ratio:.2f}x")
+    print(f"target <= {TARGET:.1f}x: {'met' if worst <= TARGET else 'NOT met'} (worst {worst:.2f}x)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=15)
+    main(parser.parse_args().reps)
