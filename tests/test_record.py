@@ -1,0 +1,189 @@
+"""rnnviz.record: traces of every recurrent submodule during an ordinary model(x) call."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+import rnnviz
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+class Tagger(nn.Module):
+    """embedding -> LSTM -> head."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(20, 5)
+        self.rnn = nn.LSTM(5, 6, num_layers=2, bidirectional=True, batch_first=True)
+        self.head = nn.Linear(12, 3)
+
+    def forward(self, ids):
+        out, _ = self.rnn(self.embed(ids))                               # (B, T, 2H)
+        return self.head(out)
+
+
+class EncoderDecoder(nn.Module):
+    """A GRU encoder, then a GRU decoder called one step at a time."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = nn.GRU(4, 6)
+        self.decoder = nn.GRU(4, 6)
+
+    def forward(self, src, tgt):                                         # (S, B, 4), (T, B, 4)
+        _, h = self.encoder(src)
+        outs = []
+        for t in range(tgt.size(0)):
+            out, h = self.decoder(tgt[t:t + 1], h)                       # (1, B, 6)
+            outs.append(out)
+        return torch.cat(outs)
+
+
+def no_hooks(model):
+    return all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+
+
+def test_embedding_lstm_head_is_traced_and_the_output_unchanged():
+    model = Tagger()
+    ids = torch.randint(0, 20, (3, 7))
+    plain = model(ids)
+    with rnnviz.record(model) as rec:
+        recorded = model(ids)
+    assert torch.equal(plain, recorded) and recorded.requires_grad
+    assert list(rec) == ["rnn"] and len(rec.calls["rnn"]) == 1
+    expected = rnnviz.trace(model.rnn, model.embed(ids))
+    got = rec["rnn"]
+    assert torch.equal(got.hidden, expected.hidden) and torch.equal(got.cell, expected.cell)
+    assert all(torch.equal(got.gates[k], expected.gates[k]) for k in expected.gates)
+    assert got.hidden.shape == (2, 2, 3, 7, 6)
+    assert no_hooks(model)
+
+
+def test_a_model_that_is_an_rnn_is_named_empty_and_packed_input_works():
+    model = nn.GRU(4, 5)
+    lengths = torch.tensor([3, 6])
+    packed = pack_padded_sequence(torch.randn(6, 2, 4), lengths, enforce_sorted=False)
+    with rnnviz.record(model) as rec:
+        out, h = model(packed)
+    assert list(rec) == [""]
+    tr = rec[""]
+    assert torch.equal(tr.lengths, lengths) and torch.equal(tr.output.data, out.data) and torch.equal(tr.h_n, h)
+    assert tr.hidden[0, 0, 0, 3:].isnan().all()
+
+
+def test_a_decoder_called_step_by_step_is_joined_along_time():
+    model = EncoderDecoder()
+    src, tgt = torch.randn(5, 2, 4), torch.randn(4, 2, 4)
+    plain = model(src, tgt)
+    with rnnviz.record(model) as rec:
+        recorded = model(src, tgt)
+    assert torch.equal(plain, recorded)
+    assert len(rec.calls["encoder"]) == 1 and len(rec.calls["decoder"]) == 4
+    joined = rec["decoder"]
+    assert joined.hidden.shape == (1, 1, 2, 4, 6) and joined.steps == 4
+    assert torch.equal(joined.lengths, torch.tensor([4, 4]))
+    assert torch.equal(joined.output, recorded)
+    assert any("4 calls joined" in n for n in joined.notes)
+    # stepping with the state carried over is the same computation as one call on the whole sequence
+    whole = rnnviz.trace(model.decoder, tgt, rec["encoder"].h_n)
+    assert torch.allclose(joined.hidden, whole.hidden, atol=1e-6, rtol=0)
+    for name in ("reset", "update", "new"):
+        assert torch.allclose(joined.gates[name], whole.gates[name], atol=1e-6, rtol=0)
+    assert torch.equal(rec.calls["decoder"][2].hidden[0, 0, :, 0], joined.hidden[0, 0, :, 2])
+
+
+def test_calls_that_cannot_be_joined_keep_the_last_one():
+    rnn = nn.LSTM(3, 4)
+    with rnnviz.record(rnn) as rec:
+        rnn(torch.randn(5, 2, 3))
+        rnn(torch.randn(6, 3, 3))
+    assert rec[""].batch_size == 3 and rec[""].steps == 6
+    assert any("not joined (batch sizes differ)" in n for n in rec[""].notes)
+    assert [t.batch_size for t in rec.calls[""]] == [2, 3]
+
+
+def test_hooks_are_removed_when_the_forward_raises():
+    model = Tagger()
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    with pytest.raises(IndexError):
+        with rnnviz.record(model):
+            model(torch.tensor([[25, 1]]))                               # id past the embedding
+    assert no_hooks(model)
+    assert torch.backends.mha.get_fastpath_enabled() == fastpath
+    with pytest.raises(TypeError, match="expected a torch.nn.Module to record, got list"):
+        with rnnviz.record([model]):
+            pass
+
+
+class AttendOver(nn.Module):
+    """LSTM states attended by nn.MultiheadAttention, asking for averaged weights."""
+
+    def __init__(self, need_weights=True):
+        super().__init__()
+        self.rnn = nn.LSTM(4, 8, batch_first=True)
+        self.attn = nn.MultiheadAttention(8, num_heads=2, batch_first=True)
+        self.need_weights = need_weights
+
+    def forward(self, x):
+        states, _ = self.rnn(x)                                          # (B, T, 8)
+        return self.attn(states[:, -2:], states, states, need_weights=self.need_weights)
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_attention_weights_per_head_without_changing_the_return(need_weights):
+    model = AttendOver(need_weights).eval()
+    x = torch.randn(3, 6, 4)
+    out, weights = model(x)
+    with rnnviz.record(model) as rec:
+        rec_out, rec_weights = model(x)
+    assert torch.allclose(out, rec_out, atol=1e-6)
+    if need_weights:
+        assert rec_weights.shape == (3, 2, 6) and torch.allclose(weights, rec_weights, atol=1e-6)
+    else:
+        assert weights is None and rec_weights is None
+    per_head = rec.attention["attn"]
+    assert per_head.shape == (3, 2, 2, 6)                                 # (B, heads, target, source)
+    assert torch.allclose(per_head.sum(-1), torch.ones(3, 2, 2), atol=1e-6)
+    if need_weights:
+        assert torch.allclose(per_head.mean(1), rec_weights, atol=1e-7)
+    assert "rnn" in rec and no_hooks(model)
+
+
+def test_transformer_encoder_layer_fast_path_is_bypassed_and_restored():
+    layer = nn.TransformerEncoderLayer(8, nhead=2, dim_feedforward=16, batch_first=True).eval()
+    x = torch.randn(2, 5, 8)
+    with torch.no_grad():
+        plain = layer(x)
+        before = torch.backends.mha.get_fastpath_enabled()
+        with rnnviz.record(layer) as rec:
+            recorded = layer(x)
+    assert torch.backends.mha.get_fastpath_enabled() == before
+    assert torch.allclose(plain, recorded, atol=1e-5)
+    assert rec.attention["self_attn"].shape == (2, 2, 5, 5) and len(rec) == 0
+
+
+def test_seq2seq_with_rnnviz_attention_records_decoder_and_weights():
+    from rnnviz.models.seq2seq import Seq2Seq
+
+    torch.manual_seed(0)
+    model = Seq2Seq(12, 10, embed_dim=8, hidden_size=16, attention="additive").eval()
+    src, tgt = torch.randint(3, 12, (2, 5)), torch.randint(3, 10, (2, 4))
+    plain = model(src, None, tgt)
+    with rnnviz.record(model) as rec:
+        recorded = model(src, None, tgt)
+    assert torch.equal(plain, recorded)
+    assert set(rec) == {"encoder", "decoder"} and len(rec.calls["decoder"]) == 4
+    assert rec["decoder"].hidden.shape == (1, 1, 2, 4, 16)
+    weights = rec.attention["attention"]                                 # (B, 1, target, source)
+    assert weights.shape == (2, 1, 4, 5)
+    assert torch.allclose(weights[:, 0], model.last_attention, atol=0)
+    assert no_hooks(model)
