@@ -95,6 +95,12 @@ def path_of(name: str) -> Path:
     return path
 
 
+def fingerprint(name: str) -> tuple[str, int, int]:
+    """(path, size, mtime) of verified data file ``name``: a cache key that changes with the file."""
+    stat = path_of(name).stat()
+    return str(path_of(name)), stat.st_size, stat.st_mtime_ns
+
+
 def compress(raw: bytes, codec: str = "xz") -> bytes:
     """Compress ``raw`` with the project's fixed settings (deterministic): ``"xz"`` or ``"zlib"``."""
     return lzma.compress(raw, **_XZ) if codec == "xz" else zlib.compress(raw, 9)

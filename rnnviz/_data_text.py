@@ -7,7 +7,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ._data_store import load_bundle, load_json, read_xz
+from ._data_store import fingerprint, load_bundle, load_json, read_xz
 from ._data_vocab import PAD, UNK, Vocab, rank_tokens, tokenize
 
 IMDB_MAX_VOCAB = 10_002     # 10,000 words + <pad> + <unk>
@@ -40,8 +40,9 @@ class IMDB:
 
 
 @lru_cache(maxsize=1)
-def _imdb_arrays():
-    meta, arrays = load_bundle("imdb.arrays.zlib")
+def _imdb_arrays(files: tuple) -> tuple[dict, np.ndarray, dict]:
+    """The unpacked IMDB arrays, review offsets and vocab JSON, cached per file fingerprint."""
+    _, arrays = load_bundle("imdb.arrays.zlib")  # ``files`` only keys the cache
     planes = arrays.pop("id_planes")                                      # (2, sum of lengths)
     arrays["ids"] = planes[0].astype(np.uint16) | (planes[1].astype(np.uint16) << 8)
     offsets = np.zeros(len(arrays["lengths"]) + 1, dtype=np.int64)
@@ -90,7 +91,8 @@ def imdb(max_len: int = 100, vocab_size: int = 10_000, align: str = "right",
         raise ValueError(f"expected align 'right' or 'left', got {align!r}")
     if keep not in ("last", "first"):
         raise ValueError(f"expected keep 'last' or 'first', got {keep!r}")
-    arrays, offsets, vocab_json = _imdb_arrays()
+    names = ("imdb.arrays.zlib", "imdb_vocab.json.xz")
+    arrays, offsets, vocab_json = _imdb_arrays(tuple(fingerprint(n) for n in names))
     flat = arrays["ids"]
     if vocab_size < IMDB_MAX_VOCAB:
         flat = np.where(flat < vocab_size, flat, UNK).astype(flat.dtype)

@@ -185,6 +185,19 @@ def test_corrupted_file_names_it_and_the_fix(tmp_path, monkeypatch):
     assert "scripts/build_data.py" in str(err.value)
 
 
+def test_imdb_cache_does_not_hide_a_damaged_copy(imdb100, tmp_path, monkeypatch):
+    _copy(tmp_path, "imdb.arrays.zlib", "imdb_vocab.json.xz")
+    monkeypatch.setenv("RNNVIZ_DATA", str(tmp_path))
+    assert torch.equal(data.imdb().test.ids, imdb100.test.ids)
+    with open(tmp_path / "imdb.arrays.zlib", "r+b") as f:
+        f.seek(5_000_000)
+        byte = f.read(1)
+        f.seek(5_000_000)
+        f.write(bytes([byte[0] ^ 1]))
+    with pytest.raises(data.DataFileError, match=r"imdb\.arrays\.zlib is corrupted"):
+        data.imdb()
+
+
 def test_missing_file_and_missing_checksum_list(tmp_path, monkeypatch):
     monkeypatch.setenv("RNNVIZ_DATA", str(tmp_path))
     _copy(tmp_path)

@@ -125,6 +125,15 @@ def test_dates_targets_are_the_iso_dates_of_the_sources():
     assert syn.DATE_FORMATS["3.3.2021"](dt.date(2021, 3, 4)) == "4.3.2021"
 
 
+def test_dates_every_source_has_one_answer():
+    """Exact match near 100% is only reachable if no spelling maps to two dates."""
+    task = syn.dates(20_000, seed=11)
+    answers = {}
+    for src, tgt in zip(task.source, task.target):
+        assert answers.setdefault(src, tgt) == tgt, src
+    assert len(set(task.source)) > 15_000
+
+
 def test_dates_formats_argument():
     only = syn.dates(100, formats=["03/03/21"], seed=0)
     assert all(len(s) == 8 and s[2] == "/" for s in only.source)
