@@ -108,7 +108,7 @@ def test_big_view_stays_under_a_megabyte_and_says_when_downsampled():
     long = known_trace("RNN", L=2, T=600, H=128)
     fig = rnnviz.unroll_view(long)
     assert len(fig.to_json()) < 1_500_000
-    assert "one step in 2 of 600 shown" in fig.layout.title.text       # 600 * 256 values > 120k: stride 2
+    assert "one step in 2 of 600 shown" in fig.layout.title.text       # 600 * 256 values > 105k: stride 2
     assert list(fig.data[0].x) == list(range(0, 600, 2))
     assert [list(r) for r in fig.data[0].z] == rounded(long.hidden[0, 0, 0, ::2].T)
 
@@ -204,6 +204,7 @@ def test_clamping_a_gate_changes_the_data(lstm):
     dropdown = next(c for c in view.controls if getattr(c, "description", "") == "clamp")
     dropdown.value = "forget"                                             # the value slider starts at 1.0
     assert list(view.figure.data[4].y) == [1.0] * 6 != free
+    assert list(view.figure.data[4].text) == ["clamped to 1"] * 6
     clamped = rnnviz.trace(lstm, x, clamp={"forget": 1.0})
     assert list(view.figure.data[16].y) == rounded(clamped.cell[0, 0, 0, :, 0])
     dropdown.value = "none"

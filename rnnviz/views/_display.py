@@ -13,7 +13,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
-from ._figure import CONFIG, Timeline, add_timeline, apply_step
+from ._figure import CONFIG, Timeline, add_timeline, apply_step, as_lists
 
 
 def in_kernel() -> bool:
@@ -28,7 +28,7 @@ def in_kernel() -> bool:
 
 def static_figure(spec: dict, timeline: Timeline) -> go.Figure:
     """A plain Figure: slider driven by frames, Play/Pause buttons, PNG button config."""
-    return go.Figure(add_timeline(dict(spec), timeline, animated=True))
+    return go.Figure(as_lists(add_timeline(spec, timeline, animated=True)))
 
 
 def widget_figure(spec: dict, timeline: Timeline) -> go.FigureWidget:

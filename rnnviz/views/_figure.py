@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 SIG_DIGITS = 3
-MAX_CELLS = 120_000     # heatmap values per figure; beyond it, time is strided (and the title says so)
+MAX_CELLS = 105_000     # heatmap values per figure; beyond it, time is strided (and the title says so)
 MAX_TICKS = 40          # labelled ticks on a time axis
 DIVERGING = "RdBu_r"    # tanh-range values, centred on 0 (zmid=0)
 SEQUENTIAL = "Viridis"  # gates and attention, 0..1
@@ -54,12 +54,29 @@ def round_sig(a: np.ndarray, digits: int = SIG_DIGITS) -> np.ndarray:
     return out
 
 
-def shown(a: np.ndarray, digits: int = SIG_DIGITS) -> list:
-    """What a figure holds for ``a``: nested lists, rounded, NaN/inf as None (a gap)."""
+def shown(a: np.ndarray, digits: int = SIG_DIGITS):
+    """What a figure holds for ``a``, rounded to ``digits`` significant digits.
+
+    A float64 array when every value is finite (fast for plotly to validate);
+    nested lists with None for NaN/inf otherwise (a gap; JSON has no NaN).
+    """
     r = round_sig(a, digits)
-    obj = np.where(np.isfinite(r), r, np.nan).astype(object)
+    if np.isfinite(r).all():
+        return r
+    obj = r.astype(object)
     obj[~np.isfinite(r)] = None
     return obj.tolist()
+
+
+def as_lists(obj):
+    """``obj`` with every numpy array turned into nested lists (short JSON for static pages)."""
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, dict):
+        return {k: as_lists(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [as_lists(v) for v in obj]
+    return obj
 
 
 def fmt(v: float) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import ipywidgets as widgets
 
 from .._cells import GATE_NAMES
-from ._display import View, make
+from ._display import View, in_kernel, make
 from ._sources import encoded, resolve
 
 
@@ -72,7 +72,7 @@ def controls(state: WhatIf, text: str | None) -> list:
         box.observe(lambda ch: state.set_text(ch["new"]), names="value")
         out.append(box)
     gates = GATE_NAMES.get(state.trace.kind, ())
-    if gates and state.model is not None:
+    if gates:
         start = next(iter(state.clamp), "none")
         which = widgets.Dropdown(options=["none", *gates], value=start, description="clamp",
                                  layout=widgets.Layout(width="180px"))
@@ -88,28 +88,29 @@ def controls(state: WhatIf, text: str | None) -> list:
 
 
 def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: Callable, check_tokens: Callable):
-    """Build a trace view from a Trace or a live model; attach what-if controls in a notebook."""
+    """Build a trace view from a Trace or a live model; attach what-if controls in a notebook.
+
+    ``build(trace, tokens) -> (spec, timeline)``; ``check_tokens(trace, tokens)``
+    validates the labels against the trace's steps.
+    """
     from ..capture import Trace
-    if isinstance(source, Trace) and (encode is not None or clamp):
-        raise ValueError("encode=/clamp= need the live module: a Trace cannot be recomputed")
+    if isinstance(source, Trace):
+        if encode is not None or clamp:
+            raise ValueError("encode=/clamp= need the live module: a Trace cannot be recomputed")
+        trace = resolve(source, inputs)
+        spec, timeline = build(trace, check_tokens(trace, tokens))
+        return make(spec, timeline, widget)
     if encode is not None and inputs is None:
         if text is None:
             raise ValueError("with encode= give the first input as text=<str> (or inputs=)")
         inputs, toks = encoded(encode, text)
         tokens = tokens if tokens is not None else (toks if toks is not None else _guess_tokens(text, inputs))
-    if isinstance(source, Trace):
-        trace = resolve(source)
-        spec, timeline = build(trace, check_tokens(trace, tokens))
-        return make(spec, timeline, widget)
-    state = WhatIf(source, inputs, None, clamp, module,
-                   lambda tr, toks: build(tr, check_tokens(tr, toks)), encode)
-    state.tokens = tokens
+    state = WhatIf(source, inputs, tokens, clamp, module, lambda tr, toks: build(tr, check_tokens(tr, toks)), encode)
     spec, timeline = state.figure()
-    view = make(spec, timeline, widget, controls=None)
+    if widget is None:
+        widget = in_kernel()
+    view = make(spec, timeline, widget, controls=controls(state, text) if widget is True else None)
     if isinstance(view, View):
-        for c in controls(state, text):
-            view.controls.insert(len(view.controls) - 1, c)
-        view.children = (widgets.HBox(view.controls), view.figure)
         view.whatif = state
         state.view = view
     return view

@@ -29,39 +29,51 @@ def _previous(cur: np.ndarray, inferred: np.ndarray, backward: bool) -> np.ndarr
     """x_{t−1} in reading order (x_{t+1} for the backward direction), each (T, U).
 
     Where there is no captured neighbour (the first step read, or padding) the
-    value ``inferred`` from the step's own equation stands in.
+    value ``inferred`` from the step's own equation stands in; float noise
+    around a zero initial state is shown as 0.
     """
     prev = np.full_like(cur, np.nan)
     if backward:
         prev[:-1] = cur[1:]
     else:
         prev[1:] = cur[:-1]
+    inferred = np.where(np.abs(inferred) < 1e-6, 0.0, inferred)
     return np.where(np.isnan(prev), inferred, prev)
 
 
-def _texts(kind: str, v: dict[str, np.ndarray], backward: bool) -> dict[str, np.ndarray]:
+def _fp(v: float) -> str:
+    """A factor in a product: negative numbers in parentheses."""
+    return f"({fmt(v)})" if v < 0 else fmt(v)
+
+
+def _each(form, *arrays: np.ndarray) -> np.ndarray:
+    """``form(*values)`` for every element of equally shaped arrays, as an array of str."""
+    flat = [a.ravel().tolist() for a in arrays]
+    return np.array([form(*vals) for vals in zip(*flat)], dtype=object).reshape(arrays[0].shape)
+
+
+def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -> dict[str, np.ndarray]:
     """Hover numbers per row: the right-hand side of each equation filled in. Each (T, U) of str."""
+    out = {}
     with np.errstate(all="ignore"):
-        out = {}
         for key, val in v.items():
-            if key in ("input", "forget", "output", "reset", "update"):
+            if key in clamped:
+                out[key] = _each(lambda g: f"clamped to {fmt(g)}", val)
+            elif key in ("input", "forget", "output", "reset", "update"):
                 pre = np.log(val / (1.0 - val))                 # σ⁻¹: the gate's pre-activation
-                out[key] = np.vectorize(lambda p, g: f"σ({fmt(p)}) = {fmt(g)}")(pre, val)
+                out[key] = _each(lambda p, g: f"σ({fmt(p)}) = {fmt(g)}", pre, val)
             elif key in ("cell", "new"):
-                pre = np.arctanh(val)
-                out[key] = np.vectorize(lambda p, g: f"tanh({fmt(p)}) = {fmt(g)}")(pre, val)
+                out[key] = _each(lambda p, g: f"tanh({fmt(p)}) = {fmt(g)}", np.arctanh(val), val)
         if kind == "LSTM":
             f, i, g, c, o = v["forget"], v["input"], v["cell"], v["c"], v["output"]
             cp = _previous(c, (c - i * g) / f, backward)       # c_{t−1}; before the first step: from c = f c' + i g
-            out["c"] = np.vectorize(lambda a, b, d, e, r: f"{fmt(a)}·{fmt(b)} + {fmt(d)}·{fmt(e)} = {fmt(r)}")(
-                f, cp, i, g, c)
+            out["c"] = _each(lambda a, b, d, e, r: f"{fmt(a)}·{_fp(b)} + {fmt(d)}·{_fp(e)} = {fmt(r)}", f, cp, i, g, c)
             if "h" in v:
-                out["h"] = np.vectorize(lambda a, b, r: f"{fmt(a)}·tanh({fmt(b)}) = {fmt(r)}")(o, c, v["h"])
+                out["h"] = _each(lambda a, b, r: f"{fmt(a)}·tanh({fmt(b)}) = {fmt(r)}", o, c, v["h"])
         else:
             z, n, h = v["update"], v["new"], v["h"]
             hp = _previous(h, (h - (1 - z) * n) / z, backward)  # h_{t−1}; before the first step: from the equation
-            out["h"] = np.vectorize(lambda a, b, d, r: f"(1 − {fmt(a)})·{fmt(b)} + {fmt(a)}·{fmt(d)} = {fmt(r)}")(
-                z, n, hp, h)
+            out["h"] = _each(lambda a, b, d, r: f"(1 − {fmt(a)})·{_fp(b)} + {fmt(a)}·{_fp(d)} = {fmt(r)}", z, n, hp, h)
     return out
 
 
@@ -91,7 +103,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     if P == H:
         vals["h"] = pick(trace.hidden)
     rows = [r for r in _ROWS[trace.kind] if r[0] in vals]
-    texts = _texts(trace.kind, vals, backward=direction % D == 1)
+    texts = _texts(trace.kind, vals, direction % D == 1, getattr(trace, "clamp", None) or {})
     stride = stride_for(T, len(units) * len(rows))
     pos = list(range(0, T, stride))
     labels = step_labels(T, tokens)

@@ -1,0 +1,110 @@
+"""Views: payload size and kernel-side recompute time.
+
+1. Payload of each view for 200 steps x 128 units (target: at most 1 MB):
+   bytes of the figure JSON (what an exported page or a static figure holds)
+   and of the FigureWidget state sent to the browser (without ``_esm``, the
+   plotly.js bundle the anywidget ships once per page, about 5 MB).
+2. Time to recompute after a new input, 2-layer LSTM, 100 steps, 128 units
+   (target: at most 150 ms), with torch.set_num_threads(2). Measured side by
+   side, interleaved, median of several repetitions: capture alone
+   (rnnviz.trace), the in-place refresh a new text triggers, and building a
+   fresh view, so the ratios hold on a noisy shared machine.
+
+Run: .venv/bin/python bench/views.py
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import time
+
+import torch
+from ipywidgets.widgets.widget import _remove_buffers
+from tqdm.auto import tqdm
+
+import rnnviz
+from rnnviz.capture import Trace
+from rnnviz.gradients import GradientFlow
+
+torch.set_num_threads(2)
+torch.set_flush_denormal(True)
+LIMIT = 1_000_000
+
+
+def widget_bytes(view) -> int:
+    """Bytes of the FigureWidget state as sent to the browser, plotly.js bundle excluded."""
+    state = view.figure.get_state()
+    state.pop("_esm", None)
+    stripped, _, buffers = _remove_buffers(state)
+    return len(json.dumps(stripped, default=str)) + sum(len(b) for b in buffers)
+
+
+def payloads() -> None:
+    torch.manual_seed(0)
+    T, H = 200, 128
+    lstm = torch.nn.LSTM(16, H)
+    x = torch.randn(T, 16)                                  # (T, I)
+    tokens = [f"w{t}" for t in range(T)]
+    tr = rnnviz.trace(lstm, x)
+    flows = {k: GradientFlow(torch.rand(2, 1, 1, T), torch.rand(1, T), 1.0, kind=k) for k in ("RNN", "LSTM", "GRU")}
+    history = [(s, GradientFlow(torch.rand(2, 1, 1, T), torch.rand(1, T), 1.0, kind="LSTM")) for s in range(0, 50, 5)]
+    stacked = Trace("LSTM", torch.rand(2, 2, 1, T, H) * 2 - 1, None, {}, tr.output, tr.h_n, None, tr.lengths)
+    cases = {
+        "unroll  (1 layer, 200 x 128)": lambda w: rnnviz.unroll_view(tr, tokens=tokens, widget=w),
+        "unroll  (2 layers x 2 dirs, 200 x 128 each)": lambda w: rnnviz.unroll_view(stacked, tokens=tokens, widget=w),
+        "gates   (4 units, default)": lambda w: rnnviz.gates_view(tr, tokens=tokens, widget=w),
+        "gates   (16 units)": lambda w: rnnviz.gates_view(tr, tokens=tokens, units=range(16), widget=w),
+        "gradient (3 models x 2 layers)": lambda w: rnnviz.gradient_view(flows, tokens=tokens, widget=w),
+        "gradient (10 training steps)": lambda w: rnnviz.gradient_view(history, widget=w),
+        "attention (200 target x 128 source)": lambda w: rnnviz.attention_view(
+            torch.softmax(torch.randn(T, H), -1), widget=w),
+        "attention (4 heads, 50 x 50)": lambda w: rnnviz.attention_view(
+            torch.softmax(torch.randn(1, 4, 50, 50), -1), widget=w),
+    }
+    print(f"payload per view (limit {LIMIT:,} bytes)")
+    print(f"  {'view':46s} {'figure JSON':>12s} {'widget state':>13s}")
+    for name, make in tqdm(cases.items(), desc="payload", leave=False):
+        fig_bytes = len(make(False).to_json())
+        state_bytes = widget_bytes(make(True))
+        flag = "ok" if max(fig_bytes, state_bytes) <= LIMIT else "OVER"
+        print(f"  {name:46s} {fig_bytes:12,d} {state_bytes:13,d}  {flag}")
+
+
+def recompute(reps: int = 9) -> None:
+    torch.manual_seed(0)
+    T, H, I = 100, 128, 32
+    lstm = torch.nn.LSTM(I, H, num_layers=2).eval()
+    table = torch.randn(128, I)
+
+    def encode(text: str):
+        ids = torch.tensor([ord(c) % 128 for c in text])
+        return table[ids], list(text)                       # (T, I)
+
+    texts = ["".join(chr(97 + (i * k) % 26) for i in range(T)) for k in range(1, reps + 3)]
+    unroll = rnnviz.unroll_view(lstm, encode=encode, text=texts[0], widget=True)
+    gates = rnnviz.gates_view(lstm, encode=encode, text=texts[0], widget=True)
+    runs = {
+        "capture only (rnnviz.trace)": lambda s: rnnviz.trace(lstm, encode(s)[0]),
+        "unroll view: new text, in place": lambda s: unroll.whatif.set_text(s),
+        "gates view: new text, in place": lambda s: gates.whatif.set_text(s),
+        "unroll view: build a new widget": lambda s: rnnviz.unroll_view(lstm, encode=encode, text=s, widget=True),
+    }
+    for name, fn in runs.items():                           # warm-up round, not timed
+        fn(texts[-1])
+    times = {k: [] for k in runs}
+    for r in tqdm(range(reps), desc="recompute", leave=False):  # interleaved: every variant once per round
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            fn(texts[r + 1])
+            times[name].append(time.perf_counter() - t0)
+    base = statistics.median(times["capture only (rnnviz.trace)"])
+    print(f"\nrecompute after a new input: 2-layer LSTM, {T} steps, {H} units, torch threads 2, "
+          f"median of {reps} (target <= 150 ms for the in-place refresh)")
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print(f"  {name:36s} {med * 1e3:8.1f} ms   x{med / base:6.2f} of capture")
+
+
+if __name__ == "__main__":
+    payloads()
+    recompute()
