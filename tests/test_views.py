@@ -213,6 +213,31 @@ def test_clamping_a_gate_changes_the_data(lstm):
     assert list(view.figure.data[4].y) == [0.0] * 6
 
 
+class Tagger(torch.nn.Module):
+    """Embedding + GRU + linear head: a whole model, captured through rnnviz.record."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb, self.rnn, self.head = torch.nn.Embedding(26, 4), torch.nn.GRU(4, 5, batch_first=True), torch.nn.Linear(5, 2)
+
+    def forward(self, ids):                                               # (B, T) -> (B, T, 2)
+        return self.head(self.rnn(self.emb(ids))[0])
+
+
+def test_whole_model_with_typed_text():
+    torch.manual_seed(0)
+    model = Tagger()
+    enc = lambda text: (torch.tensor([[ord(c) - 97 for c in text]]), list(text))  # noqa: E731
+    view = rnnviz.unroll_view(model, encode=enc, text="hello", widget=True)
+    assert [c.description for c in view.controls] == ["input", "Play"]     # no clamp: needs the GRU itself
+    view.whatif.set_text("abcdefg")
+    ids = enc("abcdefg")[0]
+    tr = rnnviz.trace(model.rnn, model.emb(ids))
+    assert [list(r) for r in view.figure.data[0].z] == rounded(tr.hidden[0, 0, 0].T)
+    with pytest.raises(ValueError, match="clamp= works on a recurrent module itself"):
+        rnnviz.unroll_view(model, ids, clamp={"update": 1.0})
+
+
 # ---------------------------------------------------------------- gradients
 
 def flow(T=6, L=2, B=2, scale=1.0, kind="LSTM") -> GradientFlow:
@@ -283,6 +308,18 @@ def test_attention_accepts_three_layouts(shape, heads):
     assert len(fig.layout.sliders[0].steps) == 4
     assert list(fig.layout.xaxis.ticktext) == [f"{i} · {c}" for i, c in enumerate("abcde")]
     assert list(fig.layout.yaxis.ticktext) == [f"{i} · {c}" for i, c in enumerate("wxyz")]
+
+
+def test_attention_heads_fit_the_size_budget():
+    w = torch.softmax(torch.randn(1, 8, 100, 200), dim=-1)               # 160k weights > 105k
+    fig = rnnviz.attention_view(w)
+    assert len(fig.data) == 5 and "heads 0..4 of 8 shown" in fig.layout.title.text
+    assert len(fig.to_json()) < 1_000_000
+    fig = rnnviz.attention_view(w, heads=[6, 7])
+    assert [d.name for d in fig.data] == ["head 6", "head 7"]
+    assert [list(r) for r in fig.data[1].z] == rounded(w[0, 7])
+    with pytest.raises(ValueError, match=r"head indices in 0\.\.7, got \[8\]"):
+        rnnviz.attention_view(w, heads=[8])
 
 
 def test_attention_errors():

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from .._cells import GATE_NAMES
+from .._cells import GATE_NAMES, RECURRENT
 from ._display import View, in_kernel, make
 from ._sources import encoded, resolve
 
@@ -72,7 +72,7 @@ def controls(state: WhatIf, text: str | None) -> list:
         box.observe(lambda ch: state.set_text(ch["new"]), names="value")
         out.append(box)
     gates = GATE_NAMES.get(state.trace.kind, ())
-    if gates:
+    if gates and isinstance(state.model, RECURRENT):  # clamping goes through rnnviz.trace(rnn, ...)
         start = next(iter(state.clamp), "none")
         which = widgets.Dropdown(options=["none", *gates], value=start, description="clamp",
                                  layout=widgets.Layout(width="180px"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._display import make
-from ._figure import SEQUENTIAL, Step, Timeline, as_numpy, check_tokens, shown, step_labels, time_ticks
+from ._figure import MAX_CELLS, SEQUENTIAL, Step, Timeline, as_numpy, check_tokens, shown, step_labels, time_ticks
 from ._sources import pick_sample
 
 _MASK = "rgba(255,255,255,0.85)"
@@ -24,13 +24,27 @@ def _weights(weights, sample: int) -> np.ndarray:
                      f"(batch, heads, target, source), got shape {tuple(w.shape)}")
 
 
-def build_attention(weights, source_tokens=None, target_tokens=None, sample: int = 0, title: str | None = None):
+def _pick_heads(w: np.ndarray, heads) -> tuple[np.ndarray, list[int], str]:
+    """The heads to draw, at most MAX_CELLS values in all (the title then says which)."""
+    n, T, S = w.shape
+    if heads is None:
+        keep = list(range(max(1, min(n, MAX_CELLS // (T * S)))))
+    else:
+        keep = [heads] if isinstance(heads, int) else list(heads)
+        if not keep or any(isinstance(h, bool) or not isinstance(h, int) or not 0 <= h < n for h in keep):
+            raise ValueError(f"expected heads as head indices in 0..{n - 1}, got {heads!r}")
+    note = "" if len(keep) == n else f" (heads {keep[0]}..{keep[-1]} of {n} shown; choose with heads=)"
+    return w[keep], keep, note
+
+
+def build_attention(weights, source_tokens=None, target_tokens=None, sample: int = 0, heads=None,
+                    title: str | None = None):
     """Figure spec and timeline: one heatmap per head, rows = target steps (top first), columns = source.
 
     Slider step k shows decoder step k: later rows are veiled and row k is
     outlined. Weights are rounded to 3 significant digits.
     """
-    w = _weights(weights, sample)                         # (heads, T, S)
+    w, names, note = _pick_heads(_weights(weights, sample), heads)  # (heads, T, S)
     heads, T, S = w.shape
     src = check_tokens(source_tokens, S, "source positions")
     tgt = check_tokens(target_tokens, T, "target steps")
@@ -45,20 +59,20 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
         r, c = divmod(k, cols)
         x0, y1 = c * (pw + gx), 1 - r * (ph + gy)
         data.append({"type": "heatmap", "z": shown(w[k]), "x": list(range(S)), "y": list(range(T)),
-                     "xaxis": f"x{ax}", "yaxis": f"y{ax}", "coloraxis": "coloraxis", "name": f"head {k}",
-                     "hovertemplate": f"head {k}<br>target %{{y}} → source %{{x}}<br>weight %{{z}}<extra></extra>"})
+                     "xaxis": f"x{ax}", "yaxis": f"y{ax}", "coloraxis": "coloraxis", "name": f"head {names[k]}",
+                     "hovertemplate": f"head {names[k]}<br>target %{{y}} → source %{{x}}<br>weight %{{z}}<extra></extra>"})
         layout[f"xaxis{ax}"] = {"domain": [x0, x0 + pw], "anchor": f"y{ax}", "title": {"text": "source"},
                                 "tickangle": -45, **time_ticks(list(range(S)), xl)}
         layout[f"yaxis{ax}"] = {"domain": [max(y1 - ph, 0), y1], "anchor": f"x{ax}", "autorange": "reversed",
                                 "title": {"text": "target"}, **time_ticks(list(range(T)), yl)}
         if heads > 1:
             layout.setdefault("annotations", []).append({
-                "text": f"head {k}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1.06,
+                "text": f"head {names[k]}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1.06,
                 "showarrow": False})
     top = max(1.0, float(np.nanmax(w))) if np.isfinite(w).any() else 1.0
     layout["coloraxis"] = {"colorscale": SEQUENTIAL, "cmin": 0.0, "cmax": top, "colorbar": {"title": {"text": "weight"}}}
     layout.update({"height": 140 + 320 * rows, "margin": {"t": 80, "b": 90}})
-    head = title or ("attention weights" + (f", {heads} heads" if heads > 1 else "") + f", sample {sample}")
+    head = (title or ("attention weights" + (f", {heads} heads" if heads > 1 else "") + f", sample {sample}")) + note
     steps = []
     mean = np.nanmean(w, axis=0)                          # (T, S)
     for t in range(T):
@@ -77,15 +91,16 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
     return {"data": data, "layout": layout}, timeline
 
 
-def attention_view(weights, source_tokens=None, target_tokens=None, *, sample: int = 0, title: str | None = None,
-                   widget: bool | None = None):
+def attention_view(weights, source_tokens=None, target_tokens=None, *, sample: int = 0, heads=None,
+                   title: str | None = None, widget: bool | None = None):
     """Show attention weights as a target x source heatmap with tokens, one panel per head.
 
     weights: (target, source), (batch, target, source), or (batch, heads,
     target, source) as ``nn.MultiheadAttention(..., average_attn_weights=False)``
-    returns; ``sample`` picks the batch element. source_tokens / target_tokens:
+    returns; ``sample`` picks the batch element, ``heads`` the head indices to
+    draw (default: all that fit in the size budget). source_tokens / target_tokens:
     one label per source position / target step. The slider steps through the
     decoder steps in the browser.
     """
-    spec, timeline = build_attention(weights, source_tokens, target_tokens, sample, title)
+    spec, timeline = build_attention(weights, source_tokens, target_tokens, sample, heads, title)
     return make(spec, timeline, widget)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._figure import (Step, Timeline, as_numpy, check_tokens, fmt, shown, step_labels, stride_for, time_ticks)
+from ._figure import (MAX_CELLS, Step, Timeline, as_numpy, check_tokens, fmt, shown, step_labels, stride_for, time_ticks)
 from ._sources import pick_sample
 from ._whatif import show
 
@@ -104,7 +104,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         vals["h"] = pick(trace.hidden)
     rows = [r for r in _ROWS[trace.kind] if r[0] in vals]
     texts = _texts(trace.kind, vals, direction % D == 1, getattr(trace, "clamp", None) or {})
-    stride = stride_for(T, len(units) * len(rows))
+    stride = stride_for(T, len(units) * len(rows), MAX_CELLS // 5)  # a point + its hover text ~ 5 heatmap cells
     pos = list(range(0, T, stride))
     labels = step_labels(T, tokens)
     n = len(rows)
