@@ -33,7 +33,7 @@ _XZ = dict(format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=9 | lzma.PRESET
 _verified: dict[tuple[str, int, int], bool] = {}
 
 
-class DataFileError(FileNotFoundError):
+class DataFileError(OSError):
     """A shipped data file is missing, unlisted or does not match its sha256."""
 
 

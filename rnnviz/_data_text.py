@@ -145,11 +145,11 @@ def shakespeare() -> CharText:
     """Tiny Shakespeare (1,115,394 characters, 65 distinct) for character-level models."""
     text = read_xz("tinyshakespeare.txt.xz").decode("utf-8")
     vocab = Vocab(sorted(set(text)), tokenizer=list, joiner="")
-    lookup = np.zeros(0x110000 if max(map(ord, vocab.itos[2:])) > 0xFFFF else 0x10000, np.int64)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")                  # (T,) code points
+    lookup = np.zeros(int(codes.max()) + 1, dtype=np.int64)                        # code point -> id
     for i, ch in enumerate(vocab.itos[2:], start=2):
         lookup[ord(ch)] = i
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    return CharText(text, vocab, torch.from_numpy(lookup[codes]))  # (T,)
+    return CharText(text, vocab, torch.from_numpy(lookup[codes]))                  # (T,)
 
 
 @dataclass
