@@ -264,6 +264,9 @@ def test_gradient_view_walks_training_steps():
     steps = fig.layout.sliders[0].steps
     assert [s.label for s in steps] == ["0", "10", "20"]
     assert list(fig.frames[2].data[1].y) == rounded(history[2][1].hidden[1, 0].mean(0))
+    lo, hi = fig.layout.yaxis.range                                       # fixed over training (log10 units)
+    everything = torch.cat([f.hidden.mean(2).flatten() for _, f in history] + [f.inputs.mean(0) for _, f in history])
+    assert 10 ** lo < everything.min().item() and everything.max().item() < 10 ** hi
     view = rnnviz.gradient_view(history, widget=True)
     assert view.figure.layout.sliders[0].steps[1].method == "update"
     view.set_step(2)

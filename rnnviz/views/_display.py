@@ -8,8 +8,6 @@ and Play/Pause, ready for :func:`rnnviz.views.export_html`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import ipywidgets as widgets
 import plotly.graph_objects as go
 
@@ -47,11 +45,9 @@ class View(widgets.VBox):
     ``refresh`` replaces the data in place after a new input or clamp.
     """
 
-    def __init__(self, spec: dict, timeline: Timeline, build: Callable[..., tuple[dict, Timeline]] | None = None,
-                 controls: list | None = None, play: bool = True):
+    def __init__(self, spec: dict, timeline: Timeline, controls: list | None = None, play: bool = True):
         self.figure = widget_figure(spec, timeline)
         self.spec, self.timeline = spec, timeline
-        self._build = build
         self.player = widgets.Play(min=0, max=max(len(timeline) - 1, 0), value=timeline.active, interval=400,
                                    description="Play", layout=widgets.Layout(width="auto"))
         self.player.observe(lambda change: self.set_step(change["new"]), names="value")

@@ -64,7 +64,7 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
         layout[f"xaxis{ax}"] = {"domain": [x0, x0 + pw], "anchor": f"y{ax}", "title": {"text": "source"},
                                 "tickangle": -45, **time_ticks(list(range(S)), xl)}
         layout[f"yaxis{ax}"] = {"domain": [max(y1 - ph, 0), y1], "anchor": f"x{ax}", "autorange": "reversed",
-                                "title": {"text": "target"}, **time_ticks(list(range(T)), yl)}
+                                "title": {"text": "target" if c == 0 else ""}, **time_ticks(list(range(T)), yl)}
         if heads > 1:
             layout.setdefault("annotations", []).append({
                 "text": f"head {names[k]}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1.06,

@@ -128,7 +128,8 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
                        **time_ticks(pos, [labels[p] for p in pos])}
     where = f"layer {layer % L}" + (f", direction {'backward' if direction % D else 'forward'}" if D == 2 else "")
     head = title or f"{trace.kind} gates, {where}, sample {b}"
-    note = (f" (one step in {stride} of {T} shown)" if stride > 1 else "") + ("" if "h" in vals else " (h_t projected: not shown)")
+    note = ((f" (one step in {stride} of {T} shown)" if stride > 1 else "")
+            + ("" if "h" in vals else " (h_t projected: not shown)"))
     layout.update({"height": 120 + 130 * n, "margin": {"t": 70}, "hovermode": "closest", "plot_bgcolor": "white"})
     steps = []
     for t in pos:

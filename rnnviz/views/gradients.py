@@ -108,10 +108,16 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
     note = ("<br><sup>" + "; ".join(sorted(notes)) + "</sup>") if notes else ""
     layout.update({"height": 460, "margin": {"t": 90}, "hovermode": "closest"})
     steps = []
-    if history > 1:
+    if history > 1:  # one y range for the whole history, so training visibly moves the curves
+        ys = np.array([v for st in per_step for a in st.values() for v in np.ravel(np.asarray(a["y"], dtype=float))
+                       if v is not None and np.isfinite(v)])
+        if ys.size:
+            lo, hi = np.log10(ys.min()), np.log10(ys.max())
+            layout["yaxis"]["range"] = [lo - 0.1 * (hi - lo + 1), hi + 0.1 * (hi - lo + 1)]
         train = [s for s, _ in next(iter(models.values()))]
         for k, s in enumerate(train):
-            steps.append(Step(str(s), data=per_step[k], layout={"title": {"text": f"{head}: training step {s}{note}", "x": 0.01}}))
+            title_k = {"text": f"{head}: training step {s}{note}", "x": 0.01}
+            steps.append(Step(str(s), data=per_step[k], layout={"title": title_k}))
         timeline = Timeline(steps, active=0, prefix="training step ")
     else:
         for t in range(T):
