@@ -10,6 +10,7 @@ Screenshots land in tests/artifacts/.
 """
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -119,7 +120,9 @@ def test_exported_html_draws_offline(tmp_path):
     fig = rnnviz.unroll_view(gru, torch.randn(20, 4))  # outside Jupyter: a plain figure
     path = tmp_path / "unroll.html"
     rnnviz.export_html(fig, path)
-    assert "cdn" not in path.read_text().lower()
+    page_html = path.read_text()
+    assert not re.search(r"<script[^>]+src=[\"']?https?:", page_html), "the page loads a remote script"
+    assert "plotly" in page_html.lower() and len(page_html) > 1_000_000, "plotly.js is not inlined"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         op = OfflinePage(browser, allowed=("file://",))
