@@ -205,6 +205,7 @@ def test_clamping_a_gate_changes_the_data(lstm):
     dropdown.value = "forget"                                             # the value slider starts at 1.0
     assert list(view.figure.data[4].y) == [1.0] * 6 != free
     assert list(view.figure.data[4].text) == ["clamped to 1"] * 6
+    assert "clamped forget=1" in view.figure.layout.title.text             # the trace's note, in the title
     clamped = rnnviz.trace(lstm, x, clamp={"forget": 1.0})
     assert list(view.figure.data[16].y) == rounded(clamped.cell[0, 0, 0, :, 0])
     dropdown.value = "none"

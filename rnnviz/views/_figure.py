@@ -84,6 +84,12 @@ def fmt(v: float) -> str:
     return "nan" if not np.isfinite(v) else f"{v:.{SIG_DIGITS}g}"
 
 
+def notes_line(trace) -> str:
+    """The trace's notes a viewer must see (clamped gates, dropout not applied) as a title subline."""
+    notes = [n for n in getattr(trace, "notes", []) if not n.startswith("unbatched")]
+    return ("<br><sup>" + "; ".join(notes) + "</sup>") if notes else ""
+
+
 def check_tokens(tokens, steps: int, what: str = "time steps") -> list[str] | None:
     """Tokens as a list of strings, one per step; a ValueError that counts both otherwise."""
     if tokens is None:

@@ -5,7 +5,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._figure import (MAX_CELLS, Step, Timeline, as_numpy, check_tokens, fmt, shown, step_labels, stride_for, time_ticks)
+from ._figure import (MAX_CELLS, Step, Timeline, as_numpy, check_tokens, fmt, notes_line, shown, step_labels,
+                      stride_for, time_ticks)
 from ._sources import pick_sample
 from ._whatif import show
 
@@ -129,7 +130,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     where = f"layer {layer % L}" + (f", direction {'backward' if direction % D else 'forward'}" if D == 2 else "")
     head = title or f"{trace.kind} gates, {where}, sample {b}"
     note = ((f" (one step in {stride} of {T} shown)" if stride > 1 else "")
-            + ("" if "h" in vals else " (h_t projected: not shown)"))
+            + ("" if "h" in vals else " (h_t projected: not shown)") + notes_line(trace))
     layout.update({"height": 120 + 130 * n, "margin": {"t": 70}, "hovermode": "closest", "plot_bgcolor": "white"})
     steps = []
     for t in pos:

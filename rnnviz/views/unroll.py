@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._figure import (DIVERGING, Step, Timeline, as_numpy, check_tokens, shown, step_labels, stride_for,
+from ._figure import (DIVERGING, Step, Timeline, as_numpy, check_tokens, notes_line, shown, step_labels, stride_for,
                       time_ticks)
 from ._sources import pick_sample
 from ._whatif import show
@@ -48,7 +48,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     layout["xaxis"] = {"title": {"text": "time step · input token"}, "anchor": f"y{n if n > 1 else ''}",
                        **time_ticks(pos, [labels[p] for p in pos])}
     layout["coloraxis"] = {"colorscale": DIVERGING, "cmid": 0.0, "colorbar": {"title": {"text": "h"}}}
-    note = f" (one step in {stride} of {T} shown)" if stride > 1 else ""
+    note = (f" (one step in {stride} of {T} shown)" if stride > 1 else "") + notes_line(trace)
     head = title or f"{trace.kind} unrolled in time, sample {b}"
     layout.update({"height": 140 + 190 * n, "margin": {"t": 70}, "plot_bgcolor": "white"})
 
