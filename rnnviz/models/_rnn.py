@@ -33,6 +33,9 @@ def run(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None, hx=None):
     """
     time = x.shape[1]
     if lengths is not None and bool((lengths < time).any()):
+        # a batch that is all full length skips packing (same result, faster on CPU);
+        # otherwise only the steps up to the longest sequence are run at all
+        x = x[:, : int(lengths.max())]                                          # (B, T', I)
         packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
         out, h_n = rnn(packed, hx)
         out, _ = pad_packed_sequence(out, batch_first=True, total_length=time)  # (B, T, D*H)
