@@ -5,7 +5,7 @@ the CPU, 2 threads, both under torch.no_grad(). Forward and trace are timed
 interleaved (forward, trace, forward, trace, ...) so machine noise hits both
 alike; the script prints the median of the per-pair ratios and the median
 absolute times. Target: trace at most 2.0x the forward.
-Run: python bench/trace_overhead.py [--reps N]
+Run: python bench/trace_overhead.py [--reps N] [--threads N]
 """
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ def measure(kind: str, reps: int) -> tuple[float, float, float]:
     return ratio, 1e3 * statistics.median(f for f, _ in pairs), 1e3 * statistics.median(t for _, t in pairs)
 
 
-def main(reps: int) -> None:
-    torch.set_num_threads(2)
+def main(reps: int, threads: int) -> None:
+    torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     print(f"rnnviz.trace / module forward: {L} layers, batch {B}, {T} steps, {I} inputs, {H} units, "
           f"float32, CPU, {torch.get_num_threads()} threads, torch {torch.__version__}, "
@@ -65,4 +65,6 @@ def main(reps: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=15)
-    main(parser.parse_args().reps)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    main(args.reps, args.threads)

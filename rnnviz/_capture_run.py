@@ -107,37 +107,70 @@ def _valid(p: Prepared) -> torch.Tensor:
     return (torch.arange(T) < p.lengths.unsqueeze(1)).to(p.x.device)   # (B, T) bool
 
 
-def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, x: torch.Tensor) -> None:
-    """All gates (and the LSTM cell) of one layer and direction from the known h_t."""
+def _project(parts: list[torch.Tensor], w: torch.Tensor, rows: slice, b: torch.Tensor | None,
+             out: torch.Tensor) -> torch.Tensor:
+    """sum_k parts[k] @ w[rows, cols_k].T + b into ``out`` (N, H), no new allocation.
+
+    parts: (N, K_k) contiguous pieces of the input whose widths add up to w's columns
+    (the two directions of the layer below, so they need no concatenation).
+    """
+    start = 0
+    for k, part in enumerate(parts):
+        piece = w[rows, start:start + part.size(1)].T                   # (K_k, H)
+        if k:
+            out.addmm_(part, piece)
+        elif b is None:
+            torch.mm(part, piece, out=out)
+        else:
+            torch.addmm(b, part, piece, out=out)
+        start += part.size(1)
+    return out
+
+
+def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, parts: list[torch.Tensor],
+               work: torch.Tensor) -> None:
+    """All gates (and the LSTM cell) of one layer and direction from the known h_t.
+
+    parts: the layer input as contiguous (B*T, K) pieces; work: a (B*T, H) buffer.
+    Each gate is projected straight into its own storage, so every activation
+    runs in place on contiguous memory.
+    """
     w = cell_weights(rnn, layer, d)
     row = layer * p.directions + d
-    H, T = p.hidden_size, x.size(1)
-    prev = _previous(p, res.hidden[layer, d], p.h0[row], d)              # (B, T, P)
-    s = F.linear(x, w.w_ih, w.b_ih)                                      # (B, T, G*H)
-    s_h = F.linear(prev, w.w_hh, w.b_hh)                                 # (B, T, G*H)
-    at = lambda name: res.gates[name][layer, d]  # noqa: E731           # (B, T, H)
+    B, T = p.x.shape[:2]
+    H = p.hidden_size
+    prev = [_previous(p, res.hidden[layer, d], p.h0[row], d).view(B * T, -1)]  # (B*T, P)
+    block = lambda k: slice(k * H, (k + 1) * H)  # noqa: E731
+    bias = lambda b, k: None if b is None else b[block(k)]  # noqa: E731
+    gate = lambda name: res.gates[name][layer, d].view(B * T, H)  # noqa: E731
     if p.kind == "GRU":
-        s[..., :2 * H] += s_h[..., :2 * H]                                # r and z pre-activations
-        r = torch.sigmoid(s[..., :H], out=at("reset"))
-        torch.sigmoid(s[..., H:2 * H], out=at("update"))
-        torch.addcmul(s[..., 2 * H:], r, s_h[..., 2 * H:], out=at("new")).tanh_()
+        for k, name in enumerate(("reset", "update")):
+            out = _project(parts, w.w_ih, block(k), bias(w.b_ih, k), gate(name))
+            out.addmm_(prev[0], w.w_hh[block(k)].T)
+            if w.b_hh is not None:
+                out += w.b_hh[block(k)]
+            out.sigmoid_()
+        n = _project(parts, w.w_ih, block(2), bias(w.b_ih, 2), gate("new"))      # W_in x + b_in
+        h_n = _project(prev, w.w_hh, block(2), bias(w.b_hh, 2), work)           # W_hn h + b_hn
+        n.addcmul_(gate("reset"), h_n).tanh_()
         return
     if p.kind != "LSTM":
         return
-    s.add_(s_h)
-    i = torch.sigmoid(s[..., :H], out=at("input"))
-    f = torch.sigmoid(s[..., H:2 * H], out=at("forget"))
-    g = torch.tanh(s[..., 2 * H:3 * H], out=at("cell"))
-    torch.sigmoid(s[..., 3 * H:], out=at("output"))
-    ig = i * g                                                           # (B, T, H)
-    cell = res.cell[layer, d]                                            # (B, T, H)
+    both = None if w.b_ih is None else w.b_ih + w.b_hh                   # (4H,)
+    for k, name in enumerate(("input", "forget", "cell", "output")):
+        out = _project(parts, w.w_ih, block(k), bias(both, k), gate(name))
+        out.addmm_(prev[0], w.w_hh[block(k)].T)
+        out.tanh_() if name == "cell" else out.sigmoid_()
+    i, f, g = (res.gates[name][layer, d] for name in ("input", "forget", "cell"))  # (B, T, H)
+    cells = torch.mul(i, g, out=res.cell[layer, d]).unbind(1)            # T x (B, H), i*g for now
+    forgets = f.unbind(1)                                                # T x (B, H)
     c = p.c0[row]                                                        # (B, H)
-    valid = None if p.full else _valid(p).unsqueeze(-1)                  # (B, T, 1)
+    valid = None if p.full else _valid(p).unsqueeze(-1).unbind(1)        # T x (B, 1)
     for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
         if valid is None:
-            c = torch.addcmul(ig[:, t], f[:, t], c, out=cell[:, t])      # (B, H)
+            c = cells[t].addcmul_(forgets[t], c)                         # c_t = f_t c_{t-1} + i_t g_t
         else:
-            c = torch.where(valid[:, t], torch.addcmul(ig[:, t], f[:, t], c), c, out=cell[:, t])
+            c = torch.where(valid[t], cells[t].addcmul_(forgets[t], c), c, out=cells[t])
 
 
 def run_fast(rnn, p: Prepared) -> Result:
@@ -145,7 +178,9 @@ def run_fast(rnn, p: Prepared) -> Result:
     res = allocate(p)
     B, T = p.x.shape[:2]
     D, P = p.directions, p.out_size
+    work = p.x.new_empty(B * T, p.hidden_size)                           # (B*T, H)
     x, data = p.x, (p.packed.data if p.packed is not None else None)
+    parts = [x.reshape(B * T, -1)]                                       # (B*T, I)
     for layer in range(p.layers):
         out, out_data, finals = _run_layer(rnn, p, layer, x, data)       # (B, T, D*P)
         res.hidden[layer] = out.view(B, T, D, P).permute(2, 0, 1, 3)
@@ -154,7 +189,8 @@ def run_fast(rnn, p: Prepared) -> Result:
         if res.c_n is not None:
             res.c_n[rows] = finals[1]
         for d in range(D):
-            _recompute(rnn, p, res, layer, d, x)
+            _recompute(rnn, p, res, layer, d, parts, work)
+        parts = [res.hidden[layer, d].view(B * T, P) for d in range(D)]  # D x (B*T, P)
         x, data = out, out_data
     res.last, res.last_data = x, data
     return res
