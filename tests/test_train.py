@@ -1,0 +1,144 @@
+"""fit: seeded determinism, clipping, early stopping, callbacks, data forms; evaluate and accuracy."""
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from rnnviz.models import SequenceClassifier
+from rnnviz.train import BucketBatches, accuracy, evaluate, fit, token_cross_entropy
+
+torch.set_num_threads(1)
+
+
+def _task(n=96, seed=0):
+    """Label = whether token 3 occurs in the sequence; variable lengths."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randint(1, 8, (n, 10), generator=g)                     # (B, T)
+    lengths = torch.randint(2, 11, (n,), generator=g)                 # (B,)
+    x = x.masked_fill(torch.arange(10)[None] >= lengths[:, None], 0)
+    y = ((x == 3).any(1)).long()                                      # (B,)
+    return x, lengths, y
+
+
+def _model(seed=0):
+    torch.manual_seed(seed)
+    return SequenceClassifier(8, embed_dim=4, hidden_size=8, embed_dropout=0.2, pooling="max")
+
+
+def test_same_seed_gives_identical_losses_and_leaves_global_rng_alone():
+    data = _task()
+    h1 = fit(_model(), data, epochs=2, loss_fn=nn.functional.cross_entropy, batch_size=16, seed=3, progress=False)
+    h2 = fit(_model(), data, epochs=2, loss_fn=nn.functional.cross_entropy, batch_size=16, seed=3, progress=False)
+    assert h1.step_loss == h2.step_loss and len(h1.step_loss) == 12
+    assert h1.train_loss == h2.train_loss
+    h3 = fit(_model(), data, epochs=2, loss_fn=nn.functional.cross_entropy, batch_size=16, seed=4, progress=False)
+    assert h3.step_loss != h1.step_loss
+    model = _model()
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    fit(model, data, epochs=1, loss_fn=nn.functional.cross_entropy, batch_size=16, progress=False)
+    assert torch.equal(torch.rand(1), before)
+
+
+def test_fit_learns_and_history_is_complete():
+    data, val = _task(256), _task(128, seed=1)
+    h = fit(_model(), data, epochs=6, loss_fn=nn.functional.cross_entropy, lr=0.02, batch_size=32,
+            val_data=val, metric=accuracy, progress=False)
+    assert len(h.train_loss) == len(h.val_metric) == len(h.seconds) == 6 and len(h.step_loss) == 48
+    assert h.train_loss[-1] < h.train_loss[0] and h.val_metric[-1] > 0.8
+    assert h.train_seconds == pytest.approx(sum(h.seconds))
+
+
+def test_fit_matches_a_hand_written_loop():
+    data = _task(32)
+    model_a, model_b = _model(), _model()
+    model_a.inputs.dropout.p = model_b.inputs.dropout.p = 0.0
+    h = fit(model_a, data, epochs=1, loss_fn=nn.functional.cross_entropy, batch_size=32, lr=0.01,
+            progress=False)
+    opt = torch.optim.Adam(model_b.parameters(), lr=0.01)
+    perm = torch.randperm(32, generator=torch.Generator().manual_seed(0))
+    loss = nn.functional.cross_entropy(model_b(data[0][perm], data[1][perm]), data[2][perm])
+    loss.backward()
+    opt.step()
+    assert h.step_loss == [loss.item()]
+    for pa, pb in zip(model_a.parameters(), model_b.parameters()):
+        torch.testing.assert_close(pa, pb)
+
+
+def test_clip_records_pre_clip_norms():
+    data = _task(64)
+    model = _model()
+    h = fit(model, data, epochs=1, loss_fn=lambda o, t: 1e3 * nn.functional.cross_entropy(o, t),
+            batch_size=16, clip=0.5, progress=False)
+    assert len(h.grad_norm) == 4 and max(h.grad_norm) > 0.5   # pre-clip norms, bigger than the clip
+
+
+def test_callbacks_and_stop():
+    seen = []
+
+    class Stopper:
+        def on_batch_end(self, state):
+            seen.append((state.epoch, state.step, state.loss))
+            if state.step == 5:
+                state.stop = True
+
+    class EpochOnly:
+        def on_epoch_end(self, state):
+            seen.append(("epoch", state.epoch, state.history.train_loss[-1]))
+
+    h = fit(_model(), _task(), epochs=3, loss_fn=nn.functional.cross_entropy, batch_size=16,
+            callbacks=[Stopper(), EpochOnly()], progress=False)
+    assert [s[1] for s in seen[:5]] == [1, 2, 3, 4, 5] and seen[5][0] == "epoch"
+    assert len(h.step_loss) == 5 and [s[2] for s in seen[:5]] == h.step_loss
+
+
+def test_early_stopping_restores_best_weights():
+    data = _task(64)
+    val = (data[0], data[1], 1 - data[2])         # inverted labels: the better the fit, the worse val
+    model = _model()
+    states = []
+
+    class Keep:
+        def on_epoch_end(self, state):
+            states.append({k: v.clone() for k, v in state.model.state_dict().items()})
+
+    h = fit(model, data, epochs=30, loss_fn=nn.functional.cross_entropy, lr=0.05, batch_size=16,
+            val_data=val, early_stopping=2, callbacks=[Keep()], progress=False)
+    assert h.stopped_early and len(h.val_loss) < 30
+    best = min(range(len(h.val_loss)), key=lambda i: h.val_loss[i])
+    assert h.best_epoch == best + 1
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, states[best][k])
+    with pytest.raises(ValueError, match="early_stopping needs val_data"):
+        fit(model, data, epochs=1, loss_fn=nn.functional.cross_entropy, early_stopping=2, progress=False)
+
+
+def test_dataloader_buckets_and_evaluate():
+    x, lengths, y = _task(64)
+    loader = DataLoader(TensorDataset(x, lengths, y), batch_size=16)
+    h = fit(_model(), loader, epochs=1, loss_fn=nn.functional.cross_entropy, progress=False)
+    assert len(h.step_loss) == 4
+    buckets = BucketBatches((x, lengths, y), lengths, 8, seed=1)
+    batches = list(buckets)
+    assert len(batches) == len(buckets) == 8
+    assert sorted(torch.cat([b[0] for b in batches]).tolist()) == sorted(x.tolist())
+    assert sum(int(b[1].max() - b[1].min()) for b in batches) < sum(int(lengths.max() - lengths.min()) for _ in batches)
+    model = _model().eval()
+    acc = evaluate(model, (x, lengths, y), batch_size=10)
+    assert acc == pytest.approx(accuracy(model(x, lengths), y))
+    with pytest.raises(TypeError, match="one-shot iterator"):
+        fit(_model(), iter(loader), epochs=1, loss_fn=nn.functional.cross_entropy, progress=False)
+
+
+def test_accuracy_and_token_loss():
+    assert accuracy(torch.tensor([[2.0, 1.0], [0.0, 3.0]]), torch.tensor([0, 0])) == 0.5
+    assert accuracy(torch.tensor([0.3, -1.0, 2.0]), torch.tensor([1.0, 1.0, 0.0])) == pytest.approx(1 / 3)
+    logits = torch.zeros(1, 3, 4)
+    logits[0, :, 2] = 1
+    assert accuracy(logits, torch.tensor([[2, 1, -100]])) == 0.5
+    with pytest.raises(ValueError, match="expected logits"):
+        accuracy(torch.zeros(3, 2), torch.zeros(4, dtype=torch.long))
+    target = torch.tensor([[2, 1, -100]])
+    ref = nn.functional.cross_entropy(logits[0, :2], target[0, :2])
+    torch.testing.assert_close(token_cross_entropy(logits, target), ref)
