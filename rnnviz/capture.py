@@ -83,18 +83,21 @@ class Trace:
         lines += [f"  note: {note}" for note in self.notes]
         return "\n".join(lines)
 
-    def to_numpy(self) -> dict[str, np.ndarray]:
-        """Plain numpy copies: "hidden", "cell" (LSTM), "lengths" and one entry per gate."""
-        out = {"hidden": self.hidden.cpu().numpy(), "lengths": self.lengths.cpu().numpy()}
-        if self.cell is not None:
-            out["cell"] = self.cell.cpu().numpy()
-        out.update({name: g.cpu().numpy() for name, g in self.gates.items()})
-        return out
+    def to_numpy(self) -> dict:
+        """Plain numpy copies: "hidden", "cell" (LSTM, else None), "lengths", "gates" {name: array}.
 
-    def select(self, layer: int = -1, direction: int = 0, sample: int = 0) -> dict[str, np.ndarray]:
+        The gates sit in their own dict because the LSTM candidate gate is also called "cell".
+        """
+        return {
+            "hidden": self.hidden.cpu().numpy(), "lengths": self.lengths.cpu().numpy(),
+            "cell": None if self.cell is None else self.cell.cpu().numpy(),
+            "gates": {name: g.cpu().numpy() for name, g in self.gates.items()},
+        }
+
+    def select(self, layer: int = -1, direction: int = 0, sample: int = 0) -> dict:
         """One layer, direction and sample as numpy arrays over that sample's own steps.
 
-        Returns {"hidden": (T_b, P), "cell": (T_b, H) for an LSTM, gate name: (T_b, H)},
+        Returns {"hidden": (T_b, P), "cell": (T_b, H) or None, "gates": {name: (T_b, H)}},
         T_b = ``lengths[sample]`` (the steps past it, NaN in the trace, are left out).
         Negative indices count from the end, as in Python.
         """
@@ -107,11 +110,8 @@ class Trace:
                 raise ValueError(f"expected {what} in [{-size}, {size - 1}], got {value}")
         steps = int(self.lengths[sample])
         pick = lambda t: t[layer, direction, sample, :steps].cpu().numpy()  # noqa: E731  (T_b, H)
-        out = {"hidden": pick(self.hidden)}
-        if self.cell is not None:
-            out["cell"] = pick(self.cell)
-        out.update({name: pick(g) for name, g in self.gates.items()})
-        return out
+        return {"hidden": pick(self.hidden), "cell": None if self.cell is None else pick(self.cell),
+                "gates": {name: pick(g) for name, g in self.gates.items()}}
 
 
 def _module_output(rnn, p, res):
@@ -151,11 +151,14 @@ def trace(rnn, inputs, hx=None, *, clamp: dict[str, float] | None = None) -> Tra
     rounding (about 1e-6 in float32, 1e-12 in float64).
 
     Cost: one forward through torch's fused kernels, layer by layer, plus one
-    batched recompute of the gates (about 1.5x the forward). Memory of the
+    batched recompute of the gates (one matmul per gate for the input and one
+    for h_{t-1}, all steps at once): on a CPU about 1.5x to 3x the module's own
+    forward (bench/trace_overhead.py prints it). Memory of the
     result, with s bytes per element (4 float32, 8 float64):
     LSTM s*L*D*B*T*(P + 5H), GRU s*L*D*B*T*(P + 3H), RNN s*L*D*B*T*P, plus the
-    module's own ``output`` s*B*T*D*P; a layer's recompute needs about
-    s*B*T*(2GH + P) more while it runs (G = 4 LSTM, 3 GRU).
+    module's own ``output`` s*B*T*D*P; the recompute needs about s*B*T*(H + P)
+    more while it runs. E.g. an LSTM of 256 units, 10,000 steps, batch 1:
+    4*10,000*(256 + 5*256) bytes = 61 MB in float32.
     """
     p = prepare(rnn, inputs, hx)
     clamp = check_clamp(p.kind, clamp)

@@ -370,6 +370,8 @@ def test_ten_thousand_steps_of_256_units():
     tr = rnnviz.trace(m, x)
     o, h_n, c_n = module_out(m, x)
     assert tr.hidden.shape == (1, 1, 1, 10_000, 256)
+    held = sum(t.nelement() * t.element_size() for t in [tr.hidden, tr.cell, *tr.gates.values()])
+    assert held == 4 * 10_000 * (256 + 5 * 256)                         # the docstring's formula
     assert close(tr.output, o, 1e-5)
     assert close(tr.cell[0, 0, :, -1], c_n[0], 1e-5)                    # 10,000 steps of cell recurrence
     assert close(tr.hidden[0, 0, 0, -1], h_n[0, 0], 1e-5)
