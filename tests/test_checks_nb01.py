@@ -1,0 +1,64 @@
+"""The notebook 01 checkers: a right and wrong answers for each, hints that point the right way."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rnnviz.checks import nb01
+
+
+def test_h_n_shape_right_and_wrong():
+    assert nb01.h_n_shape((4, 5, 16))
+    assert nb01.h_n_shape([4, 5, 16])
+    assert nb01.h_n_shape(torch.Size([4, 5, 16]))
+    wrong = nb01.h_n_shape((5, 7, 32))
+    assert not wrong and "output" in wrong.message
+    assert "directions" in nb01.h_n_shape((2, 5, 16)).message
+    assert not nb01.h_n_shape((4, 16, 5))
+    assert "tuple of ints" in nb01.h_n_shape("4, 5, 16").message
+    assert not nb01.h_n_shape((4.0, 5.0, 16.0))
+
+
+def test_h_n_shape_agrees_with_torch():
+    rnn = nn.RNN(3, 16, num_layers=2, bidirectional=True, batch_first=True)
+    _, h_n = rnn(torch.randn(5, 7, 3))
+    assert nb01.h_n_shape(tuple(h_n.shape))
+
+
+def test_parameter_count_right_and_wrong():
+    assert nb01.parameter_count(sum(p.numel() for p in nn.RNN(10, 20).parameters()))
+    assert nb01.parameter_count(20 * 10 + 20 * 20 + 2 * 20)
+    one_bias = nb01.parameter_count(20 * 10 + 20 * 20 + 20)
+    assert not one_bias and "two bias" in one_bias.message
+    assert "W_hh" in nb01.parameter_count(20 * 10 + 20).message
+    assert not nb01.parameter_count(641)
+    assert not nb01.parameter_count(640.0)
+    assert not nb01.parameter_count(True)
+
+
+def test_default_h0_right_and_wrong():
+    assert nb01.default_h0(torch.zeros(2, 3, 8))
+    assert nb01.default_h0(torch.zeros(2, 3, 8, dtype=torch.float64))
+    ones = nb01.default_h0(torch.ones(2, 3, 8))
+    assert not ones and "other values" in ones.message
+    small = nb01.default_h0(torch.full((2, 3, 8), 1e-3))
+    assert not small
+    shape = nb01.default_h0(torch.zeros(2, 6, 8))
+    assert not shape and "(2, 3, 8)" in shape.message
+    assert not nb01.default_h0(torch.zeros(3, 2, 8))
+    assert not nb01.default_h0(torch.zeros(2, 3, 8, dtype=torch.long))
+    assert "torch tensor" in nb01.default_h0([[0.0]]).message
+
+
+def test_weight_matrices_right_and_wrong():
+    assert nb01.weight_matrices(1)
+    fifty = nb01.weight_matrices(50)
+    assert not fifty and "boxes" in fifty.message
+    assert not nb01.weight_matrices(0)
+    assert not nb01.weight_matrices("1")
+
+
+def test_feedback_reads_as_a_verdict():
+    assert str(nb01.weight_matrices(1)).startswith("Correct")
+    assert str(nb01.weight_matrices(2)).startswith("Not yet")
+    assert "Not yet" in nb01.weight_matrices(2)._repr_html_()
