@@ -95,6 +95,15 @@ def test_unroll_widget_slider_runs_in_the_browser(lstm):
     assert len(sliders[0]["steps"]) == 7
     assert {s["method"] for s in sliders[0]["steps"]} == {"relayout"}     # client-side, no frames
     assert not view.figure.frames
+    # the browser-side step (plotly.js path keys) lands where the frame of the static figure does
+    frames = rnnviz.unroll_view(lstm, torch.zeros(7, 3), widget=False).frames
+    for k, step in enumerate(sliders[0]["steps"]):
+        shapes = [dict(sh) for sh in state["_widget_layout"]["shapes"]]
+        for key, value in step["args"][0].items():
+            if key.startswith("shapes["):
+                i, attr = int(key[7:key.index("]")]), key.split(".")[1]
+                shapes[i][attr] = value
+        assert [(sh["x0"], sh["x1"]) for sh in shapes] == [(sh.x0, sh.x1) for sh in frames[k].layout.shapes]
     view.set_step(3)
     assert view.figure.layout.sliders[0].active == 3
     assert view.figure.layout.shapes[0].x0 == 3.5

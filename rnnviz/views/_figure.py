@@ -122,11 +122,17 @@ def stride_for(steps: int, cells_per_step: int, max_cells: int = MAX_CELLS) -> i
 
 @dataclass
 class Step:
-    """One slider step: ``data`` maps trace index -> attributes to set; ``layout`` is set as is."""
+    """One slider step: ``data`` maps trace index -> attributes to set; ``layout`` is set as is.
+
+    ``relayout``, when given, is the same layout change in plotly.js's compact
+    path form (e.g. {"shapes[0].x0": 3.5}) for the browser-side slider; frames
+    and kernel-side updates use ``layout``.
+    """
 
     label: str
     data: dict[int, dict] = field(default_factory=dict)
     layout: dict = field(default_factory=dict)
+    relayout: dict | None = None
 
 
 @dataclass
@@ -169,9 +175,9 @@ def add_timeline(fig: dict, timeline: Timeline, animated: bool) -> dict:
             method = "animate"
         elif st.data:
             restyle, idx = _restyle_args(st)
-            args, method = [restyle, st.layout, idx], "update"
+            args, method = [restyle, st.relayout or st.layout, idx], "update"
         else:
-            args, method = [st.layout], "relayout"
+            args, method = [st.relayout or st.layout], "relayout"
         steps.append({"label": st.label, "method": method, "args": args})
     layout["sliders"] = [{
         "active": timeline.active, "steps": steps, "pad": {"t": 50, "l": 80 if animated else 0},

@@ -64,8 +64,10 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": t - half, "x1": t + half,
                        "y0": 0, "y1": 1, "line": {"color": "black", "width": 2}, "fillcolor": "rgba(0,0,0,0)"})
         token = f" · input {tokens[t]!r}" if tokens else ""
-        steps.append(Step(labels[t], layout={
-            "shapes": shapes, "title": {"text": f"{head}: step t = {t}{token}{note}", "x": 0.01}}))
+        text = f"{head}: step t = {t}{token}{note}"
+        compact = {f"shapes[{i}].{k}": sh[k] for i, sh in enumerate(shapes) for k in ("x0", "x1")}
+        steps.append(Step(labels[t], layout={"shapes": shapes, "title": {"text": text, "x": 0.01}},
+                          relayout={**compact, "title.text": text}))
     timeline = Timeline(steps, active=0, prefix="t · token = ")
     layout.update(steps[0].layout)
     return {"data": data, "layout": layout}, timeline
