@@ -159,3 +159,16 @@ def test_record_sees_every_recurrent_part():
     assert set(rec) == {"encoder", "decoder"}
     assert len(rec.calls["decoder"]) == 5             # one decoder call per target token
     assert rec["encoder"].hidden.shape == (1, 1, 4, 9, 8)
+
+
+def test_gradient_flow_through_models():
+    torch.manual_seed(0)
+    clf = SequenceClassifier(30, hidden_size=6, cell="gru", pooling="mean")
+    flow = rnnviz.gradient_flow(clf, (X, LENGTHS), lambda out: out[:, 1].sum())
+    assert flow.hidden.shape == (1, 1, 4, 9)
+    assert (flow.hidden[0, 0, 1, :4] > 0).all()          # real steps get gradient
+    assert torch.isnan(flow.hidden[0, 0, 1, 4:]).all()    # padding is not a step (NaN by contract)
+    lm = CharLM(30, hidden_size=8, cell="lstm")
+    flow = rnnviz.gradient_flow(lm, X, lambda out: out[:, -1].sum())
+    assert flow.hidden.shape == (1, 1, 4, 9) and flow.inputs.shape == (4, 9)
+    assert (flow.inputs[:, :-1] > 0).all()                # the last output depends on every earlier input
