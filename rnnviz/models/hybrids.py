@@ -10,6 +10,7 @@ from torch import nn
 
 from . import _check
 from ._rnn import last_layer_state, make_rnn, run
+from .sequence import _Inputs
 
 __all__ = ["MLP", "ConvRNN", "ConvLSTMCell", "ConvLSTM", "RNNTransformer", "CNNRNNMLP"]
 
@@ -137,7 +138,6 @@ class RNNTransformer(nn.Module):
                  hidden_size: int = 64, nhead: int = 4, num_classes: int = 2, cell: str = "gru",
                  dim_feedforward: int = 128, dropout: float = 0.0):
         super().__init__()
-        from .sequence import _Inputs
         self.inputs = _Inputs(vocab_size, input_size, embed_dim, 0, 0.0)
         self.rnn = make_rnn(cell, self.inputs.size, hidden_size)
         self.transformer = nn.TransformerEncoderLayer(hidden_size, nhead, dim_feedforward, dropout,
