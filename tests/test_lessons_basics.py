@@ -162,3 +162,36 @@ def test_read_one_by_one_rejects_what_it_cannot_read():
         basics.read_one_by_one(SequenceClassifier(12), [])
     with pytest.raises(ValueError, match="non-empty list"):
         basics.read_one_by_one(SequenceClassifier(12), torch.tensor([[2, 3]]))
+
+
+def test_state_change_by_word_against_a_loop():
+    import rnnviz
+
+    task = basics.order_task(40, min_len=3, max_len=7, seed=5)
+    model = SequenceClassifier(len(task.vocab), embed_dim=4, hidden_size=6, cell="gru", num_layers=2)
+    with rnnviz.record(model) as traces:
+        model(task.ids, task.lengths)
+    got = basics.state_change_by_word(traces["rnn"], task.ids, task.vocab)
+    sums, counts = Counter(), Counter()
+    for i in range(len(task)):
+        seq = task.ids[i, : int(task.lengths[i])]
+        with torch.no_grad():
+            out, _ = model.rnn(model.inputs.embedding(seq[None]))               # (1, T, H) top layer
+        for t in range(1, len(seq)):
+            word = task.vocab.itos[int(seq[t])]
+            sums[word] += float((out[0, t] - out[0, t - 1]).norm())
+            counts[word] += 1
+    assert set(got) == set(counts) and "<pad>" not in got
+    for word in counts:
+        assert abs(got[word] - sums[word] / counts[word]) < 1e-5, word
+
+
+def test_state_change_by_word_rejects_mismatched_ids():
+    import rnnviz
+
+    trace = rnnviz.trace(nn.RNN(3, 4, batch_first=True), torch.randn(2, 5, 3))
+    vocab = basics.order_task(2).vocab
+    with pytest.raises(ValueError, match=r"\(2, 5\)"):
+        basics.state_change_by_word(trace, torch.zeros(2, 6, dtype=torch.long), vocab)
+    with pytest.raises(TypeError, match="rnnviz.Trace"):
+        basics.state_change_by_word(torch.zeros(1), torch.zeros(2, 5, dtype=torch.long), vocab)

@@ -9,6 +9,7 @@
 - :func:`count_parameters` - trainable parameters of a module.
 - :func:`read_one_by_one` - a classifier reading independent sequences one after
   the other, with the hidden state reset between them or carried over.
+- :func:`state_change_by_word` - how far each word moves the hidden state.
 
 Letters: L layers, D directions, B batch, T time, H units, V vocabulary.
 """
@@ -23,7 +24,7 @@ from torch import nn
 from ..data import PAD, Vocab
 
 __all__ = ["environment", "DataCheck", "OrderTask", "order_task", "bag_of_words", "count_parameters",
-           "read_one_by_one", "SUBJECT", "OBJECT", "FILLERS"]
+           "read_one_by_one", "state_change_by_word", "SUBJECT", "OBJECT", "FILLERS"]
 
 SUBJECT, OBJECT = "dog", "man"
 FILLERS = ("the", "a", "big", "old", "bites", "today", "again", "loudly")
@@ -189,3 +190,29 @@ def read_one_by_one(model: nn.Module, sequences: list[torch.Tensor], reset: bool
     finally:
         model.train(was_training)
     return verdicts
+
+
+def state_change_by_word(trace, ids: torch.Tensor, vocab: Vocab) -> dict[str, float]:
+    """Mean distance ||h_t - h_{t-1}|| the hidden state moves when it reads each word.
+
+    trace: an ``rnnviz.Trace`` of the sequences ``ids`` (B, T) (steps past each length are
+    NaN in the trace and are skipped); the top layer's forward direction is used. Step 0 is
+    left out (it starts from h_0 = 0, not from a previous word). Returns {word: mean
+    distance} for every word of ``vocab`` read at least once at steps t >= 1.
+    """
+    from ..capture import Trace
+
+    if not isinstance(trace, Trace):
+        raise TypeError(f"expected an rnnviz.Trace, got {type(trace).__name__}")
+    h = trace.hidden[-1, 0]                                                          # (B, T, H)
+    if not isinstance(ids, torch.Tensor) or tuple(ids.shape) != tuple(h.shape[:2]):
+        got = tuple(ids.shape) if isinstance(ids, torch.Tensor) else type(ids).__name__
+        raise ValueError(f"expected ids of shape {tuple(h.shape[:2])} (the trace's batch, time), got {got}")
+    moved = (h[:, 1:] - h[:, :-1]).norm(dim=-1)                                       # (B, T-1), NaN past ends
+    words = ids[:, 1:].to(moved.device)                                              # (B, T-1)
+    out = {}
+    for k, word in enumerate(vocab.itos):
+        sel = moved[(words == k) & ~moved.isnan()]
+        if sel.numel():
+            out[word] = float(sel.mean())
+    return out
