@@ -9,6 +9,7 @@ and Play/Pause, ready for :func:`rnnviz.views.export_html`.
 from __future__ import annotations
 
 import ipywidgets as widgets
+import numpy as np
 import plotly.graph_objects as go
 
 from ._figure import CONFIG, Timeline, add_timeline, apply_step, as_lists
@@ -34,6 +35,9 @@ def widget_figure(spec: dict, timeline: Timeline) -> go.FigureWidget:
     fig = go.FigureWidget(add_timeline(dict(spec), timeline, animated=False))
     fig._config = dict(CONFIG)
     return fig
+
+
+_DATA_KEYS = frozenset({"x", "y", "z", "text", "customdata"})
 
 
 class View(widgets.VBox):
@@ -75,9 +79,13 @@ class View(widgets.VBox):
         if len(new["data"]) != len(fig.data):
             raise ValueError(f"the new figure has {len(new['data'])} traces, the shown one {len(fig.data)}; "
                              "build a new view for a different model")
+        old = self.spec["data"]
         with fig.batch_update():
-            for trace, attrs in zip(fig.data, new["data"]):
-                trace.update({k: v for k, v in attrs.items() if k != "type"}, overwrite=True)
+            for trace, attrs, before in zip(fig.data, new["data"], old):
+                # data always; styling only where it changed (plotly validates every property set)
+                changed = {k: v for k, v in attrs.items()
+                           if k in _DATA_KEYS or (k != "type" and not isinstance(v, np.ndarray) and before.get(k) != v)}
+                trace.update(changed, overwrite=True)
             fig.layout.update(new["layout"], overwrite=True)
         self.spec, self.timeline = spec, timeline
         self.player.max = max(len(timeline) - 1, 0)

@@ -119,8 +119,8 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
                                 **({"range": [-0.05, 1.05]} if rng == "sig" else {})}
         for j, u in enumerate(units):
             data.append({
-                "type": "scatter", "mode": "lines", "x": pos, "y": shown(vals[key][pos, j]),
-                "text": texts[key][pos, j].tolist(), "xaxis": "x", "yaxis": f"y{ax}",
+                "type": "scatter", "mode": "lines", "x": np.asarray(pos), "y": shown(vals[key][pos, j]),
+                "text": texts[key][pos, j].astype(str), "xaxis": "x", "yaxis": f"y{ax}",
                 "line": {"color": _COLOURS[j % len(_COLOURS)], "width": 1.5}, "name": f"unit {u}",
                 "legendgroup": f"unit {u}", "showlegend": r == 0,
                 "hovertemplate": f"unit {u} · t = %{{x}}<br>{eq}<br>= %{{text}}<extra></extra>",
@@ -137,8 +137,9 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         cursor = {"type": "line", "xref": "x", "yref": "paper", "x0": t, "x1": t, "y0": 0, "y1": 1,
                   "line": {"color": "black", "width": 1.5, "dash": "dot"}}
         token = f" · input {tokens[t]!r}" if tokens else ""
-        steps.append(Step(labels[t], layout={"shapes": [cursor],
-                                             "title": {"text": f"{head}: t = {t}{token}{note}", "x": 0.01}}))
+        text = f"{head}: t = {t}{token}{note}"
+        steps.append(Step(labels[t], layout={"shapes": [cursor], "title": {"text": text, "x": 0.01}},
+                          relayout={"shapes[0].x0": t, "shapes[0].x1": t, "title.text": text}))
     timeline = Timeline(steps, active=0, prefix="t · token = ")
     layout.update(steps[0].layout)
     return {"data": data, "layout": layout}, timeline
