@@ -1,0 +1,402 @@
+"""Helpers for notebooks 06 (words: integer codes vs embeddings) and 07 (RNNs vs Transformers).
+
+- :class:`CodedClassifier` - one RNN classifier that reads word ids as a raw integer, a
+  one-hot vector or a learned embedding, so the three codings compare side by side.
+- :class:`PooledEmbedding` - the mean of a review's word embeddings, then a linear layer.
+- :func:`subset`, :func:`cap_vocab`, :func:`one_cycle`, :func:`fit_reviews`, :func:`review_encoder`, :func:`sentiment`,
+  :func:`word_scores`, :func:`embedding_map` - the rest of notebook 06's wiring.
+- :class:`AttentionClassifier` - one Transformer encoder layer that classifies from its last position.
+- :func:`race` - an RNN against a Transformer layer of the same size over growing lengths.
+- :class:`CachedLayer` and :func:`stream_costs` - generating token by token: an RNN's fixed
+  state against a Transformer's growing key/value cache.
+- :func:`char_windows`, :func:`unigram_loss` - data and the baseline for a character LM.
+
+Letters: B batch, T time, H units, E embedding size, V vocabulary, C classes, S cached steps.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..data import UNK, Vocab
+from ..models._rnn import last_layer_state, make_rnn, run
+
+__all__ = ["CODINGS", "CodedClassifier", "PooledEmbedding", "subset", "cap_vocab", "one_cycle", "fit_reviews", "review_encoder",
+           "sentiment", "word_scores", "embedding_map", "AttentionClassifier", "Race", "race", "CachedLayer",
+           "stream_costs", "char_windows", "unigram_loss"]
+
+CODINGS = ("integer", "onehot", "embedding")
+
+
+def _ids(x: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.long or x.dim() != 2:
+        raise ValueError(f"expected (batch, time) int64 word ids, got "
+                         f"{getattr(x, 'dtype', type(x).__name__)} {tuple(getattr(x, 'shape', ()))}")
+    if x.numel() and not (0 <= int(x.min()) and int(x.max()) < vocab_size):
+        raise ValueError(f"expected ids in 0..{vocab_size - 1}, got {int(x.min())}..{int(x.max())}")
+    return x
+
+
+class CodedClassifier(nn.Module):
+    """Many-to-one RNN classifier whose input coding of a word id is a choice.
+
+    - ``"integer"``: the id itself as one number per step, scaled to 0..1 (``id / (V - 1)``);
+    - ``"onehot"``: a V-long vector with a single 1 at the id;
+    - ``"embedding"``: a learned E-long vector per id (``nn.Embedding(V, E)``).
+
+    ``forward(ids, lengths=None)``: ids (B, T) int64 -> logits (B, C) from the final state
+    (``pooling="last"``) or the mean of the states over the valid steps (``"mean"``: every
+    step gets a direct gradient, so it learns faster). Padded steps are packed away.
+    The recurrent part is ``self.rnn``.
+    """
+
+    def __init__(self, vocab_size: int, coding: str, *, embed_dim: int = 2, hidden_size: int = 32,
+                 cell: str = "rnn", pooling: str = "last", num_classes: int = 2):
+        super().__init__()
+        if coding not in CODINGS:
+            raise ValueError(f"coding must be one of {CODINGS}, got {coding!r}")
+        if pooling not in ("last", "mean"):
+            raise ValueError(f"pooling must be 'last' or 'mean', got {pooling!r}")
+        self.vocab_size, self.coding, self.pooling = vocab_size, coding, pooling
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0) if coding == "embedding" else None
+        width = {"integer": 1, "onehot": vocab_size, "embedding": embed_dim}[coding]
+        self.rnn = make_rnn(cell, width, hidden_size)
+        self.head = nn.Linear(hidden_size, num_classes)
+
+    def code(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (B, T) -> the RNN's input (B, T, 1 | V | E)."""
+        ids = _ids(ids, self.vocab_size)
+        if self.coding == "integer":
+            return (ids.float() / (self.vocab_size - 1))[..., None]                  # (B, T, 1)
+        if self.coding == "onehot":
+            return nn.functional.one_hot(ids, self.vocab_size).float()                # (B, T, V)
+        return self.embedding(ids)                                                    # (B, T, E)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        out, h_n = run(self.rnn, self.code(ids), lengths)                             # (B, T, H), (1, B, H)
+        if self.pooling == "last":
+            return self.head(last_layer_state(h_n, self.rnn))                         # (B, C)
+        steps = lengths.to(out.dtype)[:, None] if lengths is not None else out.shape[1]  # (B, 1)
+        return self.head(out.sum(1) / steps)                                          # (B, C), padding is 0
+
+
+class PooledEmbedding(nn.Module):
+    """The mean of the word embeddings of a review (padding id 0 left out), then a linear layer.
+
+    No recurrence: word order is ignored, and every extra word costs one lookup.
+    ``forward(ids, lengths=None)``: ids (B, T) int64 -> logits (B, C).
+    """
+
+    def __init__(self, vocab_size: int, embed_dim: int = 32, num_classes: int = 2):
+        super().__init__()
+        self.vocab_size = vocab_size
+        self.embedding = nn.EmbeddingBag(vocab_size, embed_dim, mode="mean", padding_idx=0)
+        self.head = nn.Linear(embed_dim, num_classes)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head(self.embedding(_ids(ids, self.vocab_size)))                  # (B, C)
+
+
+def subset(split, n: int, seed: int = 0):
+    """``n`` reviews of an IMDB ``Reviews`` split drawn at random (seeded), as a ``Reviews`` again."""
+    from dataclasses import fields, replace
+
+    if not 1 <= n <= len(split):
+        raise ValueError(f"expected n in 1..{len(split)}, got {n}")
+    pick = torch.randperm(len(split), generator=torch.Generator().manual_seed(seed))[:n]   # (n,)
+    return replace(split, **{f.name: getattr(split, f.name)[pick] for f in fields(split)})
+
+
+def cap_vocab(ids: torch.Tensor, vocab_size: int) -> torch.Tensor:
+    """Ids at or above ``vocab_size`` become ``<unk>`` (1); padding (0) stays. Same shape."""
+    if vocab_size < 2:
+        raise ValueError(f"expected vocab_size >= 2 (<pad> and <unk>), got {vocab_size}")
+    return torch.where(ids < vocab_size, ids, torch.full_like(ids, UNK))
+
+
+def one_cycle(max_lr: float, warmup: float = 0.2):
+    """A ``scheduler=`` for ``rnnviz.fit``: warm up to ``max_lr`` over ``warmup`` of the steps, then anneal."""
+    return lambda optimizer, total: torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=max_lr, total_steps=total, pct_start=warmup)
+
+
+def fit_reviews(model: nn.Module, train, test, *, epochs: int, batch_size: int = 64, max_lr: float = 1e-2,
+                vocab_size: int | None = None, seed: int = 0) -> tuple:
+    """Train ``model(ids, lengths)`` on IMDB ``Reviews`` and score it on ``test``.
+
+    Batches come in length buckets (little padding to pack), the learning rate follows
+    :func:`one_cycle`; ``vocab_size`` caps the ids first (see :func:`cap_vocab`).
+    Returns (the ``rnnviz.fit`` History, test accuracy).
+    """
+    from ..train import BucketBatches, evaluate, fit
+
+    def tensors(split):
+        ids = split.ids if vocab_size is None else cap_vocab(split.ids, vocab_size)
+        return ids, split.lengths, split.labels                                       # (N, T), (N,), (N,)
+
+    batches = BucketBatches(tensors(train), train.lengths, batch_size, seed=seed)
+    history = fit(model, batches, epochs=epochs, loss_fn=nn.functional.cross_entropy,
+                  scheduler=one_cycle(max_lr), seed=seed)
+    return history, evaluate(model, BucketBatches(tensors(test), test.lengths, 1000, seed=seed))
+
+
+def review_encoder(vocab: Vocab, max_len: int | None = None):
+    """``encode(text) -> (ids (1, T), words)``: a review as the models read it (last ``max_len`` words)."""
+    def encode(text: str):
+        words = vocab.tokenizer(text)[-max_len:] if max_len else vocab.tokenizer(text)
+        if not words:
+            raise ValueError(f"expected a text with at least one word, got {text!r}")
+        return vocab.encode(words)[None], words                                       # (1, T)
+    return encode
+
+
+@torch.no_grad()
+def sentiment(model: nn.Module, encode, text: str) -> float:
+    """P(positive) the model gives ``text`` (class 1 of a two-class classifier)."""
+    was = model.training
+    model.eval()
+    ids, _ = encode(text)
+    p = float(torch.softmax(model(ids), dim=-1)[0, 1])
+    model.train(was)
+    return p
+
+
+@torch.no_grad()
+def word_scores(model: PooledEmbedding, vocab: Vocab, words) -> torch.Tensor:
+    """How far each word alone pushes a :class:`PooledEmbedding` towards "positive": (N,) logit differences."""
+    ids = vocab.encode(list(words))                                                   # (N,)
+    e = model.embedding.weight[ids]                                                   # (N, E)
+    w = model.head.weight                                                             # (2, E)
+    return e @ (w[1] - w[0])                                                          # (N,)
+
+
+def _plane(weight: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """Rows ``ids`` of an embedding matrix in 2-d: as they are for E = 2, else their two main axes (PCA)."""
+    x = weight.detach().float()[ids]                                                  # (N, E)
+    if x.shape[1] == 2:
+        return x
+    x = x - x.mean(0)
+    _, _, v = torch.linalg.svd(x, full_matrices=False)                                # v (E', E)
+    return x @ v[:2].T                                                                # (N, 2)
+
+
+def embedding_map(weight: torch.Tensor, vocab: Vocab, groups: dict, title: str = "word embeddings"):
+    """A labelled scatter of word vectors: ``groups`` {name: [words]}; returns a plotly Figure."""
+    import plotly.graph_objects as go
+
+    names = [(g, w) for g, words in groups.items() for w in words if w in vocab]
+    if not names:
+        raise ValueError(f"none of the words in {groups!r} is in the vocabulary")
+    xy = _plane(weight, vocab.encode([w for _, w in names]))                          # (N, 2)
+    fig = go.Figure(layout={"title": {"text": title}, "height": 480,
+                            "xaxis": {"title": {"text": "axis 1"}}, "yaxis": {"title": {"text": "axis 2"}}})
+    for g in groups:
+        rows = [i for i, (gi, _) in enumerate(names) if gi == g]
+        fig.add_scatter(x=xy[rows, 0].tolist(), y=xy[rows, 1].tolist(), mode="markers+text", name=g,
+                        text=[names[i][1] for i in rows], textposition="top center")
+    return fig
+
+
+class AttentionClassifier(nn.Module):
+    """Token ids -> embedding + learned position -> one ``nn.TransformerEncoderLayer`` -> logits
+    read at the last position.
+
+    ``forward(ids)``: ids (B, T) int64 with T <= max_len -> logits (B, C). The attention
+    module is ``self.encoder.self_attn`` (``rnnviz.record`` gives its per-head weights).
+    """
+
+    def __init__(self, vocab_size: int, max_len: int, *, d_model: int = 32, nhead: int = 2,
+                 dim_feedforward: int = 64, num_classes: int = 2):
+        super().__init__()
+        self.vocab_size, self.max_len = vocab_size, max_len
+        self.embedding = nn.Embedding(vocab_size, d_model)
+        self.position = nn.Embedding(max_len, d_model)
+        self.encoder = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward, dropout=0.0, batch_first=True)
+        self.head = nn.Linear(d_model, num_classes)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        ids = _ids(ids, self.vocab_size)
+        if ids.shape[1] > self.max_len:
+            raise ValueError(f"expected at most {self.max_len} steps, got {ids.shape[1]}")
+        z = self.embedding(ids) + self.position.weight[: ids.shape[1]]                # (B, T, E)
+        return self.head(self.encoder(z)[:, -1])                                      # (B, C)
+
+
+@dataclass
+class Race:
+    """Median wall times of :func:`race`: ``ms[(model, mode)]`` one value per length, in ms.
+
+    model: "rnn" or "transformer"; mode: "inference" (no grad) or "training" (forward + backward).
+    """
+
+    lengths: list[int]
+    ms: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+
+    def growth(self, model: str, mode: str) -> float:
+        """Time at the longest length / time at the shortest: how fast the cost grows with length."""
+        times = self.ms[(model, mode)]
+        return times[-1] / times[0]
+
+    def __repr__(self) -> str:
+        keys = list(self.ms)
+        head = "length " + " ".join(f"{m[:3]}·{mode[:5]} ms".rjust(15) for m, mode in keys)
+        rows = [f"{T:6d} " + " ".join(f"{self.ms[k][i]:15.2f}" for k in keys) for i, T in enumerate(self.lengths)]
+        grow = "growth " + " ".join(f"x{self.growth(*k):14.1f}" for k in keys)
+        return "\n".join([head, *rows, grow])
+
+
+def _pair(d_model: int, nhead: int) -> dict:
+    """A GRU and a Transformer encoder layer of (nearly) the same size: 6E^2+6E against 6E^2+10E numbers."""
+    return {"rnn": nn.GRU(d_model, d_model, batch_first=True),
+            "transformer": nn.TransformerEncoderLayer(d_model, nhead, d_model, dropout=0.0, batch_first=True)}
+
+
+def _timed(model: nn.Module, x: torch.Tensor, training: bool) -> float:
+    """Wall time in ms of one forward (and backward, when training) pass on x (B, T, E)."""
+    model.train(training)
+    start = time.perf_counter()
+    with torch.set_grad_enabled(training):
+        out = model(x)
+        out = out[0] if isinstance(out, tuple) else out                               # (B, T, E)
+        if training:
+            out.square().mean().backward()
+    ms = 1000 * (time.perf_counter() - start)
+    model.zero_grad(set_to_none=True)
+    return ms
+
+
+def race(lengths=(16, 64, 256, 1024), *, d_model: int = 64, nhead: int = 4, batch: int = 8,
+         reps: int = 5, seed: int = 0) -> Race:
+    """Time a GRU against a Transformer encoder layer of the same size over growing lengths.
+
+    Every repetition times every (length, model, mode) once, interleaved, so machine load
+    hits all alike; the result holds the medians. Inputs are (batch, T, d_model) floats.
+    """
+    lengths = sorted(int(T) for T in lengths)
+    if len(lengths) < 2 or lengths[0] < 1 or reps < 1:
+        raise ValueError(f"expected at least two positive lengths and reps >= 1, got {lengths}, reps={reps}")
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        models = _pair(d_model, nhead)
+        xs = {T: torch.randn(batch, T, d_model) for T in lengths}                    # (B, T, E)
+    out = Race(lengths, params={n: sum(p.numel() for p in m.parameters()) for n, m in models.items()})
+    samples = {(n, mode): {T: [] for T in lengths} for n in models for mode in ("inference", "training")}
+    for rep in tqdm(range(reps + 1), desc="race", leave=False):   # repetition 0 warms up, untimed
+        for T in lengths:
+            for (name, mode), times in samples.items():
+                ms = _timed(models[name], xs[T], mode == "training")
+                if rep:
+                    times[T].append(ms)
+    out.ms = {k: [statistics.median(v[T]) for T in lengths] for k, v in samples.items()}
+    return out
+
+
+class CachedLayer:
+    """Run a post-norm ``nn.TransformerEncoderLayer`` (batch_first) one token at a time under a
+    causal mask, keeping every earlier step's keys and values in a cache.
+
+    ``step(x)`` x (B, E) -> (B, E) equals the last row of ``layer(prefix + x, causal mask)``.
+    ``cached_floats`` grows by 2E per step and sequence; an RNN's state stays the same size.
+    """
+
+    def __init__(self, layer: nn.TransformerEncoderLayer):
+        if not isinstance(layer, nn.TransformerEncoderLayer) or layer.norm_first or not layer.self_attn.batch_first:
+            raise TypeError("expected a post-norm nn.TransformerEncoderLayer(batch_first=True), "
+                            f"got {type(layer).__name__}")
+        self.layer = layer
+        self.heads = layer.self_attn.num_heads
+        self.k = self.v = None                                                        # (B, heads, S, E/heads)
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        B, T, E = x.shape
+        return x.view(B, T, self.heads, E // self.heads).transpose(1, 2)             # (B, heads, T, E/heads)
+
+    def _kv(self, x: torch.Tensor):
+        attn = self.layer.self_attn
+        q, k, v = nn.functional.linear(x, attn.in_proj_weight, attn.in_proj_bias).chunk(3, dim=-1)  # (B, T, E)
+        return self._split(q), self._split(k), self._split(v)
+
+    @torch.no_grad()
+    def prefill(self, xs: torch.Tensor) -> None:
+        """Cache the keys and values of a whole prefix xs (B, S, E) at once."""
+        _, self.k, self.v = self._kv(xs)                                              # (B, heads, S, E/heads)
+
+    @torch.no_grad()
+    def step(self, x: torch.Tensor) -> torch.Tensor:
+        """One new token x (B, E) attends to itself and the cache; returns the layer's output (B, E)."""
+        lay = self.layer
+        q, k, v = self._kv(x[:, None])                                                # (B, heads, 1, E/heads)
+        self.k = k if self.k is None else torch.cat([self.k, k], dim=2)               # (B, heads, S+1, E/heads)
+        self.v = v if self.v is None else torch.cat([self.v, v], dim=2)
+        w = torch.softmax(q @ self.k.transpose(2, 3) / q.shape[-1] ** 0.5, dim=-1)    # (B, heads, 1, S+1)
+        a = (w @ self.v).transpose(1, 2).reshape(x.shape)                             # (B, E)
+        h = lay.norm1(x + lay.self_attn.out_proj(a))                                  # (B, E)
+        return lay.norm2(h + lay.linear2(lay.activation(lay.linear1(h))))             # (B, E)
+
+    def truncate(self, steps: int) -> None:
+        """Forget every cached step from ``steps`` on."""
+        self.k, self.v = self.k[:, :, :steps], self.v[:, :, :steps]
+
+    @property
+    def cached_floats(self) -> int:
+        return 0 if self.k is None else self.k.numel() + self.v.numel()
+
+
+def stream_costs(prefixes=(16, 256, 4096), *, d_model: int = 64, nhead: int = 4, reps: int = 20,
+                 seed: int = 0) -> list[dict]:
+    """Cost of the next token after a prefix of S tokens, for one stream (batch 1).
+
+    Per prefix: ``state_floats`` an RNN carries (a GRU: E), ``cache_floats`` a Transformer layer
+    keeps (2 S E), and median microseconds per new token for the GRU step (``rnn_us``), the
+    cached layer step (``cached_us``) and re-running the layer on the whole prefix
+    (``recompute_us``), interleaved over ``reps`` repetitions.
+    """
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        models = _pair(d_model, nhead)
+        rnn, layer = models["rnn"].eval(), models["transformer"].eval()
+        xs = {S: torch.randn(1, S + 1, d_model) for S in prefixes}                   # (1, S+1, E)
+    cached = CachedLayer(layer)
+    timings = {S: {"rnn_us": [], "cached_us": [], "recompute_us": []} for S in prefixes}
+    h = torch.zeros(1, 1, d_model)                                                    # (1, B, H)
+    with torch.no_grad():
+        for rep in tqdm(range(reps + 1), desc="stream", leave=False):   # repetition 0 warms up
+            for S, x in xs.items():
+                cached.prefill(x[:, :S])
+                t0 = time.perf_counter()
+                rnn(x[:, S:], h)
+                t1 = time.perf_counter()
+                cached.step(x[:, S])
+                t2 = time.perf_counter()
+                layer(x, src_mask=nn.Transformer.generate_square_subsequent_mask(S + 1), is_causal=True)
+                t3 = time.perf_counter()
+                for key, dt in (("rnn_us", t1 - t0), ("cached_us", t2 - t1), ("recompute_us", t3 - t2)):
+                    if rep:
+                        timings[S][key].append(1e6 * dt)
+    return [{"prefix": S, "state_floats": d_model, "cache_floats": 2 * S * d_model,
+             **{k: statistics.median(v) for k, v in timings[S].items()}} for S in prefixes]
+
+
+def char_windows(ids: torch.Tensor, n: int, length: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` random windows of a (N,) id stream: inputs x (n, length) and next ids y (n, length)."""
+    if ids.dim() != 1 or ids.shape[0] <= length + 1:
+        raise ValueError(f"expected a (N,) id stream longer than length + 1 = {length + 1}, got {tuple(ids.shape)}")
+    g = torch.Generator().manual_seed(seed)
+    starts = torch.randint(0, ids.shape[0] - length - 1, (n,), generator=g)          # (n,)
+    idx = starts[:, None] + torch.arange(length + 1)                                  # (n, length+1)
+    w = ids[idx]
+    return w[:, :-1], w[:, 1:]
+
+
+def unigram_loss(train_ids: torch.Tensor, test_ids: torch.Tensor, vocab_size: int) -> float:
+    """Cross-entropy (nats per id) on test_ids of the add-one smoothed id frequencies of train_ids:
+    what a model that ignores all context at best achieves."""
+    counts = torch.bincount(train_ids.reshape(-1), minlength=vocab_size).double() + 1.0  # (V,)
+    logp = (counts / counts.sum()).log()
+    return float(-logp[test_ids.reshape(-1)].mean())
