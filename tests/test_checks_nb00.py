@@ -24,3 +24,9 @@ def test_trace_hidden_shape_agrees_with_a_trace():
     shape = rnnviz.trace(lstm, torch.randn(3, 7, 4)).hidden.shape
     assert nb00.trace_hidden_shape(tuple(shape))
     assert str(nb00.trace_hidden_shape(tuple(shape))).startswith("Correct")
+
+
+def test_checker_leaves_the_global_random_state_alone():
+    state = torch.get_rng_state()
+    nb00.trace_hidden_shape((2, 2, 3, 7, 6))
+    assert torch.equal(state, torch.get_rng_state())

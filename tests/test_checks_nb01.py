@@ -62,3 +62,10 @@ def test_feedback_reads_as_a_verdict():
     assert str(nb01.weight_matrices(1)).startswith("Correct")
     assert str(nb01.weight_matrices(2)).startswith("Not yet")
     assert "Not yet" in nb01.weight_matrices(2)._repr_html_()
+
+
+def test_checkers_leave_the_global_random_state_alone():
+    state = torch.get_rng_state()
+    nb01.h_n_shape((4, 5, 16)), nb01.parameter_count(640)
+    nb01.default_h0(torch.zeros(2, 3, 8)), nb01.weight_matrices(1)
+    assert torch.equal(state, torch.get_rng_state())

@@ -13,6 +13,12 @@ from ._core import Feedback, verdict
 __all__ = ["h_n_shape", "parameter_count", "default_h0", "weight_matrices"]
 
 
+def _module(cls, *args, **kwargs) -> nn.Module:
+    """Build a torch module without touching the student's global random state."""
+    with torch.random.fork_rng(devices=[]):
+        return cls(*args, **kwargs)
+
+
 def _as_shape(answer) -> tuple[int, ...] | None:
     """A tuple of ints from a tuple, list or torch.Size of ints, else None."""
     if isinstance(answer, (tuple, list, torch.Size)) and all(
@@ -27,7 +33,7 @@ def h_n_shape(answer) -> Feedback:
 
     Answer with a tuple of ints, e.g. ``(1, 2, 3)``.
     """
-    rnn = nn.RNN(3, 16, num_layers=2, bidirectional=True, batch_first=True)
+    rnn = _module(nn.RNN, 3, 16, num_layers=2, bidirectional=True, batch_first=True)
     with torch.no_grad():
         output, h_n = rnn(torch.zeros(5, 7, 3))                          # (B, T, D*H), (L*D, B, H)
     shape = _as_shape(answer)
@@ -54,7 +60,7 @@ def parameter_count(answer) -> Feedback:
 
     Answer with an int.
     """
-    rnn = nn.RNN(10, 20)
+    rnn = _module(nn.RNN, 10, 20)
     expected = sum(p.numel() for p in rnn.parameters())
     if isinstance(answer, bool) or not isinstance(answer, int):
         return verdict(False, "", f"answer with an int, got {type(answer).__name__}")
@@ -78,7 +84,7 @@ def default_h0(answer) -> Feedback:
     if not isinstance(answer, torch.Tensor):
         return verdict(False, "", f"answer with a torch tensor, got {type(answer).__name__}")
     gen = torch.Generator().manual_seed(1)
-    rnn = nn.RNN(4, 8, num_layers=2)
+    rnn = _module(nn.RNN, 4, 8, num_layers=2)
     with torch.no_grad():
         for p in rnn.parameters():
             p.copy_(torch.rand(p.shape, generator=gen) - 0.5)
@@ -102,7 +108,7 @@ def weight_matrices(answer) -> Feedback:
     """
     if isinstance(answer, bool) or not isinstance(answer, int):
         return verdict(False, "", f"answer with an int, got {type(answer).__name__}")
-    rnn = nn.RNN(2, 3)
+    rnn = _module(nn.RNN, 2, 3)
     expected = sum(1 for name, _ in rnn.named_parameters() if name.startswith("weight_hh"))
     return verdict(answer == expected,
                    "one: unrolling draws 50 copies, but they are the same W_h, so the network works for "
