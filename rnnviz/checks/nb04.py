@@ -1,0 +1,66 @@
+"""Exercises of notebook 04 (hybrid architectures); every expected value is computed, not typed in."""
+from __future__ import annotations
+
+import torch
+
+from ._core import Feedback, verdict
+
+__all__ = ["downsampled_steps", "convlstm_params", "hybrid_for", "SCENARIOS", "HYBRIDS"]
+
+HYBRIDS = ("cnn-rnn", "convlstm", "rnn-attention", "rnn-transformer", "cnn-rnn-mlp")
+SCENARIOS = {
+    "one label for an hour of 100 Hz sensor readings": "cnn-rnn",
+    "the next ten radar rain maps from the last ten": "convlstm",
+    "a sentence in one language written in another": "rnn-attention",
+    "the action shown in a short video clip": "cnn-rnn-mlp",
+}
+
+
+def _whole(answer) -> int | None:
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return int(value) if value.is_integer() else None
+
+
+def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4, kernel_size: int = 7) -> Feedback:
+    """How many steps the RNN of a ConvRNN runs on a ``length``-step signal (counted by running one)."""
+    from ..models import ConvRNN
+    model = ConvRNN(1, conv_channels=1, kernel_size=kernel_size, stride=stride, pool=pool, hidden_size=1)
+    with torch.no_grad():
+        steps = model.downsample(torch.zeros(1, length, 1)).shape[1]          # T'
+    return verdict(_whole(answer) == steps,
+                   f"{steps}: the stride divides the {length} steps by {stride}, the pooling by {pool} more, "
+                   f"so the RNN runs {length / steps:.0f} times fewer sequential steps.",
+                   f"the convolution keeps every {stride}-th position, then max pooling keeps one of every "
+                   f"{pool}; start from {length}.")
+
+
+def convlstm_params(answer, in_channels: int = 1, hidden_channels: int = 8, kernel_size: int = 3) -> Feedback:
+    """Trainable parameters of a ConvLSTMCell (counted on the module itself)."""
+    from ..models import ConvLSTMCell
+    cell = ConvLSTMCell(in_channels, hidden_channels, kernel_size)
+    expected = sum(p.numel() for p in cell.parameters())
+    return verdict(_whole(answer) == expected,
+                   f"{expected}: one convolution makes all four gates, 4 x {hidden_channels} output channels, each "
+                   f"a {kernel_size}x{kernel_size} kernel over {in_channels} + {hidden_channels} input channels, "
+                   "plus one bias each. The count does not depend on the image size.",
+                   f"the gates come from one Conv2d with ({in_channels} + {hidden_channels}) input channels "
+                   f"([x; h]) and 4 x {hidden_channels} output channels; count its weights and biases.")
+
+
+def hybrid_for(scenario: str, answer: str) -> Feedback:
+    """Which hybrid fits a scenario: one of :data:`HYBRIDS`, for a key of :data:`SCENARIOS`."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"expected scenario as one of {list(SCENARIOS)}, got {scenario!r}")
+    if not isinstance(answer, str) or answer.strip().lower() not in HYBRIDS:
+        return verdict(False, "", f"answer with one of {list(HYBRIDS)}, got {answer!r}")
+    expected = SCENARIOS[scenario]
+    why = {"cnn-rnn": "a strided convolution shortens 360,000 steps to something an RNN can run through",
+           "convlstm": "the state itself is an image, and convolutions in the gates keep neighbouring pixels together",
+           "rnn-attention": "the decoder looks back at the source words it needs at each output step",
+           "cnn-rnn-mlp": "a CNN reads each frame, an RNN reads the frames in order, an MLP decides"}[expected]
+    return verdict(answer.strip().lower() == expected, f"{expected}: {why}.",
+                   "ask what the data looks like (very long? images over time? two sequences?) "
+                   "and which part of the model handles it.")
