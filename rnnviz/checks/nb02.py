@@ -1,0 +1,43 @@
+"""Checkers for notebook 02 (backpropagation through time, vanishing and exploding gradients)."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._core import Feedback, approx, verdict
+
+__all__ = ["gradient_factor", "clipped", "regime"]
+
+
+def gradient_factor(answer) -> Feedback:
+    """A linear 1-unit RNN h_t = 0.9 h_{t-1} + x_t: the factor dh_20/dh_0 (a number)."""
+    expected = 0.9 ** 20
+    return verdict(approx(answer, expected, rel=0.01),
+                   f"dh_20/dh_0 is the product of 20 factors w = 0.9, about {expected:.3f}: "
+                   "about 88% of the signal is lost over 20 steps.",
+                   "Each step multiplies the gradient by dh_t/dh_(t-1) = w. How many steps separate h_0 from h_20?")
+
+
+def clipped(answer) -> Feedback:
+    """The gradient (3, 4) after clipping its total norm at 1 (two numbers)."""
+    try:
+        got = torch.as_tensor(answer, dtype=torch.float64).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        return verdict(False, "", f"Give two numbers, e.g. (0.1, 0.2); got {answer!r}.")
+    ok = got.shape == (2,) and bool(torch.allclose(got, torch.tensor([0.6, 0.8], dtype=torch.float64), atol=1e-3))
+    return verdict(ok, "The norm is 5, so the whole vector is scaled by 1/5: (0.6, 0.8). "
+                       "Clipping keeps the direction and only shortens the step.",
+                   "Clipping by norm divides the whole vector by its norm (here sqrt(3**2 + 4**2)) "
+                   "and multiplies by the limit; the direction must not change.")
+
+
+def regime(answer) -> Feedback:
+    """W_hh with spectral radius 1.3, tanh near its linear part: "vanishing" or "exploding"?"""
+    text = str(answer).strip().lower()
+    ok = text.startswith("explod")
+    if not ok and not text.startswith("vanish"):
+        return verdict(False, "", f"Answer with the word 'vanishing' or 'exploding', got {answer!r}.")
+    return verdict(ok, f"Over k steps the gradient is scaled by about 1.3**k (1.3**30 is about "
+                       f"{1.3 ** 30:,.0f}): it explodes, until tanh saturates or clipping stops it.",
+                   "Near the linear regime dh_T/dh_t behaves like W_hh**(T-t). Is 1.3 above or below 1?")
