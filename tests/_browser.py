@@ -39,6 +39,10 @@ def lab_server(root_dir: Path, home: Path):
     settings.mkdir(parents=True, exist_ok=True)
     # no "get Jupyter news?" pop-up: it would ask the network
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+    # pages opened one after another must not autosave over each other's notebooks
+    docmanager = home / "settings" / "@jupyterlab" / "docmanager-extension"
+    docmanager.mkdir(parents=True, exist_ok=True)
+    (docmanager / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
@@ -98,6 +102,7 @@ class OfflinePage:
 KERNEL_IDLE_JS = """() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
   const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.status === 'idle'; }"""
+SHUTDOWN_JS = "() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()"
 RUN_ALL_JS = "() => window.jupyterapp.commands.execute('notebook:run-all-cells')"
 ERRORS_JS = """() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; const errs = [];
   for (let i = 0; i < cells.length; i++) { const c = cells.get(i); if (c.type !== 'code') continue;

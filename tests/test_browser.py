@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -20,7 +21,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from _browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ERRORS_JS, KERNEL_IDLE_JS, RUN_ALL_JS,
-                      UNEXECUTED_JS, OfflinePage, lab_server)
+                      SHUTDOWN_JS, UNEXECUTED_JS, OfflinePage, lab_server)
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -50,17 +51,27 @@ def served(tmp_path_factory):
         browser.close()
 
 
-def run_notebook(url: str, browser, name: str, timeout_s: float) -> OfflinePage:
+@contextmanager
+def notebook_page(url: str, browser, name: str, timeout_s: float):
+    """Open ``name`` in JupyterLab, run all its cells, yield the page; then shut its
+    kernel down and close the page, so the next notebook starts clean."""
     op = OfflinePage(browser, allowed=(url,))
     page = op.page
-    page.goto(f"{url}/lab/tree/{name}")
-    page.wait_for_function(KERNEL_IDLE_JS, timeout=90_000)
-    page.evaluate(RUN_ALL_JS)  # resolves when the last cell has run (or one failed)
-    deadline = time.time() + timeout_s
-    while page.evaluate(UNEXECUTED_JS) and time.time() < deadline:
-        time.sleep(0.5)
-    page.wait_for_function(KERNEL_IDLE_JS, timeout=int(timeout_s * 1000))
-    return op
+    try:
+        # a workspace of its own per notebook, so no page restores another's open tabs
+        page.goto(f"{url}/lab/workspaces/{Path(name).stem}/tree/{name}?reset")
+        page.wait_for_function(KERNEL_IDLE_JS, timeout=90_000)
+        page.evaluate(RUN_ALL_JS)  # resolves when the last cell has run (or one failed)
+        deadline = time.time() + timeout_s
+        while page.evaluate(UNEXECUTED_JS) and not page.evaluate(ERRORS_JS) and time.time() < deadline:
+            time.sleep(0.5)
+        page.wait_for_function(KERNEL_IDLE_JS, timeout=int(timeout_s * 1000))
+        yield op
+    finally:
+        try:
+            page.evaluate(SHUTDOWN_JS)
+        finally:
+            page.close()
 
 
 def assert_offline(op: OfflinePage):
@@ -72,7 +83,11 @@ def assert_offline(op: OfflinePage):
 
 def test_view_renders_and_slider_scrubs_time(served):
     url, browser = served
-    op = run_notebook(url, browser, "view_check.ipynb", timeout_s=120)
+    with notebook_page(url, browser, "view_check.ipynb", timeout_s=120) as op:
+        check_view_page(op)
+
+
+def check_view_page(op: OfflinePage):
     page = op.page
     assert page.evaluate(ERRORS_JS) == []
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
@@ -99,15 +114,15 @@ def test_course_notebooks_exist():
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_course_notebook_runs_in_jupyterlab(served, notebook: Path):
     url, browser = served
-    op = run_notebook(url, browser, notebook.name, timeout_s=300)
-    page = op.page
-    errors = page.evaluate(ERRORS_JS)
-    page.screenshot(path=str(ARTIFACTS / f"{notebook.stem}.png"), full_page=True)
-    assert errors == [], errors
-    assert page.evaluate(UNEXECUTED_JS) == 0, "some cells did not run"
-    if "_view(" in notebook.read_text():
-        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-    assert_offline(op)
+    with notebook_page(url, browser, notebook.name, timeout_s=300) as op:
+        page = op.page
+        errors = page.evaluate(ERRORS_JS)
+        page.screenshot(path=str(ARTIFACTS / f"{notebook.stem}.png"), full_page=True)
+        assert errors == [], errors
+        assert page.evaluate(UNEXECUTED_JS) == 0, "some cells did not run"
+        if "_view(" in notebook.read_text():
+            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+        assert_offline(op)
 
 
 def test_exported_html_draws_offline(tmp_path):
