@@ -27,8 +27,8 @@ def _whole(answer) -> int | None:
 def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4, kernel_size: int = 7) -> Feedback:
     """How many steps the RNN of a ConvRNN runs on a ``length``-step signal (counted by running one)."""
     from ..models import ConvRNN
-    model = ConvRNN(1, conv_channels=1, kernel_size=kernel_size, stride=stride, pool=pool, hidden_size=1)
-    with torch.no_grad():
+    with torch.random.fork_rng(devices=[]), torch.no_grad():   # the student's random numbers stay as they were
+        model = ConvRNN(1, conv_channels=1, kernel_size=kernel_size, stride=stride, pool=pool, hidden_size=1)
         steps = model.downsample(torch.zeros(1, length, 1)).shape[1]          # T'
     return verdict(_whole(answer) == steps,
                    f"{steps}: the stride divides the {length} steps by {stride}, the pooling by {pool} more, "
@@ -40,7 +40,8 @@ def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4,
 def convlstm_params(answer, in_channels: int = 1, hidden_channels: int = 8, kernel_size: int = 3) -> Feedback:
     """Trainable parameters of a ConvLSTMCell (counted on the module itself)."""
     from ..models import ConvLSTMCell
-    cell = ConvLSTMCell(in_channels, hidden_channels, kernel_size)
+    with torch.random.fork_rng(devices=[]):                    # the student's random numbers stay as they were
+        cell = ConvLSTMCell(in_channels, hidden_channels, kernel_size)
     expected = sum(p.numel() for p in cell.parameters())
     return verdict(_whole(answer) == expected,
                    f"{expected}: one convolution makes all four gates, 4 x {hidden_channels} output channels, each "

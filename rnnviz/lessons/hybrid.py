@@ -251,8 +251,9 @@ def param_counts(input_size: int, hidden_size: int) -> dict[str, int]:
     counted on the torch modules themselves."""
     kinds = {"vanilla RNN": ("rnn", 1, False), "LSTM": ("lstm", 1, False), "GRU": ("gru", 1, False),
              "bidirectional GRU": ("gru", 1, True), "2-layer GRU": ("gru", 2, False)}
-    return {name: sum(p.numel() for p in make_rnn(cell, input_size, hidden_size, layers, bi).parameters())
-            for name, (cell, layers, bi) in kinds.items()}
+    with torch.random.fork_rng(devices=[]):                                 # leave the caller's RNG alone
+        return {name: sum(p.numel() for p in make_rnn(cell, input_size, hidden_size, layers, bi).parameters())
+                for name, (cell, layers, bi) in kinds.items()}
 
 
 class AttentionClassifier(nn.Module):
