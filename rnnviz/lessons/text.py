@@ -272,11 +272,13 @@ def _timed(model: nn.Module, x: torch.Tensor, training: bool) -> float:
 
 
 def race(lengths=(16, 64, 256, 1024), *, d_model: int = 64, nhead: int = 4, batch: int = 8,
-         reps: int = 5, seed: int = 0) -> Race:
+         reps: int = 5, threads: int = 1, seed: int = 0) -> Race:
     """Time a GRU against a Transformer encoder layer of the same size over growing lengths.
 
     Every repetition times every (length, model, mode) once, interleaved, so machine load
     hits all alike; the result holds the medians. Inputs are (batch, T, d_model) floats.
+    Both run on ``threads`` torch threads (default one core: the race is then about
+    sequential steps against a few large matrix products, not about thread counts).
     """
     lengths = sorted(int(T) for T in lengths)
     if len(lengths) < 2 or lengths[0] < 1 or reps < 1:
@@ -287,14 +289,23 @@ def race(lengths=(16, 64, 256, 1024), *, d_model: int = 64, nhead: int = 4, batc
         xs = {T: torch.randn(batch, T, d_model) for T in lengths}                    # (B, T, E)
     out = Race(lengths, params={n: sum(p.numel() for p in m.parameters()) for n, m in models.items()})
     samples = {(n, mode): {T: [] for T in lengths} for n in models for mode in ("inference", "training")}
-    for rep in tqdm(range(reps + 1), desc="race", leave=False):   # repetition 0 warms up, untimed
-        for T in lengths:
-            for (name, mode), times in samples.items():
-                ms = _timed(models[name], xs[T], mode == "training")
-                if rep:
-                    times[T].append(ms)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        _race(models, xs, samples, reps)
+    finally:
+        torch.set_num_threads(before)
     out.ms = {k: [statistics.median(v[T]) for T in lengths] for k, v in samples.items()}
     return out
+
+
+def _race(models: dict, xs: dict, samples: dict, reps: int) -> None:
+    for rep in tqdm(range(reps + 1), desc="race", leave=False):   # repetition 0 warms up, untimed
+        for T, x in xs.items():
+            for (name, mode), times in samples.items():
+                ms = _timed(models[name], x, mode == "training")
+                if rep:
+                    times[T].append(ms)
 
 
 class CachedLayer:
@@ -348,15 +359,24 @@ class CachedLayer:
         return 0 if self.k is None else self.k.numel() + self.v.numel()
 
 
-def stream_costs(prefixes=(16, 256, 4096), *, d_model: int = 64, nhead: int = 4, reps: int = 20,
-                 seed: int = 0) -> list[dict]:
+def stream_costs(prefixes=(16, 128, 1024), *, d_model: int = 64, nhead: int = 4, reps: int = 5,
+                 threads: int = 1, seed: int = 0) -> list[dict]:
     """Cost of the next token after a prefix of S tokens, for one stream (batch 1).
 
     Per prefix: ``state_floats`` an RNN carries (a GRU: E), ``cache_floats`` a Transformer layer
     keeps (2 S E), and median microseconds per new token for the GRU step (``rnn_us``), the
     cached layer step (``cached_us``) and re-running the layer on the whole prefix
-    (``recompute_us``), interleaved over ``reps`` repetitions.
+    (``recompute_us``), interleaved over ``reps`` repetitions, on ``threads`` torch threads.
     """
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        return _stream_costs(prefixes, d_model, nhead, reps, seed)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _stream_costs(prefixes, d_model: int, nhead: int, reps: int, seed: int) -> list[dict]:
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         models = _pair(d_model, nhead)

@@ -1,0 +1,33 @@
+"""The notebook 07 checkers: a right and wrong answers for each, with hints that point the right way."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from rnnviz.checks import nb07
+
+
+def test_attention_weight_count_right_and_wrong():
+    assert nb07.attention_weight_count(4 * 100 * 100)
+    one_head = nb07.attention_weight_count(10_000)
+    assert not one_head and "head" in one_head.message
+    assert not nb07.attention_weight_count(400)
+    assert not nb07.attention_weight_count(40_000.0)
+    assert "int" in nb07.attention_weight_count("40000").message
+
+
+def test_stream_state_floats_right_and_wrong():
+    _, (h, c) = nn.LSTM(32, 128)(torch.zeros(3, 1, 32))
+    assert nb07.stream_state_floats(h.numel() + c.numel())
+    only_h = nb07.stream_state_floats(128)
+    assert not only_h and "cell state" in only_h.message
+    assert not nb07.stream_state_floats(sum(p.numel() for p in nn.LSTM(32, 128).parameters()))
+
+
+def test_top_probability_right_and_wrong():
+    exact = float(torch.softmax(torch.tensor([4.0, 2.0, 0.0]), dim=0)[0])
+    assert nb07.top_probability(exact) and nb07.top_probability(round(exact, 2))
+    at_one = nb07.top_probability(0.665)
+    assert not at_one and "temperature 1" in at_one.message
+    assert not nb07.top_probability(0.5)
+    assert not nb07.top_probability(float("nan"))
