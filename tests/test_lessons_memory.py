@@ -1,0 +1,138 @@
+"""lessons.memory: the experiment helpers of notebooks 02 and 03, checked against torch and by hand."""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+import rnnviz
+from rnnviz import synthetic
+from rnnviz.lessons import memory
+from rnnviz.models import Tagger
+from rnnviz.train import evaluate, token_cross_entropy
+
+
+def test_distracted_recall_layout_and_seed():
+    x, y = memory.distracted_recall(200, 7, n_symbols=4, seed=3)
+    assert x.shape == (200, 8) and y.shape == (200,) and x.dtype == torch.long
+    assert torch.equal(x[:, 0], y + 1)
+    assert int(x[:, 1:].min()) >= 5 and int(x[:, 1:].max()) <= 8          # distractors only
+    assert len(torch.unique(x[:, 1:])) == 4
+    again, _ = memory.distracted_recall(200, 7, n_symbols=4, seed=3)
+    other, _ = memory.distracted_recall(200, 7, n_symbols=4, seed=4)
+    assert torch.equal(x, again) and not torch.equal(x, other)
+    _, y_plain = synthetic.recall(200, 7, n_symbols=4, seed=3)
+    assert torch.equal(y, y_plain)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_memory_model_opens_the_keep_gate(cell):
+    open_ = memory.memory_model(cell, hidden_size=6, keep_bias=3.0, seed=1)
+    plain = memory.memory_model(cell, hidden_size=6, keep_bias=0.0, seed=1)
+    diff = open_.rnn.bias_ih_l0 - plain.rnn.bias_ih_l0                      # rows: i,f,g,o or r,z,n
+    expected = torch.zeros_like(diff)
+    expected[6:12] = 3.0
+    torch.testing.assert_close(diff, expected)
+    torch.testing.assert_close(open_.rnn.weight_hh_l0, plain.rnn.weight_hh_l0)
+
+
+def test_memory_model_rnn_has_no_gate_to_open():
+    a = memory.memory_model("rnn", hidden_size=6, keep_bias=3.0, seed=1)
+    b = memory.memory_model("rnn", hidden_size=6, keep_bias=0.0, seed=1)
+    for p, q in zip(a.parameters(), b.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_memory_span_learns_a_short_lag():
+    torch.set_num_threads(1)
+    acc, models = memory.memory_span(("gru",), lags=(2,), n_train=256, n_test=128, epochs=6)
+    assert set(acc) == {"gru"} and set(acc["gru"]) == {2}
+    assert acc["gru"][2] >= 0.9, acc                                   # chance is 0.25
+    x, y = memory.distracted_recall(128, 2, seed=20)
+    assert evaluate(models["gru"][2], (x, y)) == acc["gru"][2]
+
+
+def test_random_rnn_spectral_radius_and_linear_regime():
+    rnn = memory.random_rnn(1.3, hidden_size=8, seed=2)
+    moduli = torch.linalg.eigvals(rnn.weight_hh_l0.detach()).abs()
+    torch.testing.assert_close(moduli, torch.full((8,), 1.3), rtol=1e-4, atol=1e-4)
+    assert float((rnn.bias_ih_l0.abs().sum() + rnn.bias_hh_l0.abs().sum()).detach()) == 0.0
+    # with zero input h stays 0, so dh_T/dh_t = W_hh^(T-1-t) exactly: spectral norm 1.3^(T-1-t)
+    norms = rnnviz.state_jacobian_norms(rnn, torch.zeros(1, 6, 1))[0]     # (T,)
+    torch.testing.assert_close(norms, torch.tensor([1.3 ** k for k in range(5, -1, -1)]), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="spectral radius"):
+        memory.random_rnn(0.0)
+
+
+def test_exploding_run_blows_up_without_clipping_only():
+    torch.set_num_threads(1)
+    data = synthetic.noisy_sine(256, 30, seed=0)              # the notebook's setting
+    plain = memory.exploding_run(data, clip=None)
+    clipped = memory.exploding_run(data, clip=1.0)
+    assert not (plain.train_loss[-1] < 1e3), plain.train_loss
+    assert all(math.isfinite(v) for v in clipped.train_loss) and clipped.train_loss[-1] < 0.5 * float(data[1].var())
+    assert len(clipped.grad_norm) == 8 * 8 and max(clipped.grad_norm) > 1.0 and plain.grad_norm == []
+
+
+def test_depth_sweep_rows():
+    torch.set_num_threads(1)
+    x, y = synthetic.future_tags(64, 6, k=1, n_symbols=4, seed=0)
+    rows = memory.depth_sweep(lambda d: Tagger(4, num_tags=4, embed_dim=4, hidden_size=8, num_layers=d,
+                                               padding_idx=None), [1, 2], (x, y), (x, y), epochs=1,
+                              loss_fn=token_cross_entropy)
+    assert [r["layers"] for r in rows] == [1, 2]
+    for r in rows:
+        assert r["parameters"] == sum(p.numel() for p in r["model"].parameters())
+        assert r["seconds"] > 0 and 0 <= r["train"] <= 1 and r["train"] == r["test"]
+        assert r["model"].rnn.num_layers == r["layers"]
+
+
+def test_next_token_pairs():
+    ids = torch.arange(100) * 3
+    x, y = memory.next_token_pairs(ids, 10, 20, seed=1)
+    assert x.shape == y.shape == (20, 10)
+    torch.testing.assert_close(y - x, torch.full_like(x, 3))              # the id right after each input
+    assert torch.equal(x[:, 1:], y[:, :-1])
+    assert bool((x % 3 == 0).all())
+    with pytest.raises(ValueError, match="longer than"):
+        memory.next_token_pairs(torch.arange(5), 10, 2)
+
+
+def test_streaming_accuracy_against_a_prefix_loop():
+    torch.manual_seed(0)
+    x, y = synthetic.future_tags(16, 8, k=1, n_symbols=5, seed=1)
+    y = y.clone()
+    y[:, -1] = x[:, 0]                                     # give the last step a label too
+    for bi in (False, True):
+        model = Tagger(5, num_tags=5, embed_dim=4, hidden_size=6, bidirectional=bi, padding_idx=None)
+        got = memory.streaming_accuracy(model, x, y)
+        with torch.no_grad():
+            right = sum(int(model(x[b:b + 1, :t + 1])[0, -1].argmax() == y[b, t]) for b in range(16) for t in range(8))
+        assert got == pytest.approx(right / (16 * 8))
+        if not bi:                                          # a forward-only model loses nothing
+            assert got == pytest.approx(evaluate(model, (x, y)))
+    with pytest.raises(ValueError, match="same"):
+        memory.streaming_accuracy(model, x, y[:, :3])
+
+
+def test_forecast_windows():
+    s = torch.arange(20.0)
+    x, y = memory.forecast_windows(s, length=5, horizon=3, stride=2)
+    assert x.shape == (7, 5, 1) and y.shape == (7, 1)
+    for i in range(7):
+        assert torch.equal(x[i, :, 0], s[2 * i:2 * i + 5])
+        assert float(y[i, 0]) == float(s[2 * i + 4 + 3])
+    with pytest.raises(ValueError, match="at least"):
+        memory.forecast_windows(torch.arange(4.0), 5, 1)
+    with pytest.raises(ValueError, match=">= 1"):
+        memory.forecast_windows(s, 5, 0)
+
+
+def test_table():
+    text = memory.table([{"layers": 1, "test": 0.12345, "model": nn.Linear(1, 1)}, {"layers": 2, "test": 0.5}])
+    lines = text.splitlines()
+    assert lines[0].split() == ["layers", "test"] and lines[1].split() == ["1", "0.123"]
+    assert "Linear" not in text
+    assert memory.table({"RNN": {"lag 5": 1.0}}).splitlines()[1].split() == ["RNN", "1"]
+    with pytest.raises(ValueError):
+        memory.table([])
