@@ -65,7 +65,7 @@ def main() -> None:
           f"= {epochs:.2f} epochs, {1000 * train_s / len(hist.step_loss):.0f} ms/step")
     print(f"test accuracy: {acc:.4f} on 25,000 reviews (target {TARGET}); evaluation {eval_s:.1f} s")
     print(f"load after: {os.getloadavg()[0]:.2f}")
-    ok = acc >= TARGET and min(train_s, cpu_s) <= LIMIT_S
+    ok = acc >= TARGET and (cpu_s if os.environ.get('RNNVIZ_BENCH_CLOCK') == 'cpu' else train_s) <= LIMIT_S
     print("PASS" if ok else "FAIL")
     sys.exit(0 if ok else 1)
 

@@ -79,7 +79,7 @@ def main() -> None:
     print(f"attention of year-digit outputs on the source year characters: mean weight {mass:.3f}, "
           f"argmax inside the year {hits:.3f}")
     print(f"load after: {os.getloadavg()[0]:.2f}")
-    ok = exact >= TARGET and min(train_s, cpu_s) <= 60 and hits >= 0.9
+    ok = exact >= TARGET and (cpu_s if os.environ.get('RNNVIZ_BENCH_CLOCK') == 'cpu' else train_s) <= 60 and hits >= 0.9
     print("PASS" if ok else "FAIL")
     sys.exit(0 if ok else 1)
 
