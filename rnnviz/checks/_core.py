@@ -39,3 +39,19 @@ def approx(answer, expected: float, rel: float = 0.05, abs_: float = 1e-9) -> bo
     except (TypeError, ValueError):
         return False
     return math.isfinite(value) and math.isclose(value, expected, rel_tol=rel, abs_tol=abs_)
+
+
+def whole_number(answer) -> int | None:
+    """``answer`` as an int when it is a whole number (``12``, ``12.0``, ``"12"``), else None."""
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return None
+    return int(value) if value.is_integer() else None
+
+
+def choice(answer, options) -> str | None:
+    """``answer`` normalised (stripped, lower case) when it is one of ``options``, else None."""
+    if not isinstance(answer, str) or answer.strip().lower() not in options:
+        return None
+    return answer.strip().lower()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ._core import Feedback, verdict
+from ._core import Feedback, choice, verdict, whole_number
 
 __all__ = ["downsampled_steps", "convlstm_params", "hybrid_for", "SCENARIOS", "HYBRIDS"]
 
@@ -16,13 +16,6 @@ SCENARIOS = {
 }
 
 
-def _whole(answer) -> int | None:
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return int(value) if value.is_integer() else None
-
 
 def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4, kernel_size: int = 7) -> Feedback:
     """How many steps the RNN of a ConvRNN runs on a ``length``-step signal (counted by running one)."""
@@ -30,7 +23,7 @@ def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4,
     with torch.random.fork_rng(devices=[]), torch.no_grad():   # the student's random numbers stay as they were
         model = ConvRNN(1, conv_channels=1, kernel_size=kernel_size, stride=stride, pool=pool, hidden_size=1)
         steps = model.downsample(torch.zeros(1, length, 1)).shape[1]          # T'
-    return verdict(_whole(answer) == steps,
+    return verdict(whole_number(answer) == steps,
                    f"{steps}: the stride divides the {length} steps by {stride}, the pooling by {pool} more, "
                    f"so the RNN runs {length / steps:.0f} times fewer sequential steps.",
                    f"the convolution keeps every {stride}-th position, then max pooling keeps one of every "
@@ -43,7 +36,7 @@ def convlstm_params(answer, in_channels: int = 1, hidden_channels: int = 8, kern
     with torch.random.fork_rng(devices=[]):                    # the student's random numbers stay as they were
         cell = ConvLSTMCell(in_channels, hidden_channels, kernel_size)
     expected = sum(p.numel() for p in cell.parameters())
-    return verdict(_whole(answer) == expected,
+    return verdict(whole_number(answer) == expected,
                    f"{expected}: one convolution makes all four gates, 4 x {hidden_channels} output channels, each "
                    f"a {kernel_size}x{kernel_size} kernel over {in_channels} + {hidden_channels} input channels, "
                    "plus one bias each. The count does not depend on the image size.",
@@ -55,13 +48,14 @@ def hybrid_for(scenario: str, answer: str) -> Feedback:
     """Which hybrid fits a scenario: one of :data:`HYBRIDS`, for a key of :data:`SCENARIOS`."""
     if scenario not in SCENARIOS:
         raise ValueError(f"expected scenario as one of {list(SCENARIOS)}, got {scenario!r}")
-    if not isinstance(answer, str) or answer.strip().lower() not in HYBRIDS:
+    picked = choice(answer, HYBRIDS)
+    if picked is None:
         return verdict(False, "", f"answer with one of {list(HYBRIDS)}, got {answer!r}")
     expected = SCENARIOS[scenario]
     why = {"cnn-rnn": "a strided convolution shortens 360,000 steps to something an RNN can run through",
            "convlstm": "the state itself is an image, and convolutions in the gates keep neighbouring pixels together",
            "rnn-attention": "the decoder looks back at the source words it needs at each output step",
            "cnn-rnn-mlp": "a CNN reads each frame, an RNN reads the frames in order, an MLP decides"}[expected]
-    return verdict(answer.strip().lower() == expected, f"{expected}: {why}.",
+    return verdict(picked == expected, f"{expected}: {why}.",
                    "ask what the data looks like (very long? images over time? two sequences?) "
                    "and which part of the model handles it.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ._core import Feedback, verdict
+from ._core import Feedback, choice, verdict, whole_number
 
 __all__ = ["rnn_params", "io_pattern", "keras_output", "TASKS", "PATTERNS"]
 
@@ -18,13 +18,6 @@ TASKS = {
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
-def _whole(answer) -> int | None:
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        return None
-    return int(value) if value.is_integer() else None
-
 
 def rnn_params(cell: str, input_size: int, hidden_size: int, answer) -> Feedback:
     """Trainable parameters of a one-layer ``nn.RNN``/``nn.GRU``/``nn.LSTM`` (counted on the module)."""
@@ -34,7 +27,7 @@ def rnn_params(cell: str, input_size: int, hidden_size: int, answer) -> Feedback
     with torch.random.fork_rng(devices=[]):                    # the student's random numbers stay as they were
         expected = sum(p.numel() for p in make_rnn(cell, input_size, hidden_size).parameters())
     k = _GATES[cell.lower()]
-    return verdict(_whole(answer) == expected,
+    return verdict(whole_number(answer) == expected,
                    f"{expected} = {k} x ({hidden_size}x{input_size} + {hidden_size}x{hidden_size} + 2x{hidden_size}): "
                    f"{k} block(s) of input weights, recurrent weights and torch's two bias vectors.",
                    f"a {cell} layer has {k} block(s), each with W_i ({hidden_size} x {input_size}), W_h "
@@ -45,10 +38,11 @@ def io_pattern(task: str, answer: str) -> Feedback:
     """The input/output pattern of a task: one of :data:`PATTERNS`, for a key of :data:`TASKS`."""
     if task not in TASKS:
         raise ValueError(f"expected task as one of {list(TASKS)}, got {task!r}")
-    if not isinstance(answer, str) or answer.strip().lower() not in PATTERNS:
+    picked = choice(answer, PATTERNS)
+    if picked is None:
         return verdict(False, "", f"answer with one of {list(PATTERNS)}, got {answer!r}")
     expected = TASKS[task]
-    return verdict(answer.strip().lower() == expected, f"{expected}.",
+    return verdict(picked == expected, f"{expected}.",
                    "count what goes in (one item or a sequence?) and what comes out (one, a sequence, "
                    "one per input step?).")
 
