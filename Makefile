@@ -25,7 +25,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/$(if $(filter 0,$(shell id -u)), --allow-root,)
 
 test: $(STAMP) chromium
-	$(PY) -m pytest --nbval-lax --nbval-cell-timeout=300 tests notebooks
+	$(PY) -m pytest --nbval-lax --nbval-cell-timeout=300 --durations=15 tests notebooks
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

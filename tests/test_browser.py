@@ -35,7 +35,17 @@ rnnviz.unroll_view(lstm, torch.randn(len(tokens), 3), tokens=tokens)"""
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def browser():
+    """Headless Debian chromium, one for the whole module (playwright allows one sync loop)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, browser):
     """A copy of the course notebooks plus a view notebook, served by JupyterLab."""
     root = tmp_path_factory.mktemp("lab_root")
     for nb in NOTEBOOKS:
@@ -44,11 +54,8 @@ def served(tmp_path_factory):
     view_nb.cells = [nbformat.v4.new_code_cell(VIEW_CELL)]
     view_nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(view_nb, root / "view_check.ipynb")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with lab_server(root, tmp_path_factory.mktemp("lab_home")) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with lab_server(root, tmp_path_factory.mktemp("lab_home")) as url:
         yield url, browser
-        browser.close()
 
 
 @contextmanager
@@ -125,7 +132,7 @@ def test_course_notebook_runs_in_jupyterlab(served, notebook: Path):
         assert_offline(op)
 
 
-def test_exported_html_draws_offline(tmp_path):
+def test_exported_html_draws_offline(tmp_path, browser):
     import torch
 
     import rnnviz
@@ -138,9 +145,8 @@ def test_exported_html_draws_offline(tmp_path):
     page_html = path.read_text()
     assert not re.search(r"<script[^>]+src=[\"']?https?:", page_html), "the page loads a remote script"
     assert "plotly" in page_html.lower() and len(page_html) > 1_000_000, "plotly.js is not inlined"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        op = OfflinePage(browser, allowed=("file://",))
+    op = OfflinePage(browser, allowed=("file://",))
+    try:
         op.page.goto(path.as_uri())
         op.page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
         plot = op.page.locator(".js-plotly-plot").first
@@ -151,4 +157,5 @@ def test_exported_html_draws_offline(tmp_path):
         after = plot.screenshot(path=str(ARTIFACTS / "export_after.png"))
         assert before != after, "the exported page's slider did not change the figure"
         assert op.blocked == [] and op.errors == [], (op.blocked, op.errors)
-        browser.close()
+    finally:
+        op.page.close()
