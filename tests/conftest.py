@@ -9,9 +9,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _torch_defaults():
+    """Every test: seeded, no denormal slowdowns, and one torch thread (the tensors are
+    small, and one thread is faster and steadier on a shared 2-core CI machine);
+    the thread count is restored afterwards."""
+    threads = torch.get_num_threads()
     torch.set_flush_denormal(True)
+    torch.set_num_threads(1)
     torch.manual_seed(0)
     yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

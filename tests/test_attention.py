@@ -5,7 +5,6 @@ import torch
 
 from rnnviz.attention import AdditiveAttention, MultiplicativeAttention
 
-torch.set_num_threads(1)
 LAYERS = [lambda: AdditiveAttention(6, 5, 7), lambda: MultiplicativeAttention(6, 5, "general"),
           lambda: MultiplicativeAttention(5, 5, "dot", scaled=True)]
 

@@ -21,15 +21,6 @@ NAMES = {"LSTM": ("input", "forget", "cell", "output"), "GRU": ("reset", "update
 TOL = {torch.float32: 1e-5, torch.float64: 1e-10}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Small tensors: one thread is faster and steadier on a shared CI machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 # ---------------------------------------------------------------- the independent reference
 def reference(m, seqs, h0, c0, *, clamp=None, wrong=None):
     """Every state and gate by a plain loop, one sample at a time.

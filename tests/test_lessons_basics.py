@@ -13,7 +13,6 @@ from rnnviz.data import DataFileError
 from rnnviz.lessons import basics
 from rnnviz.models import SequenceClassifier
 
-torch.set_num_threads(1)
 
 
 def test_environment_reports_versions_and_every_data_file():

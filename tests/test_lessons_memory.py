@@ -44,7 +44,6 @@ def test_memory_model_rnn_has_no_gate_to_open():
 
 
 def test_memory_span_learns_a_short_lag():
-    torch.set_num_threads(1)
     acc, models = memory.memory_span(("gru",), lags=(2,), n_train=256, n_test=128, epochs=6)
     assert set(acc) == {"gru"} and set(acc["gru"]) == {2}
     assert acc["gru"][2] >= 0.9, acc                                   # chance is 0.25
@@ -65,7 +64,6 @@ def test_random_rnn_spectral_radius_and_linear_regime():
 
 
 def test_exploding_run_blows_up_without_clipping_only():
-    torch.set_num_threads(1)
     data = synthetic.noisy_sine(256, 30, seed=0)              # the notebook's setting
     plain = memory.exploding_run(data, clip=None)
     clipped = memory.exploding_run(data, clip=1.0)
@@ -75,7 +73,6 @@ def test_exploding_run_blows_up_without_clipping_only():
 
 
 def test_depth_sweep_rows():
-    torch.set_num_threads(1)
     x, y = synthetic.future_tags(64, 6, k=1, n_symbols=4, seed=0)
     rows = memory.depth_sweep(lambda d: Tagger(4, num_tags=4, embed_dim=4, hidden_size=8, num_layers=d,
                                                padding_idx=None), [1, 2], (x, y), (x, y), epochs=1,

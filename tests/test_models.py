@@ -8,7 +8,6 @@ import rnnviz
 from rnnviz.models import (CNNRNNMLP, MLP, CharLM, ConvLSTM, ConvLSTMCell, ConvRNN, RNNTransformer, Seq2Seq,
                            SequenceClassifier, Tagger)
 
-torch.set_num_threads(1)
 X = torch.randint(1, 30, (4, 9))                     # (B, T)
 LENGTHS = torch.tensor([9, 4, 1, 6])                 # (B,)
 

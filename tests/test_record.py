@@ -9,14 +9,6 @@ from torch.nn.utils.rnn import pack_padded_sequence
 import rnnviz
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 class Tagger(nn.Module):
     """embedding -> LSTM -> head."""
 

@@ -7,7 +7,6 @@ from torch.utils.data import DataLoader, TensorDataset
 from rnnviz.models import SequenceClassifier
 from rnnviz.train import BucketBatches, accuracy, evaluate, fit, token_cross_entropy
 
-torch.set_num_threads(1)
 
 
 def _task(n=96, seed=0):

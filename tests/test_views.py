@@ -19,7 +19,6 @@ from rnnviz.capture import Trace
 from rnnviz.gradients import GradientFlow
 from rnnviz.views._display import View
 
-torch.set_num_threads(1)
 TOKENS = "the cat sat on the mat and then it ran".split()
 
 
