@@ -148,7 +148,7 @@ def test_embedding_map_draws_each_group():
 
 def test_attention_classifier_and_its_recorded_weights():
     import rnnviz
-    model = text.AttentionClassifier(9, 12, d_model=8, nhead=2, num_classes=3).eval()
+    model = text.SelfAttentionClassifier(9, 12, d_model=8, nhead=2, num_classes=3).eval()
     x = torch.randint(0, 9, (4, 12))
     with torch.no_grad(), rnnviz.record(model) as rec:
         out = model(x)

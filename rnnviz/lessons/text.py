@@ -5,7 +5,7 @@
 - :class:`PooledEmbedding` - the mean of a review's word embeddings, then a linear layer.
 - :func:`subset`, :func:`cap_vocab`, :func:`one_cycle`, :func:`fit_reviews`, :func:`review_encoder`, :func:`sentiment`,
   :func:`word_scores`, :func:`embedding_map` - the rest of notebook 06's wiring.
-- :class:`AttentionClassifier` - one Transformer encoder layer that classifies from its last position.
+- :class:`SelfAttentionClassifier` - one Transformer encoder layer that classifies from its last position.
 - :func:`race` - an RNN against a Transformer layer of the same size over growing lengths.
 - :class:`CachedLayer` and :func:`stream_costs` - generating token by token: an RNN's fixed
   state against a Transformer's growing key/value cache.
@@ -23,7 +23,7 @@ from ..models._rnn import last_layer_state, make_rnn, run
 from ._text_speed import CachedLayer, Race, race, stream_costs
 
 __all__ = ["CODINGS", "CodedClassifier", "PooledEmbedding", "subset", "cap_vocab", "one_cycle", "fit_reviews", "review_encoder",
-           "sentiment", "word_scores", "embedding_map", "AttentionClassifier", "Race", "race", "CachedLayer",
+           "sentiment", "word_scores", "embedding_map", "SelfAttentionClassifier", "Race", "race", "CachedLayer",
            "stream_costs", "char_windows", "unigram_loss"]
 
 CODINGS = ("integer", "onehot", "embedding")
@@ -198,7 +198,7 @@ def embedding_map(weight: torch.Tensor, vocab: Vocab, groups: dict, title: str =
     return fig
 
 
-class AttentionClassifier(nn.Module):
+class SelfAttentionClassifier(nn.Module):
     """Token ids -> embedding + learned position -> one ``nn.TransformerEncoderLayer`` -> logits
     read at the last position.
 
