@@ -23,7 +23,7 @@ _PUBLIC = {
     "unroll_view": "views", "gates_view": "views", "gradient_view": "views",
     "attention_view": "views", "linked_views": "views", "export_html": "views",
 }
-_SUBMODULES = ("capture", "gradients", "train", "views", "models", "attention", "data", "synthetic", "checks", "lessons")
+_SUBMODULES = ("capture", "gradients", "train", "views", "models", "attention", "data", "synthetic")
 
 __all__ = sorted(_PUBLIC) + list(_SUBMODULES)
 

@@ -95,6 +95,15 @@ def path_of(name: str) -> Path:
     return path
 
 
+def verify() -> dict[str, int]:
+    """Check every file listed in ``SHA256SUMS``: {file name: size in bytes}, sorted by name.
+
+    Raises :class:`DataFileError` (saying which file and how to restore it) on the first
+    missing or damaged file.
+    """
+    return {name: path_of(name).stat().st_size for name in sorted(expected_sums(data_dir()))}
+
+
 def fingerprint(name: str) -> tuple[str, int, int]:
     """(path, size, mtime) of verified data file ``name``: a cache key that changes with the file."""
     stat = path_of(name).stat()

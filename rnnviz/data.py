@@ -3,7 +3,7 @@
 Nothing is ever downloaded: the files were derived from the original public
 datasets by ``scripts/build_data.py`` (provenance, licences and citations in
 ``data/README.md``). Every file is checked against ``data/SHA256SUMS`` on its
-first load in a process; a missing or damaged file raises :class:`DataFileError`
+first load in a process (:func:`verify` checks them all at once); a missing or damaged file raises :class:`DataFileError`
 saying which file and how to restore it. Set the environment variable
 ``RNNVIZ_DATA`` to use a copy of the data folder elsewhere.
 
@@ -21,7 +21,7 @@ Time series (:class:`TimeSeries`, values (T, F), missing values interpolated):
 from __future__ import annotations
 
 from ._data_series import TimeSeries, beijing_pm25, seattle_temps, seattle_weather, sunspots
-from ._data_store import DataFileError, data_dir
+from ._data_store import DataFileError, data_dir, verify
 from ._data_text import (IMDB, POS, TAG_PAD, CharText, Pairs, Reviews, Snippets, Tagged,
                          build_vocab, eng_fra, imdb, polarity, shakespeare, ud_pos)
 from ._data_vocab import PAD, UNK, Vocab, tokenize
@@ -31,5 +31,5 @@ __all__ = [
     "beijing_pm25", "seattle_temps", "seattle_weather", "sunspots",
     "Vocab", "build_vocab", "tokenize", "PAD", "UNK", "TAG_PAD",
     "IMDB", "Reviews", "Snippets", "CharText", "Pairs", "POS", "Tagged", "TimeSeries",
-    "DataFileError", "data_dir",
+    "DataFileError", "data_dir", "verify",
 ]

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 import rnnviz
-from rnnviz.checks import nb00
+from rnncourse.checks import nb00
 
 
 def test_trace_hidden_shape_right_and_wrong():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnviz.checks import nb01
+from rnncourse.checks import nb01
 
 
 def test_h_n_shape_right_and_wrong():

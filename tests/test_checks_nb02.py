@@ -1,5 +1,5 @@
 """Notebook 02 checkers: a right answer passes, wrong ones fail with a hint."""
-from rnnviz.checks import nb02
+from rnncourse.checks import nb02
 
 
 def test_gradient_factor():

@@ -1,7 +1,7 @@
 """Notebook 03 checkers: a right answer passes, wrong ones fail with a hint."""
 from torch import nn
 
-from rnnviz.checks import nb03
+from rnncourse.checks import nb03
 
 
 def test_stacked_parameters():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnnviz.checks import nb04
+from rnncourse.checks import nb04
 
 
 def test_downsampled_steps_right_and_wrong():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnnviz.checks import nb05
+from rnncourse.checks import nb05
 
 
 @pytest.mark.parametrize("cell, blocks", [("rnn", 1), ("gru", 3), ("lstm", 4)])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnviz.checks import nb06
+from rnncourse.checks import nb06
 
 
 def test_onehot_row_right_and_wrong():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rnnviz.checks import nb07
+from rnncourse.checks import nb07
 
 
 def test_attention_weight_count_right_and_wrong():

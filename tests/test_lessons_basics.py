@@ -1,4 +1,4 @@
-"""rnnviz.lessons.basics: the tour's environment check and notebook 01's experiment helpers."""
+"""rnncourse.lessons.basics: the tour's environment check and notebook 01's experiment helpers."""
 from __future__ import annotations
 
 import shutil
@@ -10,7 +10,7 @@ from torch import nn
 
 from conftest import ROOT
 from rnnviz.data import DataFileError
-from rnnviz.lessons import basics
+from rnncourse.lessons import basics
 from rnnviz.models import SequenceClassifier
 
 

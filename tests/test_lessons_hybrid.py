@@ -1,4 +1,4 @@
-"""rnnviz.lessons.hybrid: the helpers of notebooks 04 and 05, checked against independent computations."""
+"""rnncourse.lessons.hybrid: the helpers of notebooks 04 and 05, checked against independent computations."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from rnnviz import synthetic
-from rnnviz.lessons import hybrid
+from rnncourse.lessons import hybrid
 from rnnviz.models import SequenceClassifier
 
 

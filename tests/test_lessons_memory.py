@@ -7,7 +7,7 @@ from torch import nn
 
 import rnnviz
 from rnnviz import synthetic
-from rnnviz.lessons import memory
+from rnncourse.lessons import memory
 from rnnviz.models import Tagger
 from rnnviz.train import evaluate, token_cross_entropy
 

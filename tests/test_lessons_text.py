@@ -1,4 +1,4 @@
-"""rnnviz.lessons.text: the helpers of notebooks 06 and 07, against torch and hand computations."""
+"""rnncourse.lessons.text: the helpers of notebooks 06 and 07, against torch and hand computations."""
 from __future__ import annotations
 
 import math
@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from rnnviz.data import Reviews, Vocab
-from rnnviz.lessons import text
+from rnncourse.lessons import text
 
 
 def _ids(B=3, T=6, V=20, seed=0):

@@ -40,7 +40,7 @@ def test_notebook_rules(path):
         assert any(re.search(r"^#+ .*answer", m, re.I | re.M) for m in markdown[-3:]), \
             "the notebook must close with its answer to the course question"
         assert any(re.search(r"^\s*assert\b", c, re.M) for c in code), "no assert on measured evidence"
-        assert any("rnnviz.checks" in c for c in code), "no self-checked exercise"
+        assert any("rnncourse.checks" in c for c in code), "no self-checked exercise"
     views = [c for c in code if re.search(r"\b\w+_view\(", c)]
     assert views, "the notebook shows no rnnviz view"
     for cell in views:

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from ..attention import AdditiveAttention, MultiplicativeAttention
-from . import _check
-from ._rnn import make_rnn, run
+from . import validate as _check
+from .rnn import make_rnn, run_rnn as run
 
 __all__ = ["Seq2Seq"]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import _check
-from ._rnn import last_layer_state, make_rnn, run
+from . import validate as _check
+from .rnn import last_layer_state, make_rnn, run_rnn as run
 
 __all__ = ["SequenceClassifier", "Tagger", "CharLM"]
 

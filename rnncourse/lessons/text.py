@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..data import UNK, Vocab
-from ..models._rnn import last_layer_state, make_rnn, run
+from rnnviz.data import UNK, Vocab
+from rnnviz.models import last_layer_state, make_rnn, run_rnn as run
 from ._text_speed import CachedLayer, Race, race, stream_costs
 
 __all__ = ["CODINGS", "CodedClassifier", "PooledEmbedding", "subset", "cap_vocab", "one_cycle", "fit_reviews", "review_encoder",
@@ -129,7 +129,7 @@ def fit_reviews(model: nn.Module, train, test, *, epochs: int, batch_size: int =
     :func:`one_cycle`; ``vocab_size`` caps the ids first (see :func:`cap_vocab`).
     Returns (the ``rnnviz.fit`` History, test accuracy).
     """
-    from ..train import BucketBatches, evaluate, fit
+    from rnnviz.train import BucketBatches, evaluate, fit
 
     def tensors(split):
         ids = split.ids if vocab_size is None else cap_vocab(split.ids, vocab_size)

@@ -4,7 +4,7 @@
 - :class:`CachedLayer` and :func:`stream_costs` - generating token by token: an RNN's fixed
   state against a Transformer layer's growing key/value cache.
 
-Public through :mod:`rnnviz.lessons.text`. Letters: B batch, T time, E features, S cached steps.
+Public through :mod:`rnncourse.lessons.text`. Letters: B batch, T time, E features, S cached steps.
 """
 from __future__ import annotations
 

@@ -18,11 +18,11 @@ import time
 import torch
 from torch import nn
 
-from ..models import ConvLSTM, Seq2Seq
-from ..models import _check
-from ..models._rnn import make_rnn, run
-from ..attention import AdditiveAttention
-from ..synthetic import DateTask
+from rnnviz.models import ConvLSTM, Seq2Seq
+from rnnviz.models import validate as _check
+from rnnviz.models import make_rnn, run_rnn as run
+from rnnviz.attention import AdditiveAttention
+from rnnviz.synthetic import DateTask
 
 __all__ = ["bursts", "NextFrame", "next_frame_loss", "frame_errors", "frames_figure", "date_model",
            "date_batches", "translate", "year_span", "year_attention", "param_counts",
@@ -220,7 +220,7 @@ def moving_direction(n: int, frames: int = 6, size: int = 12, seed: int = 0):
     Returns ``video`` (B, T, 1, Hi, W) and ``y`` (B,) int64. One frame alone cannot tell
     the direction (chance is about 0.5); two consecutive frames can.
     """
-    from ..synthetic import moving_squares
+    from rnnviz.synthetic import moving_squares
     _count("frames", frames, 2)
     video, corner = moving_squares(n, frames, size=size, seed=seed)          # (B, T, 1, Hi, W), (B, T, 2)
     return video, (corner[:, -1, 1] > corner[:, -2, 1]).long()
@@ -235,7 +235,7 @@ def interleaved_fit(models: dict, train_data, *, epochs: int, seed: int = 0, lr:
     model alike, which keeps their timings comparable. Other arguments go to
     ``rnnviz.fit``. Returns {name: training seconds of each epoch}.
     """
-    from ..train import fit
+    from rnnviz.train import fit
     _count("epochs", epochs)
     optimizers = {name: torch.optim.Adam(m.parameters(), lr=lr) for name, m in models.items()}
     seconds = {name: [] for name in models}

@@ -19,7 +19,7 @@ SCENARIOS = {
 
 def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4, kernel_size: int = 7) -> Feedback:
     """How many steps the RNN of a ConvRNN runs on a ``length``-step signal (counted by running one)."""
-    from ..models import ConvRNN
+    from rnnviz.models import ConvRNN
     with torch.random.fork_rng(devices=[]), torch.no_grad():   # the student's random numbers stay as they were
         model = ConvRNN(1, conv_channels=1, kernel_size=kernel_size, stride=stride, pool=pool, hidden_size=1)
         steps = model.downsample(torch.zeros(1, length, 1)).shape[1]          # T'
@@ -32,7 +32,7 @@ def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4,
 
 def convlstm_params(answer, in_channels: int = 1, hidden_channels: int = 8, kernel_size: int = 3) -> Feedback:
     """Trainable parameters of a ConvLSTMCell (counted on the module itself)."""
-    from ..models import ConvLSTMCell
+    from rnnviz.models import ConvLSTMCell
     with torch.random.fork_rng(devices=[]):                    # the student's random numbers stay as they were
         cell = ConvLSTMCell(in_channels, hidden_channels, kernel_size)
     expected = sum(p.numel() for p in cell.parameters())

@@ -18,9 +18,9 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .. import synthetic
-from ..models import SequenceClassifier
-from ..train import History, accuracy, evaluate, fit
+from rnnviz import synthetic
+from rnnviz.models import SequenceClassifier
+from rnnviz.train import History, accuracy, evaluate, fit
 
 __all__ = ["distracted_recall", "memory_model", "memory_span", "random_rnn", "exploding_run",
            "depth_sweep", "next_token_pairs", "streaming_accuracy", "forecast_windows", "table"]

@@ -4,7 +4,7 @@ Each checker takes the student's answer and returns a :class:`Feedback` that
 shows as a short verdict with a hint, and is truthy only when the answer is
 right, so a notebook can also ``assert`` on it::
 
-    from rnnviz.checks import nb01
+    from rnncourse.checks import nb01
     nb01.hidden_state_shape((2, 5, 16))
 """
 from __future__ import annotations
@@ -21,4 +21,4 @@ def __getattr__(name: str):
         module = importlib.import_module(f".{name}", __name__)
         globals()[name] = module
         return module
-    raise AttributeError(f"module 'rnnviz.checks' has no attribute {name!r}")
+    raise AttributeError(f"module 'rnncourse.checks' has no attribute {name!r}")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..data import PAD, Vocab
+from rnnviz.data import PAD, Vocab
 
 __all__ = ["environment", "DataCheck", "OrderTask", "order_task", "bag_of_words", "count_parameters",
            "read_one_by_one", "state_change_by_word", "SUBJECT", "OBJECT", "FILLERS"]
@@ -44,11 +44,9 @@ class DataCheck:
 
 def _verify_data() -> DataCheck:
     """Check every file listed in ``SHA256SUMS``; raises ``rnnviz.data.DataFileError`` on the first bad one."""
-    from .._data_store import data_dir, expected_sums, path_of
+    from rnnviz.data import data_dir, verify
 
-    folder = data_dir()
-    names = sorted(expected_sums(folder))
-    return DataCheck(str(folder), {name: path_of(name).stat().st_size for name in names})
+    return DataCheck(str(data_dir()), verify())
 
 
 def environment() -> dict:
@@ -169,7 +167,7 @@ def read_one_by_one(model: nn.Module, sequences: list[torch.Tensor], reset: bool
     Returns one (T_i, C) tensor of logits per sequence: row t is the head applied to the top
     layer's h_t, y_t = W_y h_t + b_y; the last row is what ``model`` outputs for the sequence.
     """
-    from ..models import SequenceClassifier
+    from rnnviz.models import SequenceClassifier
 
     if not isinstance(model, SequenceClassifier) or model.pooling != "last" or model.rnn.bidirectional:
         what = type(model).__name__
@@ -200,7 +198,7 @@ def state_change_by_word(trace, ids: torch.Tensor, vocab: Vocab) -> dict[str, fl
     left out (it starts from h_0 = 0, not from a previous word). Returns {word: mean
     distance} for every word of ``vocab`` read at least once at steps t >= 1.
     """
-    from ..capture import Trace
+    from rnnviz.capture import Trace
 
     if not isinstance(trace, Trace):
         raise TypeError(f"expected an rnnviz.Trace, got {type(trace).__name__}")

@@ -21,7 +21,7 @@ _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 def rnn_params(cell: str, input_size: int, hidden_size: int, answer) -> Feedback:
     """Trainable parameters of a one-layer ``nn.RNN``/``nn.GRU``/``nn.LSTM`` (counted on the module)."""
-    from ..models._rnn import make_rnn
+    from rnnviz.models import make_rnn
     if not isinstance(cell, str) or cell.lower() not in _GATES:
         raise ValueError(f"expected cell as one of {list(_GATES)}, got {cell!r}")
     with torch.random.fork_rng(devices=[]):                    # the student's random numbers stay as they were

@@ -25,7 +25,7 @@ def make_rnn(cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
                                bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
 
 
-def run(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None, hx=None):
+def run_rnn(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None, hx=None):
     """Run ``rnn`` on (B, T, I) inputs, packed when lengths are given so padding costs nothing.
 
     Returns (output (B, T, D*H) with zeros past each length, h_n (L*D, B, H)).

@@ -14,7 +14,7 @@ def trace_hidden_shape(answer) -> Feedback:
     of 3 sentences of 7 words, ``x`` of shape (3, 7, 4). What is the shape of
     ``rnnviz.trace(lstm, x).hidden``? Answer with a tuple of ints.
     """
-    from ..capture import trace
+    from rnnviz.capture import trace
 
     with torch.random.fork_rng(devices=[]):          # leave the student's random state alone
         lstm = nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True)
