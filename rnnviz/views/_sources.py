@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .. import capture
-from .._cells import RECURRENT
+from .._recurrent.cells import RECURRENT
 from ..capture import Trace
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
-from .._cells import GATE_NAMES, RECURRENT
+from .._recurrent.cells import GATE_NAMES, RECURRENT
 from ._display import View, in_kernel, make
 from ._sources import encoded, resolve
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from ._cells import RECURRENT
+from .cells import RECURRENT
 
 
 def find_recurrent(model: nn.Module, module=None) -> tuple[str, nn.Module]:

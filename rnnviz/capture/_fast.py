@@ -20,8 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
-from ._capture_input import Prepared
-from ._cells import GATE_NAMES, cell_weights
+from .._recurrent.inputs import Prepared
+from .._recurrent.cells import GATE_NAMES, cell_weights
 
 
 @dataclass

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from ._cells import RECURRENT
+from .._recurrent.cells import RECURRENT
 
 # positions of need_weights and average_attn_weights in MultiheadAttention.forward
 _NEED, _AVERAGE = 4, 6
@@ -22,7 +22,7 @@ _NEED, _AVERAGE = 4, 6
 
 def _join_traces(calls: list):
     """One Trace for a module called several times (see ``record``)."""
-    from .capture import Trace
+    from . import Trace
 
     last = calls[-1]
     if len(calls) == 1:
@@ -97,7 +97,7 @@ class Recording(Mapping):
 
 
 def _rnn_hook(recording: Recording, name: str):
-    from .capture import trace
+    from . import trace
 
     def hook(module, args, kwargs, output):
         inputs = args[0] if args else kwargs.get("input")

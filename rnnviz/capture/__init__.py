@@ -12,9 +12,9 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import PackedSequence
 
-from ._capture_input import check_clamp, prepare
-from ._capture_record import Recording, record
-from ._capture_run import run_clamped, run_fast
+from .._recurrent.inputs import check_clamp, prepare
+from ._record import Recording, record
+from ._fast import run_clamped, run_fast
 
 __all__ = ["Trace", "trace", "record", "Recording"]
 

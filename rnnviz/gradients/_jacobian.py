@@ -13,9 +13,9 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 from tqdm.auto import tqdm
 
-from ._cells import RECURRENT, cell_weights, kind_of
-from ._grad_find import find_recurrent
-from ._grad_unroll import _initial_state, _input_to_bti, describe, run_direction
+from .._recurrent.cells import RECURRENT, cell_weights, kind_of
+from .._recurrent.find import find_recurrent
+from ._unroll import _initial_state, _input_to_bti, describe, run_direction
 
 _NORMS = {"spectral": 2, "fro": "fro"}
 _BUDGET = 2 ** 25  # floats of activations per chunk of replicated samples

@@ -23,10 +23,10 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
-from ._cells import kind_of
-from ._grad_find import find_recurrent
-from ._grad_jacobian import state_jacobian_norms
-from ._grad_unroll import unroll
+from .._recurrent.cells import kind_of
+from .._recurrent.find import find_recurrent
+from ._jacobian import state_jacobian_norms
+from ._unroll import unroll
 
 __all__ = ["GradientFlow", "gradient_flow", "GradientRecorder", "state_jacobian_norms"]
 

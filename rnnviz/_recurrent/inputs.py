@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
-from ._cells import GATE_NAMES, RECURRENT, kind_of
+from .cells import GATE_NAMES, RECURRENT, kind_of
 
 _CELLS = (nn.RNNCell, nn.LSTMCell, nn.GRUCell)
 

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
-from ._cells import cell_weights, kind_of, step
+from .._recurrent.cells import cell_weights, kind_of, step
 
 
 @dataclass

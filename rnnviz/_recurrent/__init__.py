@@ -1,0 +1,1 @@
+"""The recurrent core shared by capture and gradients: cell equations, input checks, the step loop."""
