@@ -133,3 +133,53 @@ def test_table():
     assert memory.table({"RNN": {"lag 5": 1.0}}).splitlines()[1].split() == ["RNN", "1"]
     with pytest.raises(ValueError):
         memory.table([])
+
+
+@pytest.mark.parametrize("keep", [0.0, 3.0])
+def test_forget_path_is_the_product_of_forget_gates_by_hand(keep):
+    model = memory.memory_model("lstm", hidden_size=6, keep_bias=keep, seed=2)
+    x, _ = memory.distracted_recall(5, 9, seed=4)                              # (B, T)
+    lstm, H = model.rnn, 6
+    e = model.inputs.embedding(x).double()                                     # (B, T, E)
+    W_i, W_h = lstm.weight_ih_l0.double(), lstm.weight_hh_l0.double()
+    b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).double()
+    h = torch.zeros(5, H, dtype=torch.float64)
+    c = torch.zeros(5, H, dtype=torch.float64)
+    forgets = []
+    for t in range(x.shape[1]):                                                 # rows i, f, g, o
+        a = e[:, t] @ W_i.T + h @ W_h.T + b
+        i, f, g, o = a[:, :H].sigmoid(), a[:, H:2 * H].sigmoid(), a[:, 2 * H:3 * H].tanh(), a[:, 3 * H:].sigmoid()
+        c = f * c + i * g
+        h = o * c.tanh()
+        forgets.append(f)
+    want = torch.stack(forgets[1:], dim=1).prod(dim=1).mean()                  # f_1 ... f_T, step 0 excluded
+    # float32 capture against a float64 loop: products of <= 9 gates in (0, 1), relative 1e-5
+    assert memory.forget_path(model, x) == pytest.approx(float(want), rel=1e-5)
+    if keep:
+        assert memory.forget_path(model, x) > 100 * memory.forget_path(memory.memory_model("lstm", hidden_size=6, keep_bias=0.0, seed=2), x)
+
+
+def test_forget_path_needs_an_lstm():
+    with pytest.raises(TypeError, match="nn.LSTM"):
+        memory.forget_path(memory.memory_model("gru", hidden_size=6, seed=1), torch.ones(2, 3, dtype=torch.long))
+
+
+def test_gradient_reach_is_the_first_over_last_step_norm_and_leaves_the_model():
+    model = memory.memory_model("gru", hidden_size=6, keep_bias=3.0, seed=1)
+    x, y = memory.distracted_recall(8, 6, seed=2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    ratio, flow = memory.gradient_reach(model, x, y)
+    norms = flow.hidden[0, 0]                                                   # (B, T)
+    assert ratio == pytest.approx(float(norms[:, 0].mean() / norms[:, -1].mean()))
+    # the same number from autograd directly: dL/dh_t of a hand-run GRU over the embedded input
+    e = model.inputs.embedding(x)
+    hs, h = [], torch.zeros(1, 8, 6, requires_grad=False)
+    for t in range(x.shape[1]):
+        _, h = model.rnn(e[:, t:t + 1], h)
+        h.retain_grad()
+        hs.append(h)
+    nn.functional.cross_entropy(model.head(hs[-1][0]), y).backward()
+    want = hs[0].grad[0].norm(dim=-1).mean() / hs[-1].grad[0].norm(dim=-1).mean()
+    assert ratio == pytest.approx(float(want), rel=1e-4)                       # float32, two summation orders
+    model.zero_grad(set_to_none=True)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

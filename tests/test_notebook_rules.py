@@ -39,7 +39,7 @@ def test_notebook_rules(path):
         assert re.search(r"course question", first, re.I), "the first cell must state the course question"
         assert any(re.search(r"^#+ .*answer", m, re.I | re.M) for m in markdown[-3:]), \
             "the notebook must close with its answer to the course question"
-        assert any(re.search(r"^\s*assert\b", c, re.M) for c in code), "no assert on measured evidence"
+        assert any(re.search(r"^\s*(assert\b|claim\()", c, re.M) for c in code), "no assert or claim on measured evidence"
         assert any("rnncourse.checks" in c for c in code), "no self-checked exercise"
     views = [c for c in code if re.search(r"\b\w+_view\(", c)]
     assert views, "the notebook shows no rnnviz view"

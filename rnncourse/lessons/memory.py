@@ -1,8 +1,8 @@
 """Experiments on memory through time and through depth (notebooks 02 and 03).
 
 Notebook 02 (how far back can a network remember, and why gradients vanish or explode):
-:func:`distracted_recall`, :func:`memory_model`, :func:`memory_span`, :func:`random_rnn`,
-:func:`exploding_run`. Notebook 03 (stacked and bidirectional networks):
+:func:`distracted_recall`, :func:`memory_model`, :func:`memory_span`, :func:`gradient_reach`,
+:func:`forget_path`, :func:`random_rnn`, :func:`exploding_run`. Notebook 03 (stacked and bidirectional networks):
 :func:`depth_sweep`, :func:`next_token_pairs`, :func:`streaming_accuracy`,
 :func:`forecast_windows`. :func:`table` prints any of their results.
 
@@ -22,7 +22,8 @@ from rnnviz import synthetic
 from rnnviz.models import SequenceClassifier
 from rnnviz.train import History, accuracy, evaluate, fit
 
-__all__ = ["distracted_recall", "memory_model", "memory_span", "random_rnn", "exploding_run",
+__all__ = ["distracted_recall", "memory_model", "memory_span", "gradient_reach", "forget_path", "random_rnn",
+           "exploding_run",
            "depth_sweep", "next_token_pairs", "streaming_accuracy", "forecast_windows", "table"]
 
 
@@ -62,11 +63,12 @@ def memory_model(cell: str, n_symbols: int = 4, hidden_size: int = 32, keep_bias
 
 def memory_span(cells: Sequence[str] = ("rnn", "lstm", "gru"), lags: Sequence[int] = (5, 15, 40), *,
                 n_train: int = 768, n_test: int = 512, n_symbols: int = 4, hidden_size: int = 32,
-                epochs: int = 10, lr: float = 1e-2, seed: int = 0):
+                epochs: int = 10, lr: float = 1e-2, keep_bias: float = 3.0, seed: int = 0):
     """Train one :func:`memory_model` per cell and lag on :func:`distracted_recall`.
 
     Returns ``(acc, models)``: ``acc[cell][lag]`` the held-out accuracy (float) and
     ``models[cell][lag]`` the trained model. Training clips the gradient norm at 1.
+    ``keep_bias`` opens the LSTM/GRU keep gate at the start (0: torch's default start).
     """
     acc: dict[str, dict[int, float]] = {c: {} for c in cells}
     models: dict[str, dict[int, nn.Module]] = {c: {} for c in cells}
@@ -74,12 +76,45 @@ def memory_span(cells: Sequence[str] = ("rnn", "lstm", "gru"), lags: Sequence[in
     for cell, lag in tqdm(runs, desc="memory span", leave=False):
         train = distracted_recall(n_train, lag, n_symbols, seed=seed + 10)
         test = distracted_recall(n_test, lag, n_symbols, seed=seed + 20)
-        model = memory_model(cell, n_symbols, hidden_size, seed=seed)
+        model = memory_model(cell, n_symbols, hidden_size, keep_bias=keep_bias, seed=seed)
         fit(model, train, epochs=epochs, loss_fn=nn.functional.cross_entropy, lr=lr, batch_size=64,
             clip=1.0, seed=seed, progress=False)
         acc[cell][lag] = evaluate(model, test)
         models[cell][lag] = model
     return acc, models
+
+
+def gradient_reach(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
+    """How much of the loss's gradient reaches the first step: ‖∂L/∂h_0‖ / ‖∂L/∂h_T‖.
+
+    ``model`` is a :func:`memory_model` (one recurrent layer), ``x`` (B, T) ids and ``y``
+    (B,) classes of :func:`distracted_recall`; L is the mean cross-entropy. Both norms are
+    averaged over the batch before dividing. Returns ``(ratio, flow)`` with the
+    :class:`rnnviz.GradientFlow`; the model and its gradients are left as they were.
+    """
+    import rnnviz
+
+    flow = rnnviz.gradient_flow(model, x, lambda logits: nn.functional.cross_entropy(logits, y))
+    norms = flow.hidden[0, 0]                                                   # (B, T)
+    return float(norms[:, 0].mean() / norms[:, -1].mean()), flow
+
+
+def forget_path(model: nn.Module, x: torch.Tensor) -> float:
+    """The LSTM's direct cell path back to the first step: mean over batch and units of Π_t f_t.
+
+    Along the cell state alone, ∂c_T/∂c_0 = diag(f_1 ⊙ f_2 ⊙ ... ⊙ f_T): no weight
+    matrix and no tanh derivative, only the forget gates. ``model`` has an ``nn.LSTM`` as
+    ``model.rnn`` (e.g. a :func:`memory_model`); ``x`` is what the model reads, (B, T) ids.
+    """
+    import rnnviz
+
+    if not isinstance(getattr(model, "rnn", None), nn.LSTM):
+        raise TypeError("forget_path needs a model whose .rnn is an nn.LSTM, "
+                        f"got {type(getattr(model, 'rnn', None)).__name__}")
+    with torch.no_grad(), rnnviz.record(model) as seen:
+        model(x)
+    forget = seen["rnn"].gates["forget"][0, 0]                                  # (B, T, H)
+    return float(forget[:, 1:].prod(dim=1).mean())
 
 
 def random_rnn(radius: float, hidden_size: int = 32, input_size: int = 1, seed: int = 0) -> nn.RNN:
