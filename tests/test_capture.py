@@ -308,7 +308,6 @@ def test_clamp_names_are_checked():
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize("module,match", [
     (nn.Linear(5, 3), "expected a torch.nn.RNN, nn.LSTM or nn.GRU module, got Linear"),
-    (nn.LSTMCell(5, 3), "got LSTMCell, a single-step cell"),
 ])
 def test_unsupported_modules_raise(module, match):
     with pytest.raises(TypeError, match=match):
@@ -316,12 +315,12 @@ def test_unsupported_modules_raise(module, match):
 
 
 @pytest.mark.parametrize("bad,error,match", [
-    (torch.randn(2, 4, 7), ValueError, r"expected input of size 5 .* got 7"),
-    (torch.randn(4, 5)[0], ValueError, r"\(batch, time, 5\) tensor for this LSTM \(batch_first=True\).* got 1 dim"),
-    (torch.randn(1, 2, 4, 5), ValueError, "got 4 dimensions"),
-    (torch.randn(2, 0, 5), ValueError, "at least one step"),
+    (torch.randn(2, 4, 7), ValueError, r"expected a \(batch, time, 5\) tensor .* got shape \(2, 4, 7\)"),
+    (torch.randn(4, 5)[0], ValueError, r"\(batch, time, 5\) tensor for this LSTM\(5 -> 6, batch_first=True\).* got shape \(5,\)"),
+    (torch.randn(1, 2, 4, 5), ValueError, r"or an unbatched \(time, 5\) one, got shape \(1, 2, 4, 5\)"),
+    (torch.randn(2, 0, 5), ValueError, "at least one time step"),
     (torch.zeros(2, 4, 5, dtype=torch.int64), TypeError, "floating-point input.*got torch.int64"),
-    (torch.randn(2, 4, 5, dtype=torch.float64), TypeError, "torch.float32 input.*got torch.float64"),
+    (torch.randn(2, 4, 5, dtype=torch.float64), TypeError, "input of dtype torch.float32.*got torch.float64"),
     ([[0.0] * 5] * 4, TypeError, "or a PackedSequence, got list"),
 ])
 def test_bad_inputs_raise_clear_errors(bad, error, match):
@@ -329,6 +328,9 @@ def test_bad_inputs_raise_clear_errors(bad, error, match):
     with pytest.raises(error, match=match):
         rnnviz.trace(m, bad)
     assert not m._forward_hooks and not m._forward_pre_hooks
+    # one input check for trace and gradient_flow: the same words for the same mistake
+    with pytest.raises(error, match=match):
+        rnnviz.gradient_flow(m, bad, lambda out: out[0].sum())
 
 
 def test_bad_states_raise_clear_errors():

@@ -371,7 +371,7 @@ def test_clear_errors():
         rnnviz.gradient_flow(Two(), x, lambda o: o, module="enc")
     with pytest.raises(ValueError, match="has none"):
         rnnviz.gradient_flow(nn.Linear(4, 2), x, lambda o: o.sum())
-    with pytest.raises(ValueError, match=r"expected a \(batch, time, 4\) tensor.*got \(8, 20\)"):
+    with pytest.raises(ValueError, match=r"expected a \(batch, time, 4\) tensor.*got shape \(8, 20\)"):
         rnnviz.gradient_flow(nn.LSTM(4, 6, batch_first=True), torch.randn(8, 20), lambda o: o[0].sum())
     with pytest.raises(TypeError, match="dtype torch.float32.*got torch.float64"):
         rnnviz.gradient_flow(nn.GRU(4, 6), x.double(), lambda o: o[0].sum())
@@ -395,14 +395,26 @@ def test_clear_errors():
 
 
 def test_training_mode_dropout_follows_torch():
-    """dropout=1.0 in training mode is deterministic (layer 2 sees zeros): it must match torch."""
+    """dropout=1.0 in training mode is deterministic (layer 2 sees zeros): the unroll must match torch."""
     m = make("LSTM", 2, True, True, dtype=torch.float32, dropout=1.0).train()
     x = sample(m)
     torch.testing.assert_close(unroll(m, x)[0], m(x), atol=1e-5, rtol=0)
-    flow = rnnviz.gradient_flow(m, x, lambda out: torch.sin(out[0]).sum())  # the output only, no h_n
-    assert flow.notes and "dropout" in flow.notes[0]
-    assert (flow.inputs == 0).all()  # nothing reaches the input through a layer that is cut off ...
-    assert (flow.hidden[0] == 0).all() and (flow.hidden[1] > 0).all()  # ... or the first layer
+
+
+def test_gradient_flow_runs_a_training_model_in_eval_mode_and_says_so():
+    """With dropout=1.0 a training-mode pass would cut layer 2 off from layer 1 (zero gradient
+    there); gradient_flow runs in eval mode instead, so it equals the flow of the eval'd module,
+    says so in its notes, and leaves the module in training mode."""
+    m = make("LSTM", 2, True, True, dtype=torch.float32, dropout=1.0).train()
+    x = sample(m)
+    loss = lambda out: torch.sin(out[0]).sum()  # noqa: E731  the output only, no h_n
+    flow = rnnviz.gradient_flow(m, x, loss)
+    assert m.training
+    assert flow.notes and "training mode" in flow.notes[0]
+    assert (flow.hidden[0] > 0).all() and (flow.inputs > 0).all()      # no layer cut off
+    reference = rnnviz.gradient_flow(copy.deepcopy(m).eval(), x, loss)
+    assert torch.equal(flow.hidden, reference.hidden) and torch.equal(flow.inputs, reference.inputs)
+    assert reference.notes == []
 
 
 # ---------------------------------------------------------------- state Jacobians

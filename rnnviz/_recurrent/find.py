@@ -3,15 +3,22 @@ from __future__ import annotations
 
 from torch import nn
 
-from .cells import RECURRENT
+from .cells import RECURRENT, check_module
 
 
 def find_recurrent(model: nn.Module, module=None) -> tuple[str, nn.Module]:
     """(qualified name, module) of the recurrent submodule to inspect.
 
     ``module``: None (the only nn.RNN/LSTM/GRU in ``model``), a qualified name such
-    as ``"encoder.rnn"``, or the submodule itself.
+    as ``"encoder.rnn"``, or the submodule itself. A TypeError when the chosen
+    module is one rnnviz cannot read exactly (a subclass with its own forward).
     """
+    name, found = _find(model, module)
+    check_module(found)
+    return name, found
+
+
+def _find(model: nn.Module, module) -> tuple[str, nn.Module]:
     if not isinstance(model, nn.Module):
         raise TypeError(f"expected a torch.nn.Module as model, got {type(model).__name__}")
     found = [(n, m) for n, m in model.named_modules() if isinstance(m, RECURRENT)]

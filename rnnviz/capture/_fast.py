@@ -1,12 +1,11 @@
-"""The two ways capture computes a trace: fast and exact, or step by step with a gate clamped.
+"""The fast, exact way capture computes a trace.
 
-Fast: each layer runs through torch's own fused kernel (``torch._VF.lstm`` and
+Each layer runs through torch's own fused kernel (``torch._VF.lstm`` and
 friends, one layer, both directions), which gives the exact h_t of that layer
 for every t. With every h_{t-1} known, all gates of a layer and direction
 follow from one batched matmul each for the input and the recurrent part; the
 LSTM cell state then follows from the elementwise recurrence
-c_t = f_t * c_{t-1} + i_t * g_t. Clamped: a plain loop over steps, with the
-clamped gates replaced by constants, so the states differ from the module's.
+c_t = f_t * c_{t-1} + i_t * g_t.
 
 Letters: L layers, D directions, B batch, T time, H hidden size, P proj_size or H,
 G gates per cell (4 LSTM, 3 GRU, 1 RNN).
@@ -17,11 +16,10 @@ import warnings
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
-from .._recurrent.inputs import Prepared
 from .._recurrent.cells import GATE_NAMES, cell_weights
+from .._recurrent.inputs import Prepared
 
 
 @dataclass
@@ -102,11 +100,6 @@ def _previous(p: Prepared, hid: torch.Tensor, h0: torch.Tensor, direction: int) 
     return prev
 
 
-def _valid(p: Prepared) -> torch.Tensor:
-    T = p.x.size(1)
-    return (torch.arange(T) < p.lengths.unsqueeze(1)).to(p.x.device)   # (B, T) bool
-
-
 def _project(parts: list[torch.Tensor], w: torch.Tensor, rows: slice, b: torch.Tensor | None,
              out: torch.Tensor) -> torch.Tensor:
     """sum_k parts[k] @ w[rows, cols_k].T + b into ``out`` (N, H), no new allocation.
@@ -165,7 +158,7 @@ def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, parts: list[to
     cells = torch.mul(i, g, out=res.cell[layer, d]).unbind(1)            # T x (B, H), i*g for now
     forgets = f.unbind(1)                                                # T x (B, H)
     c = p.c0[row]                                                        # (B, H)
-    valid = None if p.full else _valid(p).unsqueeze(-1).unbind(1)        # T x (B, 1)
+    valid = None if p.full else p.valid().unsqueeze(-1).unbind(1)        # T x (B, 1)
     for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
         if valid is None:
             c = cells[t].addcmul_(forgets[t], c)                         # c_t = f_t c_{t-1} + i_t g_t
@@ -193,73 +186,4 @@ def run_fast(rnn, p: Prepared) -> Result:
         parts = [res.hidden[layer, d].view(B * T, P) for d in range(D)]  # D x (B*T, P)
         x, data = out, out_data
     res.last, res.last_data = x, data
-    return res
-
-
-def _clamped_step(p: Prepared, gi, gh, h, c, w_hr, clamp):
-    """One step with gates overridden. gi, gh: (B, G*H); h: (B, P); c: (B, H)."""
-    H = p.hidden_size
-    fix = lambda name, value: torch.full_like(value, clamp[name]) if name in clamp else value  # noqa: E731
-    if p.kind == "RNN":
-        s = gi + gh
-        return (torch.tanh(s) if p.nonlinearity == "tanh" else torch.relu(s)), None, {}
-    if p.kind == "GRU":
-        r = fix("reset", torch.sigmoid(gi[:, :H] + gh[:, :H]))
-        z = fix("update", torch.sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H]))
-        n = fix("new", torch.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:]))
-        return (1 - z) * n + z * h, None, {"reset": r, "update": z, "new": n}
-    s = gi + gh
-    i = fix("input", torch.sigmoid(s[:, :H]))
-    f = fix("forget", torch.sigmoid(s[:, H:2 * H]))
-    g = fix("cell", torch.tanh(s[:, 2 * H:3 * H]))
-    o = fix("output", torch.sigmoid(s[:, 3 * H:]))
-    c = f * c + i * g
-    h = o * torch.tanh(c)
-    if w_hr is not None:
-        h = h @ w_hr.T                                                   # (B, P)
-    return h, c, {"input": i, "forget": f, "cell": g, "output": o}
-
-
-def pack_like(padded: torch.Tensor, packed: PackedSequence) -> torch.Tensor:
-    """The packed data (N, F) of ``padded`` (B, T, F), in the order of ``packed``."""
-    sizes = packed.batch_sizes                                           # (T,) on the CPU
-    steps = torch.repeat_interleave(torch.arange(sizes.numel()), sizes)  # (N,)
-    starts = torch.cumsum(sizes, 0) - sizes
-    slot = torch.arange(int(sizes.sum())) - torch.repeat_interleave(starts, sizes)
-    order = packed.sorted_indices
-    rows = slot if order is None else order.cpu()[slot]
-    return padded[rows.to(padded.device), steps.to(padded.device)]
-
-
-def run_clamped(rnn, p: Prepared, clamp: dict[str, float]) -> Result:
-    """A step-by-step loop with ``clamp``'s gates fixed; not what the module computes."""
-    res = allocate(p)
-    B, T = p.x.shape[:2]
-    D, P = p.directions, p.out_size
-    valid = None if p.full else _valid(p).unsqueeze(-1)                  # (B, T, 1)
-    x = p.x
-    for layer in range(p.layers):
-        for d in range(D):
-            w = cell_weights(rnn, layer, d)
-            row = layer * D + d
-            gi = F.linear(x, w.w_ih, w.b_ih)                             # (B, T, G*H)
-            h, c = p.h0[row], (p.c0[row] if p.c0 is not None else None)
-            for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
-                gh = F.linear(h, w.w_hh, w.b_hh)                         # (B, G*H)
-                h_new, c_new, gates = _clamped_step(p, gi[:, t], gh, h, c, w.w_hr, clamp)
-                if valid is not None:
-                    h_new = torch.where(valid[:, t], h_new, h)
-                    c_new = None if c is None else torch.where(valid[:, t], c_new, c)
-                h, c = h_new, c_new
-                res.hidden[layer, d, :, t] = h
-                if c is not None:
-                    res.cell[layer, d, :, t] = c
-                for name, value in gates.items():
-                    res.gates[name][layer, d, :, t] = value
-            res.h_n[row] = h
-            if c is not None:
-                res.c_n[row] = c
-        x = res.hidden[layer].permute(1, 2, 0, 3).reshape(B, T, D * P)   # (B, T, D*P)
-    res.last = x
-    res.last_data = pack_like(x, p.packed) if p.packed is not None else None
     return res

@@ -2,7 +2,8 @@
 
 A forward hook on each ``nn.RNN``/``nn.LSTM``/``nn.GRU`` traces the call it
 sees (from the same inputs and hx, so the trace equals what the module
-computed). ``nn.MultiheadAttention`` is asked for per-head weights by a
+computed); one on each ``nn.RNNCell``/``nn.LSTMCell``/``nn.GRUCell`` keeps each
+call as one step. ``nn.MultiheadAttention`` is asked for per-head weights by a
 forward pre-hook and a forward hook hands back the value its caller asked
 for. Letters: B batch, T time, D*P output features of a recurrent module.
 """
@@ -14,7 +15,11 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from .._recurrent.cells import RECURRENT
+from .._recurrent.cells import CELLS, RECURRENT, unreadable
+from .._restore import TRAINING_NOTE, eval_mode
+from ._cells import call_trace, join_cell_calls
+from ._layout import Trace
+from ._trace import trace
 
 # positions of need_weights and average_attn_weights in MultiheadAttention.forward
 _NEED, _AVERAGE = 4, 6
@@ -22,8 +27,6 @@ _NEED, _AVERAGE = 4, 6
 
 def _join_traces(calls: list):
     """One Trace for a module called several times (see ``record``)."""
-    from . import Trace
-
     last = calls[-1]
     if len(calls) == 1:
         return last
@@ -63,7 +66,13 @@ class Recording(Mapping):
     - ``recording[name]``: the module's Trace; several calls of one module are
       joined along time when every call has the same batch size and no padded
       (packed) steps, else it is the last call's Trace (its notes say which).
+    - a cell (``nn.RNNCell``/``nn.LSTMCell``/``nn.GRUCell``) called once per
+      step: one Trace (L = D = 1) over its calls in call order; calls that cannot
+      be read as one sequence (a changing batch size) raise a ValueError that says so.
     - ``calls[name]``: the list of each call's own Trace, in call order.
+    - ``refused``: {name: why} for recurrent modules rnnviz cannot read exactly
+      (a subclass with its own ``forward``); they are not traced, and
+      ``recording[name]`` raises a KeyError with the reason.
     - ``attention[name]``: (B, heads, target, source) attention weights of each
       ``nn.MultiheadAttention`` (and of any module that keeps ``last_weights``
       (B, target, source), stored with heads = 1); several calls are joined
@@ -73,12 +82,21 @@ class Recording(Mapping):
 
     def __init__(self) -> None:
         self.calls: dict[str, list] = {}
+        self.cells: dict[str, nn.Module] = {}
+        self.refused: dict[str, str] = {}
         self.attention_calls: dict[str, list[torch.Tensor]] = {}
 
     def __getitem__(self, name: str):
+        if name in self.refused:
+            raise KeyError(f"{name!r} was not recorded: {self.refused[name]}")
         if name not in self.calls:
             raise KeyError(f"no recurrent module named {name!r} was called; recorded: {list(self.calls)}")
+        if name in self.cells:
+            return join_cell_calls(name, self.cells[name], self.calls[name])
         return _join_traces(self.calls[name])
+
+    def __contains__(self, name) -> bool:
+        return name in self.calls
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.calls)
@@ -93,16 +111,31 @@ class Recording(Mapping):
     def __repr__(self) -> str:
         rnns = ", ".join(f"{n or '<model>'}: {self.calls[n][-1].kind} x{len(self.calls[n])}" for n in self.calls)
         att = ", ".join(f"{n}: x{len(w)}" for n, w in self.attention_calls.items())
-        return f"Recording(recurrent {{{rnns}}}, attention {{{att}}})"
+        refused = f", refused {sorted(self.refused)}" if self.refused else ""
+        return f"Recording(recurrent {{{rnns}}}, attention {{{att}}}{refused})"
 
 
-def _rnn_hook(recording: Recording, name: str):
-    from . import trace
-
+def _rnn_hook(recording: Recording, name: str, notes: list[str]):
     def hook(module, args, kwargs, output):
         inputs = args[0] if args else kwargs.get("input")
         hx = args[1] if len(args) > 1 else kwargs.get("hx")
-        recording.calls.setdefault(name, []).append(trace(module, inputs, hx))
+        tr = trace(module, inputs, hx)
+        tr.notes += notes
+        recording.calls.setdefault(name, []).append(tr)
+    return hook
+
+
+def _cell_hook(recording: Recording, name: str, notes: list[str]):
+    last = []   # the previous call's output, to see where a chain of steps breaks
+
+    def hook(module, args, kwargs, output):
+        x = args[0] if args else kwargs.get("input")
+        hx = args[1] if len(args) > 1 else kwargs.get("hx")
+        tr = call_trace(module, x, hx, output, previous=last[0] if last else None)
+        tr.notes += notes
+        recording.calls.setdefault(name, []).append(tr)
+        recording.cells[name] = module
+        last[:] = [output]
     return hook
 
 
@@ -161,14 +194,17 @@ def record(model: nn.Module):
 
     Names are ``model.named_modules()`` names ("" when ``model`` is itself an
     RNN). Each call of a recurrent module is traced from the inputs and hx it
-    got, with ``trace`` (eval semantics for dropout); ``Recording`` says how
-    repeated calls (a decoder run step by step) are kept. What ``model``
-    returns is untouched for recurrent modules; attention modules are run with
-    need_weights=True, which may change their output in the last float bits
-    (torch then takes its explicit rather than its fused path). The fused
-    ``nn.TransformerEncoderLayer`` fast path is off inside the block. Every
-    hook is removed and the fast path setting restored on exit, also when the
-    block raises.
+    got, with ``trace``; each call of a cell is one step (see ``Recording``,
+    which also says how repeated calls, e.g. a decoder run step by step, are
+    kept). The model runs in eval mode inside the block (no dropout, BatchNorm
+    on its running statistics; each Trace's notes say so when the model was in
+    training mode). What ``model`` returns is untouched for recurrent modules;
+    attention modules are run with need_weights=True, which may change their
+    output in the last float bits (torch then takes its explicit rather than
+    its fused path). The fused ``nn.TransformerEncoderLayer`` fast path is off
+    inside the block. On exit, also when the block raises: every hook is
+    removed, and the fast path setting, each module's mode, every buffer and
+    the random stream are as they were before the block.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"expected a torch.nn.Module to record, got {type(model).__name__}")
@@ -176,15 +212,22 @@ def record(model: nn.Module):
     handles = []
     fastpath = torch.backends.mha.get_fastpath_enabled()
     try:
-        for name, module in model.named_modules():
-            if isinstance(module, RECURRENT):
-                handles.append(module.register_forward_hook(_rnn_hook(recording, name), with_kwargs=True))
-            elif isinstance(module, nn.MultiheadAttention):
-                handles += _mha_hooks(recording, name, module)
-            elif hasattr(module, "last_weights"):
-                handles.append(module.register_forward_hook(_weights_hook(recording, name)))
-        torch.backends.mha.set_fastpath_enabled(False)
-        yield recording
+        with eval_mode(model) as was_training:
+            notes = [TRAINING_NOTE] if was_training else []
+            for name, module in model.named_modules():
+                if isinstance(module, RECURRENT + CELLS):
+                    why = unreadable(module)
+                    if why is not None:
+                        recording.refused[name] = why
+                        continue
+                    hook = _rnn_hook if isinstance(module, RECURRENT) else _cell_hook
+                    handles.append(module.register_forward_hook(hook(recording, name, notes), with_kwargs=True))
+                elif isinstance(module, nn.MultiheadAttention):
+                    handles += _mha_hooks(recording, name, module)
+                elif hasattr(module, "last_weights"):
+                    handles.append(module.register_forward_hook(_weights_hook(recording, name)))
+            torch.backends.mha.set_fastpath_enabled(False)
+            yield recording
     finally:
         for handle in handles:
             handle.remove()

@@ -25,6 +25,7 @@ from torch.nn.utils.rnn import PackedSequence
 
 from .._recurrent.cells import kind_of
 from .._recurrent.find import find_recurrent
+from .._restore import TRAINING_NOTE, eval_mode
 from ._jacobian import state_jacobian_norms
 from ._unroll import unroll
 
@@ -84,20 +85,6 @@ def _unrolled_forward(rnn: nn.Module, records: list):
             del rnn.forward
 
 
-@contextlib.contextmanager
-def _model_preserved(model: nn.Module):
-    """Restore buffers (e.g. BatchNorm running statistics) and the random stream afterwards."""
-    buffers = [(b, b.detach().clone()) for b in model.buffers()]
-    cuda = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"})
-    try:
-        with torch.random.fork_rng(devices=cuda):
-            yield
-    finally:
-        with torch.no_grad():
-            for b, copy in buffers:
-                b.copy_(copy)
-
-
 def _norms(grads, nodes, valid) -> torch.Tensor:
     """Per-step L2 norms (B, T) of gradients for T nodes (B, P); None (unused) counts as 0."""
     g = [torch.zeros_like(n) if gr is None else gr for gr, n in zip(grads, nodes)]
@@ -112,18 +99,23 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
     - ``inputs``: a tensor (or PackedSequence), or a tuple of positional arguments for ``model``.
     - ``loss_fn``: called on the model's output; must return a scalar tensor.
     - ``module``: which recurrent submodule (qualified name or the module), default the only one.
-    The module must be called exactly once per forward pass. The model is left as it
-    was: parameters, ``.grad``, modes, ``requires_grad``, buffers and the random stream.
+    The module must be called exactly once per forward pass. The pass runs in eval mode
+    (no dropout, BatchNorm on its running statistics; ``notes`` say so when the model was
+    in training mode). The model is left as it was: parameters, ``.grad``, modes,
+    ``requires_grad``, buffers and the random stream.
     Returns a GradientFlow with ``hidden`` (L, D, B, T) and ``inputs`` (B, T).
     """
     name, rnn = find_recurrent(model, module)
     if not callable(loss_fn):
         raise TypeError(f"expected a callable loss_fn(output) -> scalar tensor, got {type(loss_fn).__name__}")
+    if torch.is_inference_mode_enabled():
+        raise ValueError("gradient_flow needs autograd, but it was called inside torch.inference_mode() "
+                         "(which, unlike torch.no_grad(), cannot be switched back on); call it outside that block")
     args = inputs if isinstance(inputs, tuple) and not isinstance(inputs, PackedSequence) else (inputs,)
     records: list = []
     label = repr(name) if name else "the model itself"
     # buffers are restored only after the backward pass: BatchNorm saves them for it
-    with torch.enable_grad(), _model_preserved(model):
+    with torch.enable_grad(), eval_mode(model) as was_training:
         with _unrolled_forward(rnn, records):
             output = model(*args)
         if len(records) != 1:
@@ -148,15 +140,10 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
         gx = grads[-1] if grads[-1] is not None else torch.zeros_like(rec.x)
         x_norm = torch.linalg.vector_norm(gx, dim=-1).masked_fill(~rec.valid, float("nan"))  # (B, T)
         lengths = rec.valid.sum(1)                                     # (B,)
-        if rec.unsorted is not None:
-            hidden, x_norm = hidden.index_select(2, rec.unsorted), x_norm.index_select(0, rec.unsorted)
-            lengths = lengths.index_select(0, rec.unsorted)
         valid = torch.arange(T, device=lengths.device) < lengths[:, None]  # (B, T)
         finite = bool(torch.isfinite(loss.detach()).all() and torch.isfinite(hidden[:, :, valid]).all()
                       and torch.isfinite(x_norm[valid]).all())
-    notes = []
-    if rnn.training and rnn.dropout > 0 and rnn.num_layers > 1:
-        notes.append(f"{label} is in training mode with dropout={rnn.dropout}: the pass used one random mask")
+    notes = [TRAINING_NOTE] if was_training else []
     return GradientFlow(hidden=hidden, inputs=x_norm, loss=float(loss.detach()), module_name=name,
                         kind=kind_of(rnn), finite=finite, lengths=lengths.cpu(), notes=notes)
 

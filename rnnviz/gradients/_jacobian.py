@@ -13,9 +13,10 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 from tqdm.auto import tqdm
 
-from .._recurrent.cells import RECURRENT, cell_weights, kind_of
+from .._recurrent.cells import RECURRENT, cell_weights, check_module, input_part, run_direction
 from .._recurrent.find import find_recurrent
-from ._unroll import _initial_state, _input_to_bti, describe, run_direction
+from .._recurrent.inputs import describe, prepare
+from .._restore import eval_mode
 
 _NORMS = {"spectral": 2, "fro": "fro"}
 _BUDGET = 2 ** 25  # floats of activations per chunk of replicated samples
@@ -24,6 +25,7 @@ _BUDGET = 2 ** 25  # floats of activations per chunk of replicated samples
 def _module_call(model: nn.Module, inputs, hx, module):
     """(rnn, its input, its hx): the model itself, or what the model passes to its recurrent submodule."""
     if isinstance(model, RECURRENT) and module is None:
+        check_module(model)
         return model, inputs, hx
     if hx is not None:
         raise ValueError("expected hx=None for a whole model (the model decides what it passes to its "
@@ -60,12 +62,17 @@ def state_jacobian_norms(model: nn.Module, inputs, hx=None, *, module=None, laye
     state at the last position read (T-1 forward; 0 for the backward direction), so
     entry T-1 (resp. 0) is the norm of the identity. Same convention as
     ``gradient_flow``: h_t is a node of the unrolled loop; for an LSTM c_t is held
-    fixed. Runs in eval semantics (no between-layer dropout); inputs must be a tensor.
+    fixed. Runs in eval semantics (no between-layer dropout); a whole model runs
+    in eval mode, and its modes, buffers and the random stream are restored
+    afterwards. Inputs must be a tensor.
     Cost: one batch of P copies of each sequence through the chosen layer.
     """
     if norm not in _NORMS:
         raise ValueError(f"expected norm to be one of {sorted(_NORMS)}, got {norm!r}")
-    rnn, inp, hx = _module_call(model, inputs, hx, module)
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"expected a torch.nn.Module as model, got {type(model).__name__}")
+    with eval_mode(model):
+        rnn, inp, hx = _module_call(model, inputs, hx, module)
     if isinstance(inp, PackedSequence):
         raise TypeError("expected a padded tensor input; state_jacobian_norms does not follow "
                         "PackedSequence lengths (use sequences of one length)")
@@ -74,30 +81,35 @@ def state_jacobian_norms(model: nn.Module, inputs, hx=None, *, module=None, laye
         raise ValueError(f"expected layer in [{-L}, {L}) and direction in {list(range(D))} for this "
                          f"{describe(rnn)}, got layer={layer}, direction={direction}")
     layer %= L
-    kind, nonlin = kind_of(rnn), getattr(rnn, "nonlinearity", "tanh")
-    x, _, _, batched = _input_to_bti(rnn, inp)                          # (B, T, I)
-    B, T = x.shape[:2]
-    h0, c0 = _initial_state(rnn, hx, B, batched, x, None)              # (L*D, B, P), (L*D, B, H)
+    p = prepare(rnn, inp, hx)
+    kind, nonlin = p.kind, p.nonlinearity
+    B, T = p.x.shape[:2]
+    h0, c0 = p.h0.detach(), None if p.c0 is None else p.c0.detach()   # (L*D, B, P), (L*D, B, H)
     with torch.no_grad():
-        layer_in = x.detach()
+        layer_in = p.x.detach()                                        # (B, T, I)
         for lay in range(layer):
-            outs = [torch.stack(run_direction(kind, nonlin, cell_weights(rnn, lay, d), layer_in.unbind(1),
-                                              h0[lay * D + d], None if c0 is None else c0[lay * D + d],
-                                              reverse=bool(d))[0], 1) for d in range(D)]
+            outs = []
+            for d in range(D):
+                w, k = cell_weights(rnn, lay, d), lay * D + d
+                hs = run_direction(kind, nonlin, w, input_part(w, layer_in), h0[k],
+                                   None if c0 is None else c0[k], reverse=bool(d))[0]
+                outs.append(torch.stack(hs, 1))                        # (B, T, P)
             layer_in = torch.cat(outs, -1)                             # (B, T, D*P)
     k, P = layer * D + direction, h0.shape[-1]
     w = cell_weights(rnn, layer, direction)
+    with torch.no_grad():
+        gi = input_part(w, layer_in)                                   # (B, T, G*H)
     per_sample = P * T * (w.w_ih.shape[0] + 2 * rnn.hidden_size)
     chunk = max(1, _BUDGET // per_sample)
     starts = range(0, B, chunk)
     result = []
     for s in tqdm(starts, desc="state Jacobians", leave=False, disable=len(starts) < 2):
         bc = min(chunk, B - s)
-        xs = layer_in[s:s + bc].repeat_interleave(P, 0).unbind(1)      # T x (bc*P, in)
-        h = h0[k, s:s + bc].detach().repeat_interleave(P, 0).requires_grad_(True)  # (bc*P, P)
-        c = None if c0 is None else c0[k, s:s + bc].detach().repeat_interleave(P, 0)  # (bc*P, H)
+        gis = gi[s:s + bc].repeat_interleave(P, 0)                     # (bc*P, T, G*H)
+        h = h0[k, s:s + bc].repeat_interleave(P, 0).requires_grad_(True)  # (bc*P, P)
+        c = None if c0 is None else c0[k, s:s + bc].repeat_interleave(P, 0)  # (bc*P, H)
         with torch.enable_grad():
-            hs, _, _ = run_direction(kind, nonlin, w, xs, h, c, reverse=bool(direction))
+            hs = run_direction(kind, nonlin, w, gis, h, c, reverse=bool(direction))[0]
             last = hs[0] if direction else hs[-1]                      # (bc*P, P)
             picked = last.reshape(bc, P, P).diagonal(dim1=1, dim2=2).sum()  # copy j of a sample keeps unit j
             rows = torch.autograd.grad(picked, hs)                     # T x (bc*P, P)

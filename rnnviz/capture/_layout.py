@@ -1,0 +1,101 @@
+"""``Trace``: everything a recurrent module (or a cell stepped in a loop) computed, in one layout."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+
+@dataclass
+class Trace:
+    """Everything a recurrent module computed, in one layout whatever ``batch_first`` says.
+
+    Letters: L layers, D directions, B batch, T time, H hidden size, P = proj_size or H.
+
+    - ``hidden``: (L, D, B, T, P), h_t after the step at input position t
+      (backward direction: after reading positions t..end, as torch lays out ``output``).
+    - ``cell``: (L, D, B, T, H) for an LSTM, else None.
+    - ``gates``: name -> (L, D, B, T, H). LSTM "input", "forget", "cell" (the
+      candidate g), "output"; GRU "reset", "update", "new" (torch's n, where r
+      multiplies ``W_hn h + b_hn``); RNN: {}.
+    - ``output``, ``h_n``, ``c_n``: what the module itself returns (its own layout;
+      a PackedSequence ``output`` for packed input).
+    - ``lengths``: (B,) int64; steps at or past a sequence's length are NaN.
+    - ``kind``: "RNN", "LSTM" or "GRU".
+    - ``notes``: what a reader should know (eval semantics, clamped gates, joined calls).
+    - ``clamp``: the gates fixed by ``trace(..., clamp=...)``, else None.
+    """
+
+    kind: str
+    hidden: torch.Tensor
+    cell: torch.Tensor | None
+    gates: dict[str, torch.Tensor]
+    output: torch.Tensor
+    h_n: torch.Tensor
+    c_n: torch.Tensor | None
+    lengths: torch.Tensor
+    batch_first: bool = False
+    notes: list[str] = field(default_factory=list)
+    clamp: dict[str, float] | None = None
+
+    @property
+    def num_layers(self) -> int:
+        return self.hidden.size(0)
+
+    @property
+    def num_directions(self) -> int:
+        return self.hidden.size(1)
+
+    @property
+    def batch_size(self) -> int:
+        return self.hidden.size(2)
+
+    @property
+    def steps(self) -> int:
+        """T, the number of time positions (the longest sequence)."""
+        return self.hidden.size(3)
+
+    def __repr__(self) -> str:
+        shape = lambda t: "x".join(map(str, t.shape))  # noqa: E731
+        lines = [
+            f"Trace({self.kind}: {self.num_layers} layer(s), {self.num_directions} direction(s), "
+            f"batch {self.batch_size}, {self.steps} steps, {self.hidden.dtype}, {self.hidden.device})",
+            f"  hidden  (L, D, B, T, P) {shape(self.hidden)}",
+        ]
+        if self.cell is not None:
+            lines.append(f"  cell    (L, D, B, T, H) {shape(self.cell)}")
+        if self.gates:
+            lines.append(f"  gates   {', '.join(self.gates)}: (L, D, B, T, H) {shape(next(iter(self.gates.values())))}")
+        lines.append(f"  lengths {self.lengths.tolist() if self.batch_size <= 8 else shape(self.lengths)}")
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def to_numpy(self) -> dict:
+        """Plain numpy copies: "hidden", "cell" (LSTM, else None), "lengths", "gates" {name: array}.
+
+        The gates sit in their own dict because the LSTM candidate gate is also called "cell".
+        """
+        return {
+            "hidden": self.hidden.cpu().numpy(), "lengths": self.lengths.cpu().numpy(),
+            "cell": None if self.cell is None else self.cell.cpu().numpy(),
+            "gates": {name: g.cpu().numpy() for name, g in self.gates.items()},
+        }
+
+    def select(self, layer: int = -1, direction: int = 0, sample: int = 0) -> dict:
+        """One layer, direction and sample as numpy arrays over that sample's own steps.
+
+        Returns {"hidden": (T_b, P), "cell": (T_b, H) or None, "gates": {name: (T_b, H)}},
+        T_b = ``lengths[sample]`` (the steps past it, NaN in the trace, are left out).
+        Negative indices count from the end, as in Python.
+        """
+        for what, value, size in (("layer", layer, self.num_layers),
+                                  ("direction", direction, self.num_directions),
+                                  ("sample", sample, self.batch_size)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"expected an int {what}, got {type(value).__name__}")
+            if not -size <= value < size:
+                raise ValueError(f"expected {what} in [{-size}, {size - 1}], got {value}")
+        steps = int(self.lengths[sample])
+        pick = lambda t: t[layer, direction, sample, :steps].cpu().numpy()  # noqa: E731  (T_b, H)
+        return {"hidden": pick(self.hidden), "cell": None if self.cell is None else pick(self.cell),
+                "gates": {name: pick(g) for name, g in self.gates.items()}}
