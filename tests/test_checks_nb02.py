@@ -27,3 +27,26 @@ def test_regime():
     assert not wrong and "1.3" in wrong.message
     unclear = nb02.regime(1.3)
     assert not unclear and "vanishing" in unclear.message
+
+
+def test_open_exercises_say_not_answered_and_never_raise():
+    import rnncourse.checks as checks
+    for check in (nb02.gradient_factor, nb02.clipped, nb02.regime):
+        feedback = check(...)
+        assert not feedback and not feedback.answered and str(feedback).startswith("Not answered yet")
+        assert "Not answered yet" in feedback._repr_html_()
+    assert str(nb02.regime("vanishing")).startswith("Not yet")       # answered, wrong
+    text = checks.solutions("nb02")
+    assert "gradient_factor: 0.9 ** 20" in text and "clipped: (0.6, 0.8)" in text and "regime:" in text
+
+
+def test_keep_gate_reach_recomputes_the_measurement():
+    from rnncourse.lessons import memory
+    xs, ys = memory.distracted_recall(64, 40, seed=99)
+    measured, _ = memory.gradient_reach(memory.memory_model("lstm", keep_bias=1.0, seed=0), xs, ys)
+    assert nb02.keep_gate_reach(1.0, measured)
+    assert nb02.keep_gate_reach(1, f"{measured:.3g}")
+    assert not nb02.keep_gate_reach(1.0, measured * 10)
+    assert not nb02.keep_gate_reach(2.0, measured)            # another bias, another ratio
+    assert not nb02.keep_gate_reach("open", measured)
+    assert not nb02.keep_gate_reach(1.0, ...).answered

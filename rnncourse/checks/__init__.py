@@ -11,9 +11,20 @@ from __future__ import annotations
 
 import importlib
 
-from ._core import Feedback, approx, verdict
+from ._core import Feedback, approx, exercise, verdict
+from ._core import solutions as _solutions
 
-__all__ = ["Feedback", "approx", "verdict"]
+__all__ = ["Feedback", "approx", "exercise", "verdict", "solutions"]
+
+
+def solutions(notebook: str) -> str:
+    """The teacher's solutions of one notebook's exercises, e.g. ``solutions("nb02")``.
+
+    Students see only the questions; a teacher prints this (or reads the checkers' source).
+    """
+    if not (isinstance(notebook, str) and notebook.startswith("nb") and notebook[2:].isdigit()):
+        raise ValueError(f"expected a notebook name such as 'nb02', got {notebook!r}")
+    return _solutions(importlib.import_module(f".{notebook}", __name__))
 
 
 def __getattr__(name: str):

@@ -1,8 +1,10 @@
 """The shared pieces of every exercise checker."""
 from __future__ import annotations
 
+import functools
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -12,19 +14,49 @@ class Feedback:
 
     ok: bool
     message: str
+    answered: bool = True
 
     def __bool__(self) -> bool:
         return self.ok
 
+    def _mark(self) -> str:
+        return "Correct" if self.ok else ("Not yet" if self.answered else "Not answered yet")
+
     def __str__(self) -> str:
-        return ("Correct: " if self.ok else "Not yet: ") + self.message
+        return f"{self._mark()}: {self.message}"
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour = "#1a7f37" if self.ok else "#b35900"
-        mark = "&#10004; Correct" if self.ok else "&#10008; Not yet"
-        return f'<div style="color:{colour}"><b>{mark}:</b> {html.escape(self.message)}</div>'
+        colour = "#1a7f37" if self.ok else ("#b35900" if self.answered else "#555555")
+        symbol = "&#10004;" if self.ok else ("&#10008;" if self.answered else "&#9998;")
+        return f'<div style="color:{colour}"><b>{symbol} {self._mark()}:</b> {html.escape(self.message)}</div>'
+
+
+NOT_ANSWERED = "replace the `...` with your answer and run the cell again."
+
+
+def exercise(solution: str) -> Callable:
+    """Decorate a checker: an answer left as ``...`` gets "not answered yet" (falsy, never an
+    error, so a notebook with open exercises still runs top to bottom), and the teacher's
+    ``solution`` is kept on the checker as ``.solution`` (see :func:`solutions`)."""
+    def wrap(check: Callable) -> Callable:
+        @functools.wraps(check)
+        def run(*args, **kwargs) -> Feedback:
+            if any(a is Ellipsis for a in args) or any(v is Ellipsis for v in kwargs.values()):
+                return Feedback(False, NOT_ANSWERED, answered=False)
+            return check(*args, **kwargs)
+
+        run.solution = solution
+        return run
+    return wrap
+
+
+def solutions(module) -> str:
+    """Every checker's solution in ``module`` (a checks module), one paragraph each, for teachers."""
+    found = [(name, fn.solution) for name, fn in vars(module).items()
+             if callable(fn) and isinstance(getattr(fn, "solution", None), str)]
+    return "\n\n".join(f"{name}: {text}" for name, text in found)
 
 
 def verdict(ok: bool, right: str, hint: str) -> Feedback:
