@@ -30,3 +30,17 @@ def test_checker_leaves_the_global_random_state_alone():
     state = torch.get_rng_state()
     nb00.trace_hidden_shape((2, 2, 3, 7, 6))
     assert torch.equal(state, torch.get_rng_state())
+
+
+def test_clamped_cell_recomputes_with_the_students_module():
+    import rnnviz
+    torch.manual_seed(3)
+    lstm = nn.LSTM(4, 6, batch_first=True)
+    x = torch.randn(1, 5, 4)
+    want = rnnviz.trace(lstm, x, clamp={"forget": 1.0}).cell[0, 0, 0, -1, 0].item()
+    free = rnnviz.trace(lstm, x).cell[0, 0, 0, -1, 0].item()
+    assert nb00.clamped_cell(lstm, x, want)
+    assert not nb00.clamped_cell(lstm, x, free)               # the unclamped value is not the answer
+    assert not nb00.clamped_cell(nn.GRU(4, 6), x, want)
+    assert not nb00.clamped_cell(lstm, x, ...).answered
+    assert not nb00.trace_hidden_shape(...).answered
