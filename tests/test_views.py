@@ -86,25 +86,23 @@ def test_unroll_steps_veil_the_future_forward_and_the_past_backward():
         assert (cursor.x0, cursor.x1) == (k - 0.5, k + 0.5)
 
 
-def test_unroll_widget_slider_runs_in_the_browser(lstm):
+def test_unroll_view_in_a_notebook_is_one_figure_whose_time_runs_in_the_browser(lstm):
     view = rnnviz.unroll_view(lstm, torch.randn(7, 3), widget=True)
-    assert isinstance(view, View) and isinstance(view.figure, go.FigureWidget)
-    state = view.figure.get_state()
-    sliders = state["_widget_layout"]["sliders"]
-    assert len(sliders[0]["steps"]) == 7
-    assert {s["method"] for s in sliders[0]["steps"]} == {"relayout"}     # client-side, no frames
-    assert not view.figure.frames
-    # the browser-side step (plotly.js path keys) lands where the frame of the static figure does
+    assert isinstance(view, View) and view.widget is None and view.controls == []   # nothing needs the kernel
+    fig = view.figure_dict()
+    slider = fig["layout"]["sliders"][0]
+    assert [s["args"][0] for s in slider["steps"]] == [[str(k)] for k in range(7)]  # each step shows a frame
+    assert {s["method"] for s in slider["steps"]} == {"animate"}
+    assert [f["name"] for f in fig["frames"]] == [str(k) for k in range(7)]
+    play = fig["layout"]["updatemenus"][0]["buttons"][0]
+    assert play["args"][0] is None and play["args"][1]["fromcurrent"] is True     # from where the slider stands
+    # a frame moves the veils and the cursor to its step
     frames = rnnviz.unroll_view(lstm, torch.zeros(7, 3), widget=False).frames
-    for k, step in enumerate(sliders[0]["steps"]):
-        shapes = [dict(sh) for sh in state["_widget_layout"]["shapes"]]
-        for key, value in step["args"][0].items():
-            if key.startswith("shapes["):
-                i, attr = int(key[7:key.index("]")]), key.split(".")[1]
-                shapes[i][attr] = value
-        assert [(sh["x0"], sh["x1"]) for sh in shapes] == [(sh.x0, sh.x1) for sh in frames[k].layout.shapes]
+    for k, frame in enumerate(fig["frames"]):
+        assert [(sh["x0"], sh["x1"]) for sh in frame["layout"]["shapes"]] == \
+            [(sh.x0, sh.x1) for sh in frames[k].layout.shapes]
     view.set_step(3)
-    assert view.figure.layout.sliders[0].active == 3
+    assert view.step == 3 and view.figure_dict()["layout"]["sliders"][0]["active"] == 3
     assert view.figure.layout.shapes[0].x0 == 3.5
 
 
@@ -192,34 +190,41 @@ def test_new_text_updates_the_same_figure_in_place():
     torch.manual_seed(0)
     gru = torch.nn.GRU(26, 5)
     view = rnnviz.unroll_view(gru, encode=encode, text="abc", widget=True)
-    fig = view.figure
-    before = [list(r) for r in fig.data[0].z]
+    canvas = view.canvas
+    before = canvas.figure["data"][0]["z"]
+    canvas.step = 2                                                       # the user scrubbed to t = 2
     view.whatif.set_text("hello")
-    assert view.figure is fig
-    assert len(fig.layout.sliders[0].steps) == 5
-    assert [s.label for s in fig.layout.sliders[0].steps] == [f"{t} · {c}" for t, c in enumerate("hello")]
+    assert view.canvas is canvas and view.widget.children[-1] is canvas   # the same live figure, new data
+    fig = canvas.figure
+    assert [s["label"] for s in fig["layout"]["sliders"][0]["steps"]] == [f"{t} · {c}" for t, c in enumerate("hello")]
     tr = rnnviz.trace(gru, encode("hello")[0])
-    assert [list(r) for r in fig.data[0].z] == rounded(tr.hidden[0, 0, 0].T) != before
+    assert fig["data"][0]["z"] == rounded(tr.hidden[0, 0, 0].T) != before
+    assert canvas.step == 2 and fig["layout"]["sliders"][0]["active"] == 2   # the time cursor stayed
+    assert fig["layout"]["shapes"][-1]["x0"] == 1.5
     box = next(c for c in view.controls if getattr(c, "description", "") == "input")
     box.value = "zz"                                                      # what typing does
-    assert len(fig.data[0].x) == 2 and fig.layout.sliders[0].steps[1].label == "1 · z"
+    fig = canvas.figure
+    assert len(fig["data"][0]["x"]) == 2 and fig["layout"]["sliders"][0]["steps"][1]["label"] == "1 · z"
+    assert canvas.step == 1                                               # clipped to the shorter input
 
 
 def test_clamping_a_gate_changes_the_data(lstm):
     x = torch.randn(6, 3)
-    view = rnnviz.gates_view(lstm, x, widget=True, layer=0)
-    free = list(view.figure.data[4].y)                                    # forget row, unit 0
+    assert rnnviz.gates_view(lstm, x, widget=True, layer=0).controls == []   # no clamp= : no kernel controls
+    view = rnnviz.gates_view(lstm, x, widget=True, layer=0, clamp={})
+    data = lambda i: view.canvas.figure["data"][i]  # noqa: E731
+    free = list(data(4)["y"])                                             # forget row, unit 0
     dropdown = next(c for c in view.controls if getattr(c, "description", "") == "clamp")
     dropdown.value = "forget"                                             # the value slider starts at 1.0
-    assert list(view.figure.data[4].y) == [1.0] * 6 != free
-    assert list(view.figure.data[4].text) == ["clamped to 1"] * 6
-    assert "clamped forget=1" in view.figure.layout.title.text             # the trace's note, in the title
+    assert list(data(4)["y"]) == [1.0] * 6 != free
+    assert list(data(4)["text"]) == ["clamped to 1"] * 6
+    assert "clamped forget=1" in view.canvas.figure["layout"]["title"]["text"]   # the trace's note, in the title
     clamped = rnnviz.trace(lstm, x, clamp={"forget": 1.0})
-    assert list(view.figure.data[16].y) == rounded(clamped.cell[0, 0, 0, :, 0])
+    assert list(data(16)["y"]) == rounded(clamped.cell[0, 0, 0, :, 0])
     dropdown.value = "none"
-    assert list(view.figure.data[4].y) == free
+    assert list(data(4)["y"]) == free
     view.whatif.set_clamp({"forget": 0.0})
-    assert list(view.figure.data[4].y) == [0.0] * 6
+    assert list(data(4)["y"]) == [0.0] * 6
 
 
 class Tagger(torch.nn.Module):
@@ -238,11 +243,11 @@ def test_whole_model_with_typed_text():
     model = Tagger()
     enc = lambda text: (torch.tensor([[ord(c) - 97 for c in text]]), list(text))  # noqa: E731
     view = rnnviz.unroll_view(model, encode=enc, text="hello", widget=True)
-    assert [c.description for c in view.controls] == ["input", "Play"]     # no clamp: needs the GRU itself
+    assert [c.description for c in view.controls] == ["input"]            # no clamp: needs the GRU itself
     view.whatif.set_text("abcdefg")
     ids = enc("abcdefg")[0]
     tr = rnnviz.trace(model.rnn, model.emb(ids))
-    assert [list(r) for r in view.figure.data[0].z] == rounded(tr.hidden[0, 0, 0].T)
+    assert view.canvas.figure["data"][0]["z"] == rounded(tr.hidden[0, 0, 0].T)
     with pytest.raises(ValueError, match="clamp= works on a recurrent module itself"):
         rnnviz.unroll_view(model, ids, clamp={"update": 1.0})
 
@@ -276,8 +281,9 @@ def test_gradient_view_walks_training_steps():
     lo, hi = fig.layout.yaxis.range                                       # fixed over training (log10 units)
     everything = torch.cat([f.hidden.mean(2).flatten() for _, f in history] + [f.inputs.mean(0) for _, f in history])
     assert 10 ** lo < everything.min().item() and everything.max().item() < 10 ** hi
-    view = rnnviz.gradient_view(history, widget=True)
-    assert view.figure.layout.sliders[0].steps[1].method == "update"
+    view = rnnviz.gradient_view(history, widget=True, fps=8)
+    play = view.figure_dict()["layout"]["updatemenus"][0]["buttons"][0]["args"][1]
+    assert play["frame"]["duration"] == 125.0                             # 8 training steps per second
     view.set_step(2)
     assert list(view.figure.data[1].y) == rounded(history[2][1].hidden[1, 0].mean(0))
 
@@ -300,10 +306,13 @@ def test_gradient_view_from_a_live_model_and_a_train_button():
         opt.step()
         rec.record(rnn, len(rec))
     view = rnnviz.gradient_view(rec, train=train, widget=True)
-    fig = view.figure
+    canvas = view.canvas
+    assert [c.description for c in view.controls] == ["Train"]
     view.train(None)
-    assert view.figure is fig and len(fig.layout.sliders[0].steps) == 2
-    assert list(fig.data[0].y) == rounded(rec.records[1][1].hidden[0, 0, 0])
+    fig = canvas.figure
+    assert view.canvas is canvas and len(fig["layout"]["sliders"][0]["steps"]) == 2
+    assert canvas.step == 1                                               # the newest training step is shown
+    assert fig["data"][0]["y"] == rounded(rec.records[1][1].hidden[0, 0, 0])
 
 
 # ---------------------------------------------------------------- attention
@@ -341,18 +350,38 @@ def test_attention_errors():
         rnnviz.attention_view(torch.rand(2, 3), ["a", "b"])
     with pytest.raises(ValueError, match="expected 2 tokens, one per target step, got 3"):
         rnnviz.attention_view(torch.rand(2, 3), list("abc"), list("abc"))
+    for empty in (torch.rand(0, 0), torch.rand(3, 0), torch.rand(1, 2, 0, 4)):
+        with pytest.raises(ValueError, match=r"at least one target step and one source position, got shape"):
+            rnnviz.attention_view(empty)
 
 
 # ---------------------------------------------------------------- linked, export
 
-def test_linked_views_share_one_slider(lstm):
+def test_linked_views_are_one_figure_with_one_time_axis(lstm):
     x = torch.randn(5, 3)
     a = rnnviz.unroll_view(lstm, x, widget=True)
     b = rnnviz.gates_view(lstm, x, widget=True)
     linked = rnnviz.linked_views(a, b)
-    linked.slider.value = 4
-    assert a.figure.layout.sliders[0].active == 4 and b.figure.layout.sliders[0].active == 4
-    assert b.figure.layout.shapes[0].x0 == 4
+    fig = linked.figure_dict()
+    assert len(fig["data"]) == len(a.spec["data"]) + len(b.spec["data"])
+    assert len(fig["layout"]["sliders"]) == 1 and len(fig["frames"]) == 5
+    # every frame moves both views' cursors: the unroll outline and the gates line sit on the same step
+    for k, frame in enumerate(fig["frames"]):
+        outline = [s for s in frame["layout"]["shapes"] if s.get("line", {}).get("color") == "black"
+                   and s["type"] == "rect"]
+        line = [s for s in frame["layout"]["shapes"] if s["type"] == "line"]
+        assert [(s["x0"] + s["x1"]) / 2 for s in outline] == [k] and [s["x0"] for s in line] == [k]
+        assert line[0]["xref"] != outline[0]["xref"]                     # each on its own view's time axis
+    # no two views share an axis; every trace points at axes the layout has
+    axes = {k for k in fig["layout"] if "axis" in k and not k.startswith("coloraxis")}
+    for tr in fig["data"]:
+        for key in ("xaxis", "yaxis"):
+            name = tr[key][0] + "axis" + tr[key][1:]
+            assert name in axes
+    domains = sorted(tuple(fig["layout"][k]["domain"]) for k in axes if k.startswith("yaxis"))
+    assert all(d0[1] <= d1[0] + 1e-9 for d0, d1 in zip(domains, domains[1:]))   # stacked, not overlapping
+    linked.set_step(4)
+    assert linked.figure_dict()["layout"]["sliders"][0]["active"] == 4
     c = rnnviz.unroll_view(lstm, torch.randn(3, 3), widget=True)
     with pytest.raises(ValueError, match=r"same number of time steps to link, got \[5, 3\]"):
         rnnviz.linked_views(a, c)
@@ -366,6 +395,12 @@ def test_export_html_is_standalone(tmp_path, lstm):
     page = path.read_text()
     assert "<script src=" not in page and "requirejs" not in page
     assert "Plotly.newPlot" in page and "toImageButtonOptions" in page and "Plotly.addFrames" in page
-    assert len(page) > 1_000_000                                          # plotly.js inlined
+    assert len(page) > 1_000_000 and page.count("plotly.js v") == 1       # plotly.js inlined, once
     with pytest.raises(ValueError, match="ending in .html"):
         rnnviz.export_html(view, tmp_path / "view.png")
+
+
+def test_export_html_expands_the_home_directory(tmp_path, monkeypatch, lstm):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    path = rnnviz.export_html(rnnviz.unroll_view(lstm, torch.randn(4, 3), widget=True), "~/x.html")
+    assert path == tmp_path / "x.html" and path.stat().st_size > 1_000_000

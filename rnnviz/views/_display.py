@@ -1,18 +1,36 @@
-"""How a view reaches the user: a widget in a notebook, a plain figure elsewhere.
+"""How a view reaches the user: one output that draws without a kernel, plus live controls when needed.
 
-In a running IPython kernel a view is a :class:`View`, an ``ipywidgets.VBox``
-holding its controls and one ``plotly.graph_objects.FigureWidget`` (an
-anywidget that bundles plotly.js: JupyterLab 4, Notebook 7, VS Code, offline).
-Outside Jupyter it is a ``plotly.graph_objects.Figure`` with animation frames
-and Play/Pause, ready for :func:`rnnviz.views.export_html`.
+A :class:`View` shows itself as one MIME bundle:
+
+- ``application/vnd.plotly.v1+json``: the figure with its animation frames,
+  time slider and Play button. JupyterLab and Notebook 7 draw it with their
+  bundled plotly renderer, also from a saved notebook with no kernel; VS Code
+  draws it with its own.
+- ``text/html``: the same figure for ``jupyter nbconvert --to html`` and other
+  HTML frontends. plotly.js is inlined by the first view a kernel shows (once
+  per notebook); later views wait for ``window.Plotly``. No CDN, no requirejs.
+- ``text/plain``: one line saying what the view is.
+
+Only a view with controls that need the model (what-if text, clamp, Train)
+adds a live widget (``application/vnd.jupyter.widget-view+json``): its
+controls above a :class:`~rnnviz.views._canvas.Canvas`, which draws the same
+figure with its own small script and updates it in place. Outside a kernel a
+view is a plain ``plotly.graph_objects.Figure`` (``widget=False``).
 """
 from __future__ import annotations
 
-import ipywidgets as widgets
-import numpy as np
-import plotly.graph_objects as go
+import html
+import json
+import uuid
+from importlib import resources
 
-from ._figure import CONFIG, Timeline, add_timeline, apply_step, as_lists
+import numpy as np
+
+from ._figure import CONFIG, PLAY_FPS, Timeline, add_timeline, as_lists, at_step, check_fps
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+KERNEL_NOTE = "what-if text, clamp and Train need a running kernel: run this cell again to use them"
 
 
 def in_kernel() -> bool:
@@ -25,76 +43,166 @@ def in_kernel() -> bool:
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def static_figure(spec: dict, timeline: Timeline) -> go.Figure:
-    """A plain Figure: slider driven by frames, Play/Pause buttons, PNG button config."""
-    return go.Figure(as_lists(add_timeline(spec, timeline, animated=True)))
+def _number(o):
+    """json.dumps fallback for numpy scalars."""
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(f"cannot write {type(o).__name__} to JSON")
 
 
-def widget_figure(spec: dict, timeline: Timeline) -> go.FigureWidget:
-    """A FigureWidget whose slider steps restyle/relayout in the browser (no frames)."""
-    fig = go.FigureWidget(add_timeline(dict(spec), timeline, animated=False))
-    fig._config = dict(CONFIG)
-    return fig
+def figure_dict(spec: dict, timeline: Timeline, fps: float = PLAY_FPS) -> dict:
+    """The whole figure as plain JSON-ready data: data, layout, frames, config."""
+    fig = as_lists(add_timeline(spec, timeline, fps))
+    return {"data": fig["data"], "layout": fig["layout"], "frames": fig["frames"], "config": dict(CONFIG)}
 
 
-_DATA_KEYS = frozenset({"x", "y", "z", "text", "customdata"})
+def to_json(fig: dict) -> str:
+    """Compact JSON; safe inside a ``<script>`` element (no ``</``)."""
+    return json.dumps(fig, separators=(",", ":"), default=_number, allow_nan=False).replace("</", "<\\/")
 
 
-class View(widgets.VBox):
-    """A view in a notebook: optional controls above one FigureWidget.
+def plotly_js() -> str:
+    """plotly.js as shipped inside the plotly package (read from disk, never fetched)."""
+    return (resources.files("plotly") / "package_data" / "plotly.min.js").read_text(encoding="utf-8")
 
-    ``figure`` is the FigureWidget; ``timeline`` its slider steps; ``steps``
-    their number. Scrubbing runs in the browser. ``set_step`` moves the time
-    cursor from the kernel (used by :func:`linked_views` and the Play widget);
-    ``refresh`` replaces the data in place after a new input or clamp.
+
+# Defines window.Plotly once and draws every view that waited for it.
+_LOADER_HEAD = "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n<script>"
+_LOADER_TAIL = "</script>\n<script>(window.rnnvizWaiting || []).splice(0).forEach(function (f) { f(); });</script>\n"
+
+_DRAW = """<div id="{id}" class="rnnviz-view" style="width:100%;min-height:{height}px"></div>
+<script>(function () {{
+  var fig = {fig};
+  function draw() {{
+    var gd = document.getElementById("{id}");
+    if (!gd || gd.dataset.drawn) return;
+    gd.dataset.drawn = "1";
+    window.Plotly.newPlot(gd, fig.data, fig.layout, fig.config)
+      .then(function () {{ return window.Plotly.addFrames(gd, fig.frames); }});
+  }}
+  if (window.Plotly) draw(); else (window.rnnvizWaiting = window.rnnvizWaiting || []).push(draw);
+}})();</script>
+"""
+
+
+def html_div(fig: dict, with_plotly: bool) -> str:
+    """The figure as an HTML fragment that draws with ``window.Plotly`` (inlined when ``with_plotly``)."""
+    div = _DRAW.format(id=f"rnnviz-{uuid.uuid4().hex}", height=int(fig["layout"].get("height", 450)),
+                       fig=to_json(fig))
+    return (_LOADER_HEAD + plotly_js() + _LOADER_TAIL + div) if with_plotly else div
+
+
+class _Carrier:
+    """Which output carries plotly.js in this kernel: the first view shown, once per notebook.
+
+    The carrier is remembered by notebook cell (JupyterLab, Notebook 7, VS Code
+    and nbclient name the cell in each request), so running that cell again
+    carries plotly.js again in its new output, and other cells never do.
     """
 
-    def __init__(self, spec: dict, timeline: Timeline, controls: list | None = None, play: bool = True):
-        self.figure = widget_figure(spec, timeline)
-        self.spec, self.timeline = spec, timeline
-        self.player = widgets.Play(min=0, max=max(len(timeline) - 1, 0), value=timeline.active, interval=400,
-                                   description="Play", layout=widgets.Layout(width="auto"))
-        self.player.observe(lambda change: self.set_step(change["new"]), names="value")
-        top = list(controls or [])
-        if play:
-            top.append(self.player)
-        self.controls = top
-        children = ([widgets.HBox(top)] if top else []) + [self.figure]
-        super().__init__(children=children)
+    cell: object = None
+    count: object = None
+
+    @classmethod
+    def take(cls) -> bool:
+        cell, count = _current_cell()
+        if cls.cell is None or (cls.cell == cell and cls.count != count):
+            cls.cell, cls.count = cell, count
+            return True
+        return False
+
+
+def _current_cell() -> tuple[object, object]:
+    """(cell id, execution count) of the request being run, or (None, None) outside a kernel."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None, None
+    shell = get_ipython()
+    if shell is None:
+        return None, None
+    parent = getattr(shell, "parent_header", None) or {}
+    cell = (parent.get("metadata") or {}).get("cellId") or (parent.get("header") or {}).get("msg_id")
+    return cell or "?", getattr(shell, "execution_count", None)
+
+
+class View:
+    """A view in a notebook: a figure whose time slider and Play run in the browser.
+
+    ``spec`` and ``timeline`` are what the view's builder made; ``fps`` the
+    Play rate. ``figure`` is the whole figure (frames included) as a plotly
+    ``Figure``, ``figure_dict()`` the same as plain data. ``controls`` are the
+    ipywidgets that need the model (empty for most views); when there are any,
+    ``widget`` is the live ipywidget (controls above a Canvas) shown in a running
+    kernel, and ``refresh`` redraws its figure in place.
+    """
+
+    def __init__(self, spec: dict, timeline: Timeline, controls: list | None = None, fps: float = PLAY_FPS,
+                 title: str = "rnnviz view"):
+        self.spec, self.timeline, self.fps = spec, timeline, check_fps(fps)
+        self.controls = list(controls or [])
+        self.title = title
+        self.canvas = None
+        self.widget = None
+        if self.controls:
+            import ipywidgets as widgets
+
+            from ._canvas import Canvas
+            self.canvas = Canvas(self.figure_dict(), timeline.active)
+            bar = widgets.HBox(self.controls, layout=widgets.Layout(flex_flow="row wrap"))
+            self.widget = widgets.VBox([bar, self.canvas])
 
     @property
     def steps(self) -> int:
         return len(self.timeline)
 
+    @property
+    def step(self) -> int:
+        """The step the time cursor shows (in a live widget: where the user left it in the browser)."""
+        return self.canvas.step if self.canvas is not None else self.timeline.active
+
+    def figure_dict(self) -> dict:
+        return figure_dict(self.spec, self.timeline, self.fps)
+
+    @property
+    def figure(self):
+        """The figure as a ``plotly.graph_objects.Figure`` (built on demand)."""
+        import plotly.graph_objects as go
+        return go.Figure(self.figure_dict())
+
     def set_step(self, k: int) -> None:
-        """Show slider step ``k`` (0-based); clipped to the last step."""
-        if not isinstance(k, int) or k < 0:
+        """Show slider step ``k`` (0-based; clipped to the last step)."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
             raise ValueError(f"expected a step index 0..{self.steps - 1}, got {k!r}")
-        apply_step(self.figure, self.timeline, min(k, self.steps - 1))
+        self.spec, self.timeline = at_step(self.spec, self.timeline, int(k))
+        if self.canvas is not None:
+            self.canvas.step = self.timeline.active
 
-    def refresh(self, spec: dict, timeline: Timeline) -> None:
-        """Replace data, layout and slider in place (same FigureWidget, one batch update)."""
-        new = add_timeline(dict(spec), timeline, animated=False)
-        fig = self.figure
-        if len(new["data"]) != len(fig.data):
-            raise ValueError(f"the new figure has {len(new['data'])} traces, the shown one {len(fig.data)}; "
-                             "build a new view for a different model")
-        old = self.spec["data"]
-        with fig.batch_update():
-            for trace, attrs, before in zip(fig.data, new["data"], old):
-                # data always; styling only where it changed (plotly validates every property set)
-                changed = {k: v for k, v in attrs.items()
-                           if k in _DATA_KEYS or (k != "type" and not isinstance(v, np.ndarray) and before.get(k) != v)}
-                trace.update(changed, overwrite=True)
-            fig.layout.update(new["layout"], overwrite=True)
-        self.spec, self.timeline = spec, timeline
-        self.player.max = max(len(timeline) - 1, 0)
+    def refresh(self, spec: dict, timeline: Timeline, step: int | None = None) -> None:
+        """Replace the figure in place (same widget), at ``step`` or where the user left the time cursor."""
+        self.spec, self.timeline = at_step(spec, timeline, self.step if step is None else step)
+        if self.canvas is not None:
+            self.canvas.show(self.figure_dict(), self.timeline.active)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        fig = self.figure_dict()
+        text = f"<{self.title}: {self.steps} steps; drawn by plotly in the browser>"
+        bundle = {PLOTLY_MIME: json.loads(to_json(fig).replace("<\\/", "</")),
+                  "text/html": html_div(fig, _Carrier.take()), "text/plain": text}
+        if self.widget is not None:
+            bundle["text/html"] = f"<p class=\"rnnviz-note\"><small>{html.escape(KERNEL_NOTE)}</small></p>\n" \
+                + bundle["text/html"]
+            if in_kernel():
+                bundle.update({WIDGET_MIME: self.widget._repr_mimebundle_()[WIDGET_MIME]})
+        return bundle
 
 
-def make(spec: dict, timeline: Timeline, widget: bool | None, **view_kwargs):
-    """A :class:`View` when ``widget`` (default: inside a kernel), else a plain Figure."""
+def make(spec: dict, timeline: Timeline, widget: bool | None, controls: list | None = None,
+         fps: float = PLAY_FPS, title: str = "rnnviz view"):
+    """A :class:`View` when ``widget`` (default: inside a kernel), else a plain plotly Figure."""
     if widget is None:
         widget = in_kernel()
     if not isinstance(widget, bool):
         raise TypeError(f"expected widget=True, False or None (auto), got {widget!r}")
-    return View(spec, timeline, **view_kwargs) if widget else static_figure(spec, timeline)
+    view = View(spec, timeline, controls=controls if widget else None, fps=fps, title=title)
+    return view if widget else view.figure

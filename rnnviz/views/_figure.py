@@ -4,11 +4,9 @@ Every view is a plotly figure plus a :class:`Timeline`: one entry per slider
 step, each a small update (new y values for some traces, new shapes and
 title). The timeline becomes either
 
-- layout ``sliders`` whose steps call ``"update"``/``"relayout"`` in the
-  browser (a ``FigureWidget`` in a notebook: scrubbing needs no kernel), or
-- animation ``frames`` with ``"animate"`` slider steps and Play/Pause buttons
-  (a plain ``Figure`` outside Jupyter and in exported HTML; plotly's
-  FigureWidget refuses frames).
+animation ``frames`` with a slider whose steps jump to a frame and a
+Play/Pause pair that runs them (:func:`add_timeline`): time lives in
+plotly.js, in a notebook, a saved notebook and an exported page alike.
 
 Documented rounding: values shown are the captured values rounded to
 ``SIG_DIGITS`` significant digits (float64, NaN shown as a gap).
@@ -122,17 +120,11 @@ def stride_for(steps: int, cells_per_step: int, max_cells: int = MAX_CELLS) -> i
 
 @dataclass
 class Step:
-    """One slider step: ``data`` maps trace index -> attributes to set; ``layout`` is set as is.
-
-    ``relayout``, when given, is the same layout change in plotly.js's compact
-    path form (e.g. {"shapes[0].x0": 3.5}) for the browser-side slider; frames
-    and kernel-side updates use ``layout``.
-    """
+    """One slider step: ``data`` maps trace index -> attributes to set; ``layout`` is set as is."""
 
     label: str
     data: dict[int, dict] = field(default_factory=dict)
     layout: dict = field(default_factory=dict)
-    relayout: dict | None = None
 
 
 @dataclass
@@ -147,65 +139,66 @@ class Timeline:
         return len(self.steps)
 
 
-_FRAME_ARGS = {"mode": "immediate", "frame": {"duration": 0, "redraw": True}, "transition": {"duration": 0}}
+PLAY_FPS = 3.0   # steps per second Play shows by default
 
 
-def _restyle_args(step: Step) -> tuple[dict, list[int]]:
-    """plotly.js restyle form: {attr: [value per trace]}, trace indices."""
-    idx = sorted(step.data)
-    attrs = sorted({a for i in idx for a in step.data[i]})
-    for i in idx:
-        if set(step.data[i]) != set(attrs):
-            raise ValueError("every trace updated by one slider step must set the same attributes")
-    return {a: [step.data[i][a] for i in idx] for a in attrs}, idx
+def _jump(duration_ms: float = 0) -> dict:
+    """plotly.js animation options that show one frame now (the slider and Pause use it)."""
+    return {"mode": "immediate", "frame": {"duration": duration_ms, "redraw": True},
+            "transition": {"duration": 0}}
 
 
-def add_timeline(fig: dict, timeline: Timeline, animated: bool) -> dict:
-    """Add the slider (and, when ``animated``, frames and Play/Pause) to a figure dict.
+def play_args(fps: float) -> dict:
+    """Play's animation options: a steady ``fps`` steps per second, eased, from the frame shown."""
+    frame = 1000.0 / fps
+    return {"mode": "immediate", "fromcurrent": True, "frame": {"duration": frame, "redraw": True},
+            "transition": {"duration": min(300.0, 0.5 * frame), "easing": "cubic-in-out"}}
 
-    The figure's data and layout must already show ``timeline.active``. Returns a
-    new dict; ``fig`` is left as it was.
+
+def check_fps(fps) -> float:
+    """A checked Play rate in steps per second."""
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0.1 <= fps <= 30:
+        raise ValueError(f"expected fps as steps per second between 0.1 and 30, got {fps!r}")
+    return float(fps)
+
+
+def add_timeline(fig: dict, timeline: Timeline, fps: float = PLAY_FPS) -> dict:
+    """Add animation frames, the time slider and the Play/Pause buttons to a figure dict.
+
+    One frame per timeline step (named by its index); the slider's steps jump to
+    a frame and Play runs the frames from the one shown, so the slider follows
+    Play and Play starts where the slider stands: one control, all in plotly.js
+    (the browser), never the kernel. The figure's data and layout must already
+    show ``timeline.active``. Returns a new dict; ``fig`` is left as it was.
     """
     fig = {**fig, "layout": dict(fig.get("layout", {}))}
     layout = fig["layout"]
-    steps = []
-    for k, st in enumerate(timeline.steps):
-        if animated:
-            args = [[str(k)], _FRAME_ARGS]
-            method = "animate"
-        elif st.data:
-            restyle, idx = _restyle_args(st)
-            args, method = [restyle, st.relayout or st.layout, idx], "update"
-        else:
-            args, method = [st.relayout or st.layout], "relayout"
-        steps.append({"label": st.label, "method": method, "args": args})
+    steps = [{"label": st.label, "method": "animate", "args": [[str(k)], _jump()]}
+             for k, st in enumerate(timeline.steps)]
     layout["sliders"] = [{
-        "active": timeline.active, "steps": steps, "pad": {"t": 50, "l": 80 if animated else 0},
-        "currentvalue": {"prefix": timeline.prefix, "font": {"size": 13}}, "len": 0.9 if animated else 1.0,
-        "x": 0.1 if animated else 0.0,
+        "active": timeline.active, "steps": steps, "pad": {"t": 50, "l": 0}, "len": 0.86, "x": 0.14,
+        "currentvalue": {"prefix": timeline.prefix, "font": {"size": 14}}, "transition": {"duration": 0},
     }]
-    if animated:
-        fig["frames"] = [
-            {"name": str(k), "data": [st.data[i] for i in sorted(st.data)], "traces": sorted(st.data),
-             "layout": st.layout}
-            for k, st in enumerate(timeline.steps)
-        ]
-        play = {"frame": {"duration": 500, "redraw": True}, "fromcurrent": True, "transition": {"duration": 0}}
-        layout["updatemenus"] = [{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
-            "xanchor": "left", "yanchor": "top", "pad": {"t": 60, "r": 10},
-            "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, play]},
-                        {"label": "❚❚ Pause", "method": "animate", "args": [[None], _FRAME_ARGS]}],
-        }]
+    fig["frames"] = [
+        {"name": str(k), "data": [st.data[i] for i in sorted(st.data)], "traces": sorted(st.data),
+         "layout": st.layout}
+        for k, st in enumerate(timeline.steps)
+    ]
+    layout["updatemenus"] = [{
+        "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
+        "xanchor": "left", "yanchor": "top", "pad": {"t": 60, "r": 10},
+        "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, play_args(fps)]},
+                    {"label": "❚❚", "method": "animate", "args": [[None], _jump()]}],
+    }]
     return fig
 
 
-def apply_step(fig, timeline: Timeline, k: int) -> None:
-    """Show step ``k`` of ``timeline`` on a FigureWidget (kernel side, in place)."""
+def at_step(spec: dict, timeline: Timeline, k: int) -> tuple[dict, Timeline]:
+    """``spec`` and ``timeline`` showing step ``k`` (0-based, clipped): its data and layout applied."""
+    k = max(0, min(int(k), len(timeline) - 1))
     st = timeline.steps[k]
-    with fig.batch_update():
-        for i, attrs in st.data.items():
-            fig.data[i].update(attrs)
-        if st.layout:
-            fig.layout.update(st.layout)
-        fig.layout.sliders[0].active = k
+    data = [dict(tr) for tr in spec["data"]]
+    for i, attrs in st.data.items():
+        data[i].update(attrs)
+    layout = {**spec["layout"], **st.layout}
+    return {**spec, "data": data, "layout": layout}, Timeline(timeline.steps, k, timeline.prefix)

@@ -1,16 +1,18 @@
 """What-if controls shared by the trace views: type a new input, clamp a gate.
 
 Both recompute through ``rnnviz.trace`` / ``rnnviz.record`` and refresh the
-same FigureWidget in place (one ``batch_update``), never ``clear_output``.
+view's live figure in place (one message, ``Plotly.react`` in the browser),
+never ``clear_output``. A view gets these controls only when it needs them:
+``encode=`` (a text box, plus clamp for a recurrent module) or ``clamp=``
+(a dict, ``{}`` for the controls with nothing clamped yet).
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import ipywidgets as widgets
-
 from .._recurrent.cells import GATE_NAMES, RECURRENT
-from ._display import View, in_kernel, make
+from . import _display
+from ._display import View, make
 from ._sources import encoded, resolve
 
 
@@ -65,6 +67,7 @@ def _guess_tokens(text: str, inputs) -> list[str] | None:
 
 def controls(state: WhatIf, text: str | None) -> list:
     """Text box (when there is an encode function) and gate clamp controls (LSTM/GRU)."""
+    import ipywidgets as widgets
     out = []
     if state.encode is not None:
         box = widgets.Text(value=text or "", description="input", continuous_update=False,
@@ -87,7 +90,8 @@ def controls(state: WhatIf, text: str | None) -> list:
     return out
 
 
-def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: Callable, check_tokens: Callable):
+def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: Callable, check_tokens: Callable,
+         fps: float, what: str):
     """Build a trace view from a Trace or a live model; attach what-if controls in a notebook.
 
     ``build(trace, tokens) -> (spec, timeline)``; ``check_tokens(trace, tokens)``
@@ -99,7 +103,7 @@ def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: 
             raise ValueError("encode=/clamp= need the live module: a Trace cannot be recomputed")
         trace = resolve(source, inputs)
         spec, timeline = build(trace, check_tokens(trace, tokens))
-        return make(spec, timeline, widget)
+        return make(spec, timeline, widget, fps=fps, title=what)
     if encode is not None and inputs is None:
         if text is None:
             raise ValueError("with encode= give the first input as text=<str> (or inputs=)")
@@ -108,8 +112,9 @@ def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: 
     state = WhatIf(source, inputs, tokens, clamp, module, lambda tr, toks: build(tr, check_tokens(tr, toks)), encode)
     spec, timeline = state.figure()
     if widget is None:
-        widget = in_kernel()
-    view = make(spec, timeline, widget, controls=controls(state, text) if widget is True else None)
+        widget = _display.in_kernel()
+    live = widget is True and (encode is not None or clamp is not None)
+    view = make(spec, timeline, widget, controls=controls(state, text) if live else None, fps=fps, title=what)
     if isinstance(view, View):
         view.whatif = state
         state.view = view

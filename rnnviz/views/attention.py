@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._display import make
-from ._figure import MAX_CELLS, SEQUENTIAL, Step, Timeline, as_numpy, check_tokens, shown, step_labels, time_ticks
+from ._figure import (MAX_CELLS, PLAY_FPS, SEQUENTIAL, Step, Timeline, as_numpy, check_tokens, shown, step_labels,
+                      time_ticks)
 from ._sources import pick_sample
 
 _MASK = "rgba(255,255,255,0.85)"
@@ -14,6 +15,9 @@ _COLUMNS = 4  # heads per row of panels
 def _weights(weights, sample: int) -> np.ndarray:
     """(heads, T, S) from (T, S), (B, T, S) or (B, heads, T, S); a ValueError naming the shape otherwise."""
     w = as_numpy(weights, "attention weights")
+    if 0 in w.shape:
+        raise ValueError(f"expected attention weights with at least one target step and one source position, "
+                         f"got shape {tuple(w.shape)}")
     if w.ndim == 2:
         return w[None]                                    # (1, T, S)
     if w.ndim == 3:
@@ -92,7 +96,7 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
 
 
 def attention_view(weights, source_tokens=None, target_tokens=None, *, sample: int = 0, heads=None,
-                   title: str | None = None, widget: bool | None = None):
+                   title: str | None = None, widget: bool | None = None, fps: float = PLAY_FPS):
     """Show attention weights as a target x source heatmap with tokens, one panel per head.
 
     weights: (target, source), (batch, target, source), or (batch, heads,
@@ -100,7 +104,7 @@ def attention_view(weights, source_tokens=None, target_tokens=None, *, sample: i
     returns; ``sample`` picks the batch element, ``heads`` the head indices to
     draw (default: all that fit in the size budget). source_tokens / target_tokens:
     one label per source position / target step. The slider steps through the
-    decoder steps in the browser.
+    decoder steps in the browser; Play shows ``fps`` steps per second.
     """
     spec, timeline = build_attention(weights, source_tokens, target_tokens, sample, heads, title)
-    return make(spec, timeline, widget)
+    return make(spec, timeline, widget, fps=fps, title="rnnviz attention view")

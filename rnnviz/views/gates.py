@@ -5,8 +5,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._figure import (MAX_CELLS, Step, Timeline, as_numpy, check_tokens, fmt, notes_line, shown, step_labels,
-                      stride_for, time_ticks)
+from ._figure import (MAX_CELLS, PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, notes_line, shown,
+                      step_labels, stride_for, time_ticks)
 from ._sources import pick_sample
 from ._whatif import show
 
@@ -138,8 +138,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
                   "line": {"color": "black", "width": 1.5, "dash": "dot"}}
         token = f" · input {tokens[t]!r}" if tokens else ""
         text = f"{head}: t = {t}{token}{note}"
-        steps.append(Step(labels[t], layout={"shapes": [cursor], "title": {"text": text, "x": 0.01}},
-                          relayout={"shapes[0].x0": t, "shapes[0].x1": t, "title.text": text}))
+        steps.append(Step(labels[t], layout={"shapes": [cursor], "title": {"text": text, "x": 0.01}}))
     timeline = Timeline(steps, active=0, prefix="t · token = ")
     layout.update(steps[0].layout)
     return {"data": data, "layout": layout}, timeline
@@ -148,7 +147,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
 def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: int = 0, layer: int = -1,
                direction: int = 0, clamp: dict | None = None, module: str | None = None,
                encode: Callable | None = None, text: str | None = None, title: str | None = None,
-               widget: bool | None = None):
+               widget: bool | None = None, fps: float = PLAY_FPS):
     """Show LSTM input/forget/candidate/output gates, c_t and h_t (GRU reset/update/new, h_t) over time.
 
     units: unit indices to draw (default the first 4); one line each, the same
@@ -156,11 +155,11 @@ def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: in
     indices count from the end). Hover shows the gate's equation with its
     numbers, e.g. "f_t = σ(W_f x_t + U_f h_{t−1} + b_f) = σ(2.61) = 0.932".
     The other arguments are those of :func:`unroll_view` (live model or Trace,
-    tokens, clamp, encode/text what-if, widget).
+    tokens, clamp, encode/text what-if, widget, fps).
     """
     def checked(trace, toks):
         return check_tokens(toks, trace.hidden.shape[3])
 
     return show(rnn_or_trace, inputs, tokens, clamp=clamp, module=module, encode=encode, text=text, widget=widget,
                 build=lambda tr, toks: build_gates(tr, toks, units, sample, layer, direction, title),
-                check_tokens=checked)
+                check_tokens=checked, fps=fps, what="rnnviz gates view")

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import ipywidgets as widgets
 import numpy as np
 from torch import nn
 
 from ..gradients import GradientFlow, GradientRecorder
-from ._display import View, make
-from ._figure import Step, Timeline, as_numpy, check_tokens, fmt, shown, step_labels, time_ticks
+from . import _display
+from ._display import make
+from ._figure import PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, shown, step_labels, time_ticks
 from ._sources import pick_sample
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
@@ -134,7 +134,7 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
 
 def gradient_view(source, inputs=None, loss_fn: Callable | None = None, *, tokens=None, module=None,
                   sample: int | None = None, train: Callable[[], object] | None = None, title: str | None = None,
-                  widget: bool | None = None):
+                  widget: bool | None = None, fps: float = PLAY_FPS):
     """Show ‖dL/dh_t‖ against t on a log scale, per layer (and direction), several models side by side.
 
     source: a GradientFlow; a dict name -> GradientFlow (or name -> live model,
@@ -146,6 +146,7 @@ def gradient_view(source, inputs=None, loss_fn: Callable | None = None, *, token
     "Train" button calls it and the curves update in place. sample: a batch
     index, or None for the mean over the batch. Zero, inf and NaN norms are gaps
     on the log axis and the title says when a model's norms are not finite.
+    fps: steps per second Play shows (time steps, or training steps).
     """
     from ..gradients import gradient_flow
     if isinstance(source, nn.Module):
@@ -159,18 +160,21 @@ def gradient_view(source, inputs=None, loss_fn: Callable | None = None, *, token
     T = next(iter(models.values()))[0][1].hidden.shape[-1]
     build = lambda m: build_gradients(m, check_tokens(tokens, T), sample, title)  # noqa: E731
     spec, timeline = build(models)
+    what = "rnnviz gradient view"
     if train is None:
-        return make(spec, timeline, widget)
+        return make(spec, timeline, widget, fps=fps, title=what)
     if not isinstance(source, GradientRecorder) or not callable(train):
         raise ValueError("train= needs a GradientRecorder as source and a callable that trains (recording into it)")
+    if widget is False or (widget is None and not _display.in_kernel()):
+        return make(spec, timeline, False, fps=fps)
+    import ipywidgets as widgets
     button = widgets.Button(description="Train", icon="play")
-    view = make(spec, timeline, widget, controls=[button])
-    if isinstance(view, View):
-        def clicked(_):
-            train()
-            new_spec, new_timeline = build(_models(source))
-            view.refresh(new_spec, new_timeline)
-            view.set_step(len(new_timeline) - 1)
-        button.on_click(clicked)
-        view.train = clicked
+    view = make(spec, timeline, True, controls=[button], fps=fps, title=what)
+
+    def clicked(_):
+        train()
+        new_spec, new_timeline = build(_models(source))
+        view.refresh(new_spec, new_timeline, step=len(new_timeline) - 1)   # the newest training step
+    button.on_click(clicked)
+    view.train = clicked
     return view

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._figure import (DIVERGING, Step, Timeline, as_numpy, check_tokens, notes_line, shown, step_labels, stride_for,
-                      time_ticks)
+from ._figure import (DIVERGING, PLAY_FPS, Step, Timeline, as_numpy, check_tokens, notes_line, shown, step_labels,
+                      stride_for, time_ticks)
 from ._sources import pick_sample
 from ._whatif import show
 
@@ -65,9 +65,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
                        "y0": 0, "y1": 1, "line": {"color": "black", "width": 2}, "fillcolor": "rgba(0,0,0,0)"})
         token = f" · input {tokens[t]!r}" if tokens else ""
         text = f"{head}: step t = {t}{token}{note}"
-        compact = {f"shapes[{i}].{k}": sh[k] for i, sh in enumerate(shapes) for k in ("x0", "x1")}
-        steps.append(Step(labels[t], layout={"shapes": shapes, "title": {"text": text, "x": 0.01}},
-                          relayout={**compact, "title.text": text}))
+        steps.append(Step(labels[t], layout={"shapes": shapes, "title": {"text": text, "x": 0.01}}))
     timeline = Timeline(steps, active=0, prefix="t · token = ")
     layout.update(steps[0].layout)
     return {"data": data, "layout": layout}, timeline
@@ -75,22 +73,26 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
 
 def unroll_view(rnn_or_trace, inputs=None, tokens=None, *, sample: int = 0, clamp: dict | None = None,
                 module: str | None = None, encode: Callable | None = None, text: str | None = None,
-                title: str | None = None, widget: bool | None = None):
+                title: str | None = None, widget: bool | None = None, fps: float = PLAY_FPS):
     """Show an RNN unrolled in time: h_t as a units x time heatmap per layer and direction.
 
     rnn_or_trace: a live ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (or a model holding
     one, chosen by ``module``) with ``inputs`` in its own layout, or an
     ``rnnviz.Trace``. tokens: one label per time step. sample: which batch
-    element. clamp: gates to clamp while capturing, e.g. ``{"forget": 1.0}``.
-    encode: ``text -> inputs`` (or ``(inputs, tokens)``), for a what-if text box
-    starting at ``text``. widget: a notebook widget (default: inside Jupyter)
-    or a plain plotly Figure with frames (outside Jupyter).
+    element. clamp: gates to clamp while capturing, e.g. ``{"forget": 1.0}``;
+    with a live LSTM/GRU it also adds clamp controls (``{}``: controls, nothing
+    clamped). encode: ``text -> inputs`` (or ``(inputs, tokens)``), for a
+    what-if text box starting at ``text``. widget: a notebook view (default:
+    inside Jupyter) or a plain plotly Figure (outside Jupyter). fps: steps per
+    second Play shows.
 
-    Scrubbing the slider runs in the browser; values are rounded to 3
-    significant digits.
+    The time slider and Play are one control that runs in the browser, also
+    in a saved notebook without a kernel and in an exported page; values are
+    rounded to 3 significant digits.
     """
     def checked(trace, toks):
         return check_tokens(toks, trace.hidden.shape[3])
 
     return show(rnn_or_trace, inputs, tokens, clamp=clamp, module=module, encode=encode, text=text, widget=widget,
-                build=lambda tr, toks: build_unroll(tr, toks, sample, title), check_tokens=checked)
+                build=lambda tr, toks: build_unroll(tr, toks, sample, title), check_tokens=checked, fps=fps,
+                what="rnnviz unroll view")

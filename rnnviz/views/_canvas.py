@@ -1,0 +1,105 @@
+"""The live figure of a view with kernel controls: a small anywidget that draws with plotly.js.
+
+``figure`` (data, layout, frames, config) is drawn once; a new ``figure`` from
+the kernel (what-if text, clamp, Train) goes through ``Plotly.react`` on the
+same element, so the output is never redrawn from scratch and the time cursor
+stays where the user left it. ``step`` is the time cursor as a synced trait:
+the browser sets it while the user scrubs or Play runs, the kernel may set it
+(``View.set_step``), and ``ipywidgets.jslink`` can tie it to another view's.
+
+plotly.js (about 4.8 MB) travels once per kernel: the first Canvas carries it
+in ``_plotly``; a later one asks for it only if the page has no
+``window.Plotly`` (e.g. after a page reload).
+"""
+from __future__ import annotations
+
+import anywidget
+import traitlets
+
+from ._display import plotly_js
+
+_ESM = r"""
+function loadPlotly(model) {
+  if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
+  return new Promise((resolve) => {
+    const tryLoad = () => {
+      if (globalThis.Plotly) { resolve(globalThis.Plotly); return true; }
+      const src = model.get("_plotly");
+      if (!src) return false;
+      globalThis.PlotlyConfig = { MathJaxConfig: "local" };
+      (0, eval)(src);                       // global scope: defines window.Plotly
+      resolve(globalThis.Plotly);
+      return true;
+    };
+    if (tryLoad()) return;
+    model.on("change:_plotly", tryLoad);
+    const poll = setInterval(() => { if (tryLoad()) clearInterval(poll); }, 200);
+    setTimeout(() => { if (!globalThis.Plotly) model.send({ need: "plotly" }); }, 1500);
+  });
+}
+
+function frameIndex(gd, name) {
+  const frames = gd._transitionData ? gd._transitionData._frames : [];
+  return frames.findIndex((f) => f.name === name);
+}
+
+async function render({ model, el }) {
+  const Plotly = await loadPlotly(model);
+  const gd = document.createElement("div");
+  el.appendChild(gd);
+  let shown = model.get("step");
+
+  const report = (k) => {
+    if (k >= 0 && k !== shown) { shown = k; model.set("step", k); model.save_changes(); }
+  };
+  const jump = (k) => Plotly.animate(gd, [String(k)], {
+    mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } });
+
+  const fig = model.get("figure");
+  await Plotly.newPlot(gd, fig.data, fig.layout, fig.config);
+  await Plotly.addFrames(gd, fig.frames);
+  gd.on("plotly_sliderchange", (e) => report(e.step._index ?? e.slider.steps.indexOf(e.step)));
+  gd.on("plotly_animatingframe", (e) => report(frameIndex(gd, e.name)));
+
+  const redraw = async () => {
+    const next = model.get("figure");
+    shown = model.get("step");
+    await Plotly.react(gd, { data: next.data, layout: next.layout, frames: next.frames, config: next.config });
+  };
+  const moved = () => {
+    const k = model.get("step");
+    if (k !== shown) { shown = k; jump(k); }
+  };
+  model.on("change:figure", redraw);
+  model.on("change:step", moved);
+  return () => { model.off("change:figure", redraw); model.off("change:step", moved); Plotly.purge(gd); };
+}
+
+export default { render };
+"""
+
+
+class Canvas(anywidget.AnyWidget):
+    """A plotly figure with frames, drawn and updated in place by its own script (see module doc)."""
+
+    _esm = _ESM
+    figure = traitlets.Dict().tag(sync=True)
+    step = traitlets.Int(0).tag(sync=True)
+    _plotly = traitlets.Unicode("").tag(sync=True)
+    _carried = False  # has a Canvas of this kernel carried plotly.js yet?
+
+    def __init__(self, figure: dict, step: int = 0):
+        first = not Canvas._carried
+        Canvas._carried = True
+        super().__init__(figure=figure, step=step, _plotly=plotly_js() if first else "")
+        self.on_msg(self._asked)
+
+    def _asked(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("need") == "plotly" and not self._plotly:
+            self._plotly = plotly_js()
+
+    def show(self, figure: dict, step: int) -> None:
+        """Replace the figure (drawn at ``step``) in one message; the browser reacts in place."""
+        with self.hold_sync():
+            self.step = step
+            self.figure = figure

@@ -1,0 +1,127 @@
+"""How a view shows itself, read without a browser: its MIME bundle, its live widget's state.
+
+A view must draw without a kernel (the plotly MIME type for JupyterLab,
+Notebook 7 and VS Code, self-contained HTML for nbconvert), carry plotly.js
+once per notebook, keep its data within 1 MB, and add a live widget only when
+a control needs the model.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import torch
+
+import rnnviz
+from rnnviz.views import _display
+from rnnviz.views._canvas import Canvas
+from rnnviz.views._display import PLOTLY_MIME, WIDGET_MIME
+
+PLOTLY_JS_MARK = "plotly.js v"   # the licence header at the top of plotly.min.js
+
+
+class FakeKernel:
+    """Pretend to run inside a kernel, one notebook cell (id, execution count) at a time."""
+
+    def __init__(self, monkeypatch):
+        self.cell = ("cell-a", 1)
+        monkeypatch.setattr(_display, "in_kernel", lambda: True)
+        monkeypatch.setattr(_display, "_current_cell", lambda: self.cell)
+        monkeypatch.setattr(_display._Carrier, "cell", None)
+        monkeypatch.setattr(_display._Carrier, "count", None)
+
+
+@pytest.fixture
+def kernel(monkeypatch):
+    return FakeKernel(monkeypatch)
+
+
+@pytest.fixture
+def lstm():
+    torch.manual_seed(0)
+    return torch.nn.LSTM(3, 6)
+
+
+def test_a_view_is_a_plotly_figure_with_frames_and_html_and_no_widget(kernel, lstm):
+    view = rnnviz.unroll_view(lstm, torch.randn(8, 3), tokens=list("abcdefgh"))
+    bundle = view._repr_mimebundle_()
+    assert set(bundle) == {PLOTLY_MIME, "text/html", "text/plain"}       # nothing that needs a kernel
+    fig = bundle[PLOTLY_MIME]
+    assert set(fig) == {"data", "layout", "frames", "config"}
+    assert len(fig["frames"]) == 8 == len(fig["layout"]["sliders"][0]["steps"])
+    labels = [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]]
+    assert labels[0] == "▶ Play"
+    json.dumps(fig, allow_nan=False)                                      # plain JSON, no NaN
+    page = bundle["text/html"]
+    ours = page[:page.index(PLOTLY_JS_MARK)] + page[page.index("window.Plotly = Plotly;"):]  # plotly.js cut out
+    assert "<script src" not in ours and "require" not in ours and "http" not in ours
+    assert "Plotly.newPlot" in page and "Plotly.addFrames" in page
+
+
+def test_plotly_js_travels_once_per_notebook(kernel, lstm):
+    x = torch.randn(4, 3)
+    first = rnnviz.unroll_view(lstm, x)._repr_mimebundle_()["text/html"]
+    again_same_run = rnnviz.gates_view(lstm, x)._repr_mimebundle_()["text/html"]
+    kernel.cell = ("cell-b", 2)
+    other_cell = rnnviz.unroll_view(lstm, x)._repr_mimebundle_()["text/html"]
+    kernel.cell = ("cell-a", 3)                                          # the first cell run again
+    rerun = rnnviz.unroll_view(lstm, x)._repr_mimebundle_()["text/html"]
+    assert [h.count(PLOTLY_JS_MARK) for h in (first, again_same_run, other_cell, rerun)] == [1, 0, 0, 1]
+    assert len(other_cell) < 60_000 < 4_000_000 < len(first)
+    assert "window.rnnvizWaiting" in other_cell                           # waits for the carrier's plotly.js
+
+
+def test_saved_view_data_stays_under_a_megabyte(kernel):
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(16, 128)
+    x = torch.randn(200, 16)
+    for view in (rnnviz.unroll_view(lstm, x), rnnviz.gates_view(lstm, x, units=range(16))):
+        bundle = view._repr_mimebundle_()
+        assert len(json.dumps(bundle[PLOTLY_MIME])) < 1_000_000
+        html = bundle["text/html"]
+        if PLOTLY_JS_MARK in html:
+            html = html[html.index("<div id=\"rnnviz-"):]
+        assert len(html) < 1_000_000
+
+
+def test_tokens_cannot_end_the_script(kernel, lstm):
+    view = rnnviz.unroll_view(lstm, torch.randn(2, 3), tokens=["</script><b>x", "ok"])
+    html = view._repr_mimebundle_()["text/html"]
+    div = html[html.index("<div id=\"rnnviz-"):]
+    assert div.count("</script>") == 1                                    # only the view's own closing tag
+
+
+def test_a_view_with_kernel_controls_adds_a_live_widget_and_says_what_needs_the_kernel(kernel, lstm):
+    enc = lambda s: (torch.randn(len(s), 3), list(s))  # noqa: E731
+    view = rnnviz.unroll_view(lstm, encode=enc, text="abc")
+    bundle = view._repr_mimebundle_()
+    assert bundle[WIDGET_MIME]["model_id"] == view.widget.model_id
+    assert view.widget.children[-1] is view.canvas
+    assert PLOTLY_MIME in bundle and "need a running kernel" in bundle["text/html"]   # drawn without one
+    assert view.canvas.figure["layout"]["sliders"][0]["steps"][2]["label"] == "2 · c"
+
+
+def test_the_live_canvas_carries_plotly_js_once_and_on_request(monkeypatch):
+    monkeypatch.setattr(Canvas, "_carried", False)
+    fig = {"data": [], "layout": {}, "frames": [], "config": {}}
+    first, second = Canvas(fig), Canvas(fig)
+    assert first._plotly.count(PLOTLY_JS_MARK) == 1 and second._plotly == ""
+    second._asked(second, {"need": "plotly"}, [])                        # a reloaded page asks for it
+    assert second._plotly.count(PLOTLY_JS_MARK) == 1
+    state = second.get_state()
+    assert set(state) >= {"figure", "step", "_plotly", "_esm"}
+    assert re.search(r"Plotly\.react\(gd", state["_esm"]) and "plotly_animatingframe" in state["_esm"]
+
+
+def test_set_step_moves_the_live_cursor(kernel, lstm):
+    view = rnnviz.gates_view(lstm, torch.randn(6, 3), clamp={})
+    view.set_step(4)
+    assert view.canvas.step == 4 == view.step
+    with pytest.raises(ValueError, match=r"step index 0\.\.5"):
+        view.set_step(-1)
+
+
+def test_fps_is_checked():
+    with pytest.raises(ValueError, match="fps as steps per second"):
+        rnnviz.attention_view(torch.rand(2, 2), fps=0)
