@@ -95,11 +95,15 @@ def test_tokens_cannot_end_the_script(kernel, lstm):
 def test_a_view_with_kernel_controls_adds_a_live_widget_and_says_what_needs_the_kernel(kernel, lstm):
     enc = lambda s: (torch.randn(len(s), 3), list(s))  # noqa: E731
     view = rnnviz.unroll_view(lstm, encode=enc, text="abc")
-    bundle = view._repr_mimebundle_()
-    assert bundle[WIDGET_MIME]["model_id"] == view.widget.model_id
+    assert set(view._repr_mimebundle_()) == {PLOTLY_MIME, "text/html", "text/plain"}   # the figure, as always
+    live = view.live_bundle()
+    assert live[WIDGET_MIME]["model_id"] == view.widget.model_id
+    assert "need a running kernel" in live["text/html"] and "need a running kernel" in live["text/plain"]
     assert view.widget.children[-1] is view.canvas
-    assert PLOTLY_MIME in bundle and "need a running kernel" in bundle["text/html"]   # drawn without one
     assert view.canvas.figure["layout"]["sliders"][0]["steps"][2]["label"] == "2 · c"
+    # the live copy knows which static figure to hide while it runs
+    assert view.canvas.view_id == view.id == view._repr_mimebundle_()[PLOTLY_MIME]["layout"]["meta"]["rnnviz"]
+    assert rnnviz.unroll_view(lstm, torch.randn(3, 3)).live_bundle() is None
 
 
 def test_the_live_canvas_carries_plotly_js_once_and_on_request(monkeypatch):

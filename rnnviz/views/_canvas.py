@@ -43,10 +43,30 @@ function frameIndex(gd, name) {
   return frames.findIndex((f) => f.name === name);
 }
 
+// The view's static output (drawn by the notebook's own plotly renderer) shows the same figure:
+// hide it while this live copy runs, so the user sees one figure.
+function hideStatic(model, gd) {
+  const id = model.get("view_id");
+  let tries = 0;
+  const look = () => {
+    for (const other of document.querySelectorAll(".js-plotly-plot")) {
+      const meta = other.layout && other.layout.meta;
+      if (other !== gd && meta && meta.rnnviz === id) {
+        const box = other.closest(".jp-OutputArea-child") || other;
+        box.style.display = "none";
+        return;
+      }
+    }
+    if (++tries < 60) setTimeout(look, 250);
+  };
+  look();
+}
+
 async function render({ model, el }) {
   const Plotly = await loadPlotly(model);
   const gd = document.createElement("div");
   el.appendChild(gd);
+  hideStatic(model, gd);
   let shown = model.get("step");
 
   const report = (k) => {
@@ -86,12 +106,13 @@ class Canvas(anywidget.AnyWidget):
     figure = traitlets.Dict().tag(sync=True)
     step = traitlets.Int(0).tag(sync=True)
     _plotly = traitlets.Unicode("").tag(sync=True)
+    view_id = traitlets.Unicode("").tag(sync=True)
     _carried = False  # has a Canvas of this kernel carried plotly.js yet?
 
-    def __init__(self, figure: dict, step: int = 0):
+    def __init__(self, figure: dict, step: int = 0, view_id: str = ""):
         first = not Canvas._carried
         Canvas._carried = True
-        super().__init__(figure=figure, step=step, _plotly=plotly_js() if first else "")
+        super().__init__(figure=figure, step=step, view_id=view_id, _plotly=plotly_js() if first else "")
         self.on_msg(self._asked)
 
     def _asked(self, _widget, content, _buffers) -> None:

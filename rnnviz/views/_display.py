@@ -12,10 +12,13 @@ A :class:`View` shows itself as one MIME bundle:
 - ``text/plain``: one line saying what the view is.
 
 Only a view with controls that need the model (what-if text, clamp, Train)
-adds a live widget (``application/vnd.jupyter.widget-view+json``): its
-controls above a :class:`~rnnviz.views._canvas.Canvas`, which draws the same
-figure with its own small script and updates it in place. Outside a kernel a
-view is a plain ``plotly.graph_objects.Figure`` (``widget=False``).
+adds a second output, a live widget: its controls above a
+:class:`~rnnviz.views._canvas.Canvas`, which draws the same figure with its
+own small script, updates it in place and hides the static figure while the
+kernel runs. A saved notebook keeps the static figure drawn; where the widget
+cannot run, its output says what needs a kernel (nbconvert) or JupyterLab
+shows its own one-line widget message. Outside a kernel a view is a plain
+``plotly.graph_objects.Figure`` (``widget=False``).
 """
 from __future__ import annotations
 
@@ -142,13 +145,14 @@ class View:
         self.spec, self.timeline, self.fps = spec, timeline, check_fps(fps)
         self.controls = list(controls or [])
         self.title = title
+        self.id = uuid.uuid4().hex
         self.canvas = None
         self.widget = None
         if self.controls:
             import ipywidgets as widgets
 
             from ._canvas import Canvas
-            self.canvas = Canvas(self.figure_dict(), timeline.active)
+            self.canvas = Canvas(self.figure_dict(), timeline.active, self.id)
             bar = widgets.HBox(self.controls, layout=widgets.Layout(flex_flow="row wrap"))
             self.widget = widgets.VBox([bar, self.canvas])
 
@@ -185,16 +189,28 @@ class View:
             self.canvas.show(self.figure_dict(), self.timeline.active)
 
     def _repr_mimebundle_(self, include=None, exclude=None):
+        """The figure as it draws without a kernel: plotly JSON, self-contained HTML, a line of text."""
         fig = self.figure_dict()
+        fig["layout"]["meta"] = {"rnnviz": self.id}
         text = f"<{self.title}: {self.steps} steps; drawn by plotly in the browser>"
-        bundle = {PLOTLY_MIME: json.loads(to_json(fig).replace("<\\/", "</")),
-                  "text/html": html_div(fig, _Carrier.take()), "text/plain": text}
-        if self.widget is not None:
-            bundle["text/html"] = f"<p class=\"rnnviz-note\"><small>{html.escape(KERNEL_NOTE)}</small></p>\n" \
-                + bundle["text/html"]
-            if in_kernel():
-                bundle.update({WIDGET_MIME: self.widget._repr_mimebundle_()[WIDGET_MIME]})
-        return bundle
+        return {PLOTLY_MIME: json.loads(to_json(fig).replace("<\\/", "</")),
+                "text/html": html_div(fig, _Carrier.take()), "text/plain": text}
+
+    def live_bundle(self) -> dict | None:
+        """The live widget's output (None without kernel controls), saying what it needs where it cannot run."""
+        if self.widget is None:
+            return None
+        note = f"<p class=\"rnnviz-note\"><small>{html.escape(KERNEL_NOTE)}</small></p>"
+        return {WIDGET_MIME: self.widget._repr_mimebundle_()[WIDGET_MIME], "text/html": note,
+                "text/plain": KERNEL_NOTE}
+
+    def _ipython_display_(self):
+        """Show the figure, then (with kernel controls) the live widget, which hides the figure while it runs."""
+        from IPython.display import display
+        display(self._repr_mimebundle_(), raw=True)
+        live = self.live_bundle()
+        if live is not None:
+            display(live, raw=True)
 
 
 def make(spec: dict, timeline: Timeline, widget: bool | None, controls: list | None = None,
