@@ -383,3 +383,75 @@ def test_ten_thousand_steps_of_256_units():
     assert close(tr.output, o, 1e-5)
     assert close(tr.cell[0, 0, :, -1], c_n[0], 1e-5)                    # 10,000 steps of cell recurrence
     assert close(tr.hidden[0, 0, 0, -1], h_n[0, 0], 1e-5)
+
+
+# ---------------------------------------------------------------- modules rnnviz cannot read
+class Flipped(nn.LSTM):
+    """An LSTM subclass whose own forward reads the sequence backwards: not what nn.LSTM computes."""
+
+    def forward(self, x, hx=None):
+        out, state = super().forward(x.flip(0), hx)
+        return out.flip(0), state
+
+
+class Renamed(nn.GRU):
+    """A subclass that only adds a name: its forward is nn.GRU's own."""
+
+    label = "encoder"
+
+
+def test_a_subclass_with_its_own_forward_is_refused_not_traced_wrong():
+    torch.manual_seed(0)
+    m, x = Flipped(5, 6), torch.randn(4, 2, 5)
+    with pytest.raises(TypeError, match="Flipped subclasses nn.LSTM but overrides forward"):
+        rnnviz.trace(m, x)
+    with pytest.raises(TypeError, match="overrides forward"):
+        rnnviz.trace(type("Cell", (nn.GRUCell,), {"forward": lambda self, x, h=None: h})(5, 6), x)
+    plain = Renamed(5, 6)                                                # no forward of its own: traced exactly
+    o, h_n, _ = module_out(plain, x)
+    tr = rnnviz.trace(plain, x)
+    assert close(tr.output, o, TOL[torch.float32]) and close(tr.h_n, h_n, TOL[torch.float32])
+
+
+# ---------------------------------------------------------------- clamp values and empty batches
+def test_an_empty_clamp_is_no_clamp():
+    m = make("LSTM", {"num_layers": 2})
+    x = torch.randn(6, 3, 5)
+    free, empty = rnnviz.trace(m, x), rnnviz.trace(m, x, clamp={})
+    assert empty.clamp is None and empty.notes == free.notes
+    assert torch.equal(empty.hidden, free.hidden) and torch.equal(empty.cell, free.cell)
+    assert all(torch.equal(empty.gates[k], free.gates[k]) for k in free.gates)
+
+
+@pytest.mark.parametrize("kind,clamp,match", [
+    ("LSTM", {"forget": 5.0}, r"clamp\['forget'\] in \[0, 1\] \(the range of the sigmoid gate\), got 5.0"),
+    ("LSTM", {"input": -0.1}, r"clamp\['input'\] in \[0, 1\]"),
+    ("LSTM", {"cell": float("nan")}, r"clamp\['cell'\] in \[-1, 1\] \(the range of the tanh gate\), got nan"),
+    ("GRU", {"new": float("inf")}, r"clamp\['new'\] in \[-1, 1\]"),
+    ("GRU", {"update": 1.5}, r"clamp\['update'\] in \[0, 1\]"),
+    ("GRU", {"forget": 1.0}, r"unknown GRU gate 'forget'.*\['reset', 'update', 'new'\]"),
+])
+def test_clamp_values_are_checked(kind, clamp, match):
+    with pytest.raises(ValueError, match=match):
+        rnnviz.trace(make(kind, {}), torch.randn(3, 1, 5), clamp=clamp)
+
+
+def test_clamp_values_at_the_ends_of_the_range_are_accepted():
+    tr = rnnviz.trace(make("LSTM", {}), torch.randn(3, 2, 5), clamp={"forget": 1, "cell": -1.0})
+    assert tr.clamp == {"forget": 1.0, "cell": -1.0}
+    assert torch.equal(tr.gates["cell"], torch.full_like(tr.gates["cell"], -1.0))
+
+
+@pytest.mark.parametrize("kind,kw", [("LSTM", {"num_layers": 2, "bidirectional": True}),
+                                     ("GRU", {"batch_first": True}), ("RNN", {})])
+def test_a_batch_of_zero_is_traced_as_torch_runs_it(kind, kw):
+    m = make(kind, kw)
+    x = torch.randn(0, 4, 5) if kw.get("batch_first") else torch.randn(4, 0, 5)
+    o, h_n, c_n = module_out(m, x)                                        # torch accepts it
+    tr = rnnviz.trace(m, x)
+    L, D = m.num_layers, 2 if m.bidirectional else 1
+    assert tr.hidden.shape == (L, D, 0, 4, 6) and tr.lengths.shape == (0,)
+    assert tr.output.shape == o.shape and tr.h_n.shape == h_n.shape
+    with rnnviz.record(m) as rec:
+        m(x)
+    assert rec[""].batch_size == 0 and rec[""].steps == 4

@@ -132,7 +132,7 @@ def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, parts: list[to
     row = layer * p.directions + d
     B, T = p.x.shape[:2]
     H = p.hidden_size
-    prev = [_previous(p, res.hidden[layer, d], p.h0[row], d).view(B * T, -1)]  # (B*T, P)
+    prev = [_previous(p, res.hidden[layer, d], p.h0[row], d).view(B * T, p.out_size)]  # (B*T, P)
     block = lambda k: slice(k * H, (k + 1) * H)  # noqa: E731
     bias = lambda b, k: None if b is None else b[block(k)]  # noqa: E731
     gate = lambda name: res.gates[name][layer, d].view(B * T, H)  # noqa: E731
@@ -173,7 +173,7 @@ def run_fast(rnn, p: Prepared) -> Result:
     D, P = p.directions, p.out_size
     work = p.x.new_empty(B * T, p.hidden_size)                           # (B*T, H)
     x, data = p.x, (p.packed.data if p.packed is not None else None)
-    parts = [x.reshape(B * T, -1)]                                       # (B*T, I)
+    parts = [x.reshape(B * T, x.size(-1))]                                       # (B*T, I)
     for layer in range(p.layers):
         out, out_data, finals = _run_layer(rnn, p, layer, x, data)       # (B, T, D*P)
         res.hidden[layer] = out.view(B, T, D, P).permute(2, 0, 1, 3)

@@ -1,0 +1,204 @@
+"""Cells stepped once per time step (nn.RNNCell, nn.LSTMCell, nn.GRUCell) captured as one Trace.
+
+Checked against the cell's own outputs (h, c) and against a loop written here
+that reads the cell's parameters by name and shares no code with rnnviz.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import rnnviz
+
+CELLS = {"LSTM": nn.LSTMCell, "GRU": nn.GRUCell, "RNN": nn.RNNCell}
+NAMES = {"LSTM": ("input", "forget", "cell", "output"), "GRU": ("reset", "update", "new"), "RNN": ()}
+# float32: relative to the largest value, ~16 units of rounding (eps 1.2e-7); torch's fused cell
+# kernels and the separate matmuls here sum the same ~12 products in a different order.
+# float64: the same argument with eps 2.2e-16.
+TOL = {torch.float32: 2e-6, torch.float64: 1e-12}
+
+
+def close(got, want, tol) -> bool:
+    """``|got - want| <= tol * max(1, max |want|)`` everywhere (shapes must match)."""
+    if got.shape != want.shape:
+        return False
+    got, want = got.detach().double(), want.detach().double()
+    scale = max(1.0, float(want.abs().max())) if want.numel() else 1.0
+    return bool(((got - want).abs() <= tol * scale).all())
+
+
+def make(kind, dtype=torch.float32, **kw):
+    torch.manual_seed(3)
+    cell = CELLS[kind](5, 6, **kw).to(dtype)
+    with torch.no_grad():  # larger weights than the default keep the gates away from 0.5
+        for p in cell.parameters():
+            p.mul_(2.5)
+    return cell
+
+
+def reference(cell, x, h, c=None):
+    """Every state and gate by a plain loop over (B, T, I) x, one step at a time."""
+    kind = type(cell).__name__.replace("Cell", "")
+    W, U = cell.weight_ih, cell.weight_hh
+    bw = cell.bias_ih if cell.bias else torch.zeros(W.shape[0], dtype=W.dtype)
+    bu = cell.bias_hh if cell.bias else torch.zeros(W.shape[0], dtype=W.dtype)
+    H = cell.hidden_size
+    hs, cs, gates = [], [], {name: [] for name in NAMES[kind]}
+    for t in range(x.shape[1]):
+        a, b = x[:, t] @ W.T + bw, h @ U.T + bu                         # (B, G*H)
+        if kind == "RNN":
+            h = torch.tanh(a + b) if cell.nonlinearity == "tanh" else torch.relu(a + b)
+        elif kind == "LSTM":
+            s = a + b
+            i, f = torch.sigmoid(s[:, :H]), torch.sigmoid(s[:, H:2 * H])
+            g, o = torch.tanh(s[:, 2 * H:3 * H]), torch.sigmoid(s[:, 3 * H:])
+            c = f * c + i * g
+            h = o * torch.tanh(c)
+            for name, v in zip(NAMES[kind], (i, f, g, o)):
+                gates[name].append(v)
+            cs.append(c)
+        else:
+            r = torch.sigmoid(a[:, :H] + b[:, :H])
+            z = torch.sigmoid(a[:, H:2 * H] + b[:, H:2 * H])
+            n = torch.tanh(a[:, 2 * H:] + r * b[:, 2 * H:])
+            h = (1 - z) * n + z * h
+            for name, v in zip(NAMES[kind], (r, z, n)):
+                gates[name].append(v)
+        hs.append(h)
+    stack = lambda vs: torch.stack(vs, 1)[None, None]  # noqa: E731        (1, 1, B, T, H)
+    return stack(hs), (stack(cs) if cs else None), {k: stack(v) for k, v in gates.items()}
+
+
+class Decoder(nn.Module):
+    """A tutorial-style loop: an embedding, then a cell stepped once per token, then a head."""
+
+    def __init__(self, kind):
+        super().__init__()
+        self.kind = kind
+        self.embed = nn.Embedding(11, 5)
+        self.cell = make(kind)
+        self.head = nn.Linear(6, 11)
+
+    def forward(self, ids):                                              # (B, T)
+        x = self.embed(ids)                                              # (B, T, 5)
+        h = torch.zeros(ids.shape[0], 6)
+        state = (h, torch.zeros_like(h)) if self.kind == "LSTM" else h
+        outs = []
+        for t in range(ids.shape[1]):
+            state = self.cell(x[:, t], state)                            # (B, 6) or ((B, 6), (B, 6))
+            outs.append(state[0] if self.kind == "LSTM" else state)
+        return self.head(torch.stack(outs, 1))                           # (B, T, 11)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_a_cell_loop_is_one_trace_equal_to_the_cell_and_an_independent_loop(kind):
+    model = Decoder(kind)
+    ids = torch.randint(0, 11, (3, 7))
+    plain = model(ids)
+    with rnnviz.record(model) as rec:
+        recorded = model(ids)
+    assert torch.equal(plain, recorded)                                  # recording changes nothing
+    assert list(rec) == ["cell"] and len(rec.calls["cell"]) == 7
+    tr = rec["cell"]
+    assert tr.kind == kind and tr.hidden.shape == (1, 1, 3, 7, 6) and tr.steps == 7
+    assert torch.equal(tr.lengths, torch.full((3,), 7))
+    assert set(tr.gates) == set(NAMES[kind]) and all(g.shape == (1, 1, 3, 7, 6) for g in tr.gates.values())
+    with torch.no_grad():
+        x = model.embed(ids)                                             # (B, T, 5)
+        h0 = torch.zeros(3, 6)
+        hidden, cell, gates = reference(model.cell, x, h0, torch.zeros(3, 6))
+        own = [model.cell(x[:, 0], (h0, torch.zeros_like(h0)) if kind == "LSTM" else h0)]
+    # hidden states are the cell's own outputs, bit for bit
+    assert torch.equal(tr.hidden[0, 0, :, 0], own[0][0] if kind == "LSTM" else own[0])
+    assert close(tr.hidden, hidden, TOL[torch.float32])
+    assert torch.equal(tr.output, tr.hidden[0, 0]) and torch.equal(tr.h_n, tr.hidden[:, 0, :, -1])
+    if kind == "LSTM":
+        assert close(tr.cell, cell, TOL[torch.float32]) and torch.equal(tr.c_n, tr.cell[:, 0, :, -1])
+    else:
+        assert tr.cell is None and tr.c_n is None
+    for name in NAMES[kind]:
+        assert close(tr.gates[name], gates[name], TOL[torch.float32]), name
+    assert any("7 calls" in n for n in tr.notes)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("kind,kw", [("LSTM", {}), ("GRU", {}), ("RNN", {}), ("RNN", {"nonlinearity": "relu"}),
+                                     ("LSTM", {"bias": False}), ("GRU", {"bias": False})])
+def test_trace_steps_a_cell_over_a_sequence(kind, kw, dtype):
+    cell = make(kind, dtype, **kw)
+    x = torch.randn(4, 9, 5, dtype=dtype)                                # (B, T, I)
+    h0 = torch.randn(4, 6, dtype=dtype)
+    c0 = torch.randn(4, 6, dtype=dtype)
+    hx = (h0, c0) if kind == "LSTM" else h0
+    tr = rnnviz.trace(cell, x, hx)
+    with torch.no_grad():
+        hidden, cell_states, gates = reference(cell, x, h0, c0)
+    assert tr.hidden.shape == (1, 1, 4, 9, 6) and tr.batch_first
+    assert close(tr.hidden, hidden, TOL[dtype])
+    if kind == "LSTM":
+        assert close(tr.cell, cell_states, TOL[dtype])
+    for name in NAMES[kind]:
+        assert close(tr.gates[name], gates[name], TOL[dtype]), name
+    # unbatched (T, I) gives a batch of 1 with that sample's numbers (to rounding: a matmul
+    # over 1 row may sum in another order than over 4)
+    one = rnnviz.trace(cell, x[1], (h0[1], c0[1]) if kind == "LSTM" else h0[1])
+    assert one.batch_size == 1 and close(one.hidden[:, :, 0], tr.hidden[:, :, 1], TOL[dtype])
+
+
+def test_the_reference_can_fail():
+    """A GRU cell read with the textbook reset (r multiplied into h before W_hn) is caught."""
+    cell = make("GRU")
+    x, h0 = torch.randn(2, 5, 5), torch.zeros(2, 6)
+    tr = rnnviz.trace(cell, x, h0)
+    H = 6
+    with torch.no_grad():
+        h, hs = h0, []
+        for t in range(5):
+            a = x[:, t] @ cell.weight_ih.T + cell.bias_ih
+            r = torch.sigmoid(a[:, :H] + h @ cell.weight_hh[:H].T + cell.bias_hh[:H])
+            z = torch.sigmoid(a[:, H:2 * H] + h @ cell.weight_hh[H:2 * H].T + cell.bias_hh[H:2 * H])
+            n = torch.tanh(a[:, 2 * H:] + (r * h) @ cell.weight_hh[2 * H:].T + cell.bias_hh[2 * H:])
+            h = (1 - z) * n + z * h
+            hs.append(h)
+    assert not close(tr.hidden, torch.stack(hs, 1)[None, None], 1e-3)
+
+
+def test_a_clamped_cell_fixes_the_gate():
+    cell = make("LSTM")
+    x = torch.randn(2, 6, 5)
+    tr = rnnviz.trace(cell, x, clamp={"forget": 1.0, "input": 0.0})
+    assert torch.equal(tr.gates["forget"], torch.ones_like(tr.gates["forget"]))
+    assert torch.equal(tr.cell, torch.zeros_like(tr.cell))               # never written, never forgotten
+    assert any("clamped" in n for n in tr.notes) and tr.clamp == {"forget": 1.0, "input": 0.0}
+
+
+def test_cell_calls_that_are_not_one_sequence_say_why():
+    cell = nn.GRUCell(5, 6)
+    with rnnviz.record(cell) as rec:
+        h = cell(torch.randn(3, 5))
+        cell(torch.randn(3, 5), h)
+        cell(torch.randn(2, 5))                                          # a new batch size
+    with pytest.raises(ValueError, match=r"cannot be read as one sequence.*batch sizes \[3, 3, 2\]"):
+        rec[""]
+    assert [t.batch_size for t in rec.calls[""]] == [3, 3, 2]
+    # a restart from zeros or from a state that is not the last output is noted, not hidden
+    with rnnviz.record(cell) as rec:
+        h = cell(torch.randn(3, 5))
+        cell(torch.randn(3, 5), h * 2)
+        cell(torch.randn(3, 5))
+    notes = " ".join(rec[""].notes)
+    assert "call 1: starts from a state that is not the previous call's output" in notes
+    assert "call 2: starts from zeros" in notes
+
+
+def test_cell_errors_are_clear():
+    cell = nn.LSTMCell(5, 6)
+    with pytest.raises(ValueError, match=r"expected a \(batch, time, 5\) tensor.*got shape \(4, 7\)"):
+        rnnviz.trace(cell, torch.randn(4, 7))
+    with pytest.raises(ValueError, match=r"initial state of shape \(4, 6\)"):
+        rnnviz.trace(cell, torch.randn(4, 3, 5), (torch.zeros(3, 6), torch.zeros(3, 6)))
+    with pytest.raises(TypeError, match=r"tuple \(h_0, c_0\)"):
+        rnnviz.trace(cell, torch.randn(4, 3, 5), torch.zeros(4, 6))
+    with pytest.raises(ValueError, match="unknown LSTM gate 'reset'"):
+        rnnviz.trace(cell, torch.randn(4, 3, 5), clamp={"reset": 0.5})
