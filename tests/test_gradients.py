@@ -506,6 +506,56 @@ def test_state_jacobian_of_a_whole_model_uses_what_the_model_passes_in():
         rnnviz.state_jacobian_norms(model, ids, layer=2)
 
 
+def test_state_jacobian_norms_leaves_a_training_model_as_it_was():
+    """A whole model with BatchNorm and Dropout in training mode: run in eval mode, restored after."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 5), nn.Dropout(0.5), nn.GRU(5, 6, batch_first=True)).train()
+    norm = nn.BatchNorm1d(7)                                              # statistics over the 7 steps
+    model.insert(1, norm)
+    x = torch.randn(3, 7, 4)
+    modes = {n: m.training for n, m in model.named_modules()}
+    buffers = {n: b.clone() for n, b in model.named_buffers()}
+    rng = torch.get_rng_state()
+    first = rnnviz.state_jacobian_norms(model, x)
+    assert {n: m.training for n, m in model.named_modules()} == modes
+    assert all(torch.equal(b, buffers[n]) for n, b in model.named_buffers())
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert torch.equal(first, rnnviz.state_jacobian_norms(model, x))     # no dropout mask: the same twice
+    with torch.no_grad():
+        model.eval()
+        inner = model[1](model[0](x))                                    # what the GRU sees in eval mode
+    torch.testing.assert_close(first, rnnviz.state_jacobian_norms(model[3], inner), atol=0, rtol=0)
+
+
+class Flipped(nn.GRU):
+    """A subclass with its own forward: rnnviz cannot know what it computes."""
+
+    def forward(self, x, hx=None):
+        out, h = super().forward(x.flip(1), hx)
+        return out.flip(1), h
+
+
+def test_a_subclass_with_its_own_forward_is_refused():
+    m, x = Flipped(4, 6, batch_first=True), torch.randn(2, 5, 4)
+    with pytest.raises(TypeError, match="Flipped subclasses nn.GRU but overrides forward"):
+        rnnviz.gradient_flow(m, x, lambda out: out[0].sum())
+    with pytest.raises(TypeError, match="overrides forward"):
+        rnnviz.gradient_flow(nn.Sequential(m), x, lambda out: out[0].sum())
+    with pytest.raises(TypeError, match="overrides forward"):
+        rnnviz.state_jacobian_norms(m, x)
+    with pytest.raises(TypeError, match="overrides forward"):
+        rnnviz.state_jacobian_norms(nn.Sequential(m), x)
+
+
+def test_inference_mode_is_named_in_the_error():
+    m, x = nn.GRU(4, 6), torch.randn(5, 2, 4)
+    with torch.inference_mode():
+        with pytest.raises(ValueError, match=r"inside torch.inference_mode\(\)"):
+            rnnviz.gradient_flow(m, x, lambda out: out[0].sum())
+    with torch.no_grad():                                                # no_grad is fine: it is switched back on
+        assert rnnviz.gradient_flow(m, x, lambda out: out[0].sum()).finite
+
+
 # ---------------------------------------------------------------- training callback
 
 def train(recorder, steps=5, epoch_len=2):

@@ -179,3 +179,88 @@ def test_seq2seq_with_rnnviz_attention_records_decoder_and_weights():
     assert weights.shape == (2, 1, 4, 5)
     assert torch.allclose(weights[:, 0], model.last_attention, atol=0)
     assert no_hooks(model)
+
+
+# ---------------------------------------------------------------- the model is left as it was
+class Noisy(nn.Module):
+    """Dropout and BatchNorm before an LSTM: training mode changes what the LSTM sees."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = nn.Linear(4, 5)
+        self.norm = nn.BatchNorm1d(5)
+        self.drop = nn.Dropout(0.5)
+        self.rnn = nn.LSTM(5, 6, num_layers=2, dropout=0.3, batch_first=True)
+
+    def forward(self, x):                                                # (B, T, 4)
+        z = self.norm(self.proj(x).transpose(1, 2)).transpose(1, 2)      # (B, T, 5)
+        return self.rnn(self.drop(z))[0]
+
+
+def snapshot(model):
+    return ({n: m.training for n, m in model.named_modules()},
+            {n: b.clone() for n, b in model.named_buffers()}, torch.get_rng_state())
+
+
+def same(model, snap):
+    modes, buffers, rng = snap
+    return ({n: m.training for n, m in model.named_modules()} == modes
+            and all(torch.equal(b, buffers[n]) for n, b in model.named_buffers())
+            and torch.equal(torch.get_rng_state(), rng))
+
+
+def test_record_runs_a_training_model_in_eval_mode_and_restores_it():
+    torch.manual_seed(0)
+    model = Noisy().train()
+    model.drop.eval()                                                    # a mixed mode must come back as it was
+    x = torch.randn(3, 7, 4)
+    model(x)                                                             # BatchNorm statistics away from their init
+    snap = snapshot(model)
+    with rnnviz.record(model) as first:
+        model(x)
+    assert same(model, snap)                                             # modes, BatchNorm statistics, RNG
+    with rnnviz.record(model) as second:
+        model(x)
+    a, b = first["rnn"], second["rnn"]
+    assert torch.equal(a.hidden, b.hidden) and torch.equal(a.cell, b.cell)   # the same picture twice
+    with torch.no_grad():                                                # what the LSTM sees in eval mode
+        reference = Noisy()
+        reference.load_state_dict(model.state_dict())
+        reference.eval()
+        z = reference.norm(reference.proj(x).transpose(1, 2)).transpose(1, 2)
+    expected = rnnviz.trace(reference.rnn, z)
+    assert torch.allclose(a.hidden, expected.hidden, atol=1e-6, rtol=0)  # float32 rounding of one recompute
+    assert any("training mode" in n for n in a.notes)
+    model.eval()
+    with rnnviz.record(model) as rec:
+        model(x)
+    assert not any("training mode" in n for n in rec["rnn"].notes) and not model.training
+
+
+def test_record_restores_the_model_when_the_block_raises():
+    model = Noisy().train()
+    snap = snapshot(model)
+    with pytest.raises(RuntimeError, match="boom"):
+        with rnnviz.record(model):
+            model(torch.randn(2, 3, 4))
+            raise RuntimeError("boom")
+    assert same(model, snap) and no_hooks(model)
+
+
+class Flipped(nn.LSTM):
+    """A subclass with its own forward: rnnviz cannot know what it computes."""
+
+    def forward(self, x, hx=None):
+        out, state = super().forward(x.flip(1), hx)
+        return out.flip(1), state
+
+
+def test_a_subclass_with_its_own_forward_is_refused_in_a_recording():
+    model = nn.Sequential()
+    model.add_module("rnn", Flipped(4, 6, batch_first=True))
+    with rnnviz.record(model) as rec:
+        model[0](torch.randn(2, 5, 4))
+    assert "rnn" not in rec and len(rec) == 0 and "rnn" in rec.refused
+    with pytest.raises(KeyError, match="Flipped subclasses nn.LSTM but overrides forward"):
+        rec["rnn"]
+    assert "refused ['rnn']" in repr(rec)
