@@ -13,13 +13,17 @@ setting ``state.stop = True`` ends training after that batch or epoch.
 from __future__ import annotations
 
 import copy
+import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+from ._restore import eval_mode, flush_denormal
 
 __all__ = ["fit", "evaluate", "accuracy", "token_cross_entropy", "BucketBatches", "History", "TrainState"]
 
@@ -32,6 +36,7 @@ class History:
     ``eval_seconds``); ``step_loss`` the loss of every batch; ``grad_norm`` the total gradient
     norm of every step *before* clipping (only when ``clip`` is set). ``val_*`` and metrics
     are None where not computed. ``best_epoch`` (1-based) is the one early stopping kept.
+    ``nonfinite_step`` is the (1-based) step whose loss was inf or NaN, where training stopped.
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -44,6 +49,7 @@ class History:
     grad_norm: list[float] = field(default_factory=list)
     best_epoch: int | None = None
     stopped_early: bool = False
+    nonfinite_step: int | None = None
 
     @property
     def train_seconds(self) -> float:
@@ -98,6 +104,9 @@ class BucketBatches:
 
 def _batches(data, batch_size: int, generator: torch.Generator | None):
     """Yield (inputs tuple, target) batches from a tuple of tensors or an iterable of tuples."""
+    if isinstance(data, (tuple, list)) and not data:
+        raise ValueError(f"expected data as a tuple (*inputs, target) of tensors or an iterable of such "
+                         f"batches, got an empty {type(data).__name__}")
     if isinstance(data, (tuple, list)) and data and all(isinstance(t, torch.Tensor) for t in data):
         if len(data) < 2:
             raise ValueError(f"expected a tuple (*inputs, target) of at least 2 tensors, got {len(data)}")
@@ -131,15 +140,20 @@ def _count(target) -> int:
     return target.shape[0] if isinstance(target, torch.Tensor) and target.dim() else 1
 
 
+def _device(model: nn.Module) -> torch.device:
+    """Where the model lives: its first parameter's (or buffer's) device, the CPU when it has none."""
+    for t in (*model.parameters(), *model.buffers()):
+        return t.device
+    return torch.device("cpu")
+
+
 @torch.no_grad()
 def _evaluate(model, data, loss_fn, metric, batch_size):
     """(mean loss or None, mean metric or None), weighted by batch size, in eval mode."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
+    device = _device(model)
     tot_loss = tot_metric = 0.0
     n = 0
-    try:
+    with eval_mode(model):
         for inputs, target in _batches(data, batch_size, None):
             inputs, target = tuple(_to(x, device) for x in inputs), _to(target, device)
             out = model(*inputs)
@@ -149,8 +163,6 @@ def _evaluate(model, data, loss_fn, metric, batch_size):
             if metric is not None:
                 tot_metric += float(metric(out, target)) * k
             n += k
-    finally:
-        model.train(was_training)
     if n == 0:
         raise ValueError("no examples in the evaluation data")
     return (tot_loss / n if loss_fn is not None else None), (tot_metric / n if metric is not None else None)
@@ -164,7 +176,7 @@ def evaluate(model: nn.Module, data, metric: Callable | None = None, *, batch_si
 def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimizer: torch.optim.Optimizer | None = None,
         lr: float = 1e-3, batch_size: int = 32, val_data=None, metric: Callable | None = None, seed: int = 0,
         clip: float | None = None, early_stopping: int | None = None, scheduler: Callable | None = None,
-        callbacks: Sequence = (), progress: bool = True) -> History:
+        callbacks: Sequence = (), progress: bool = True, nonfinite: str = "stop") -> History:
     """Train ``model`` and return its :class:`History`.
 
     Args:
@@ -181,14 +193,29 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
             restored at the end. Needs val_data.
         scheduler: ``scheduler(optimizer, total_steps)`` -> an LR scheduler, stepped after every step.
         callbacks: objects with ``on_batch_end(state)`` / ``on_epoch_end(state)`` (see module doc).
-        progress: show a ``tqdm`` progress bar.
+        progress: show a ``tqdm`` progress bar (closed at the end, also on an error).
+        nonfinite: what an inf or NaN loss does: ``"stop"`` ends training at that step, before
+            its update, with a RuntimeWarning naming the step (``history.nonfinite_step``; the
+            epoch's ``train_loss`` is then inf or NaN too); ``"raise"`` raises a
+            FloatingPointError naming the step instead.
+
+    Leaves the process as found: the global RNG and torch's flush-denormal setting (on
+    while training, since underflowing gate products slow the CPU down) are restored.
     """
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"need epochs >= 1 and batch_size >= 1, got epochs={epochs}, batch_size={batch_size}")
     if early_stopping is not None and val_data is None:
         raise ValueError("early_stopping needs val_data to watch; got val_data=None")
-    torch.set_flush_denormal(True)  # underflowing gate products otherwise slow the CPU down a lot
-    device = next(model.parameters()).device
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"expected a torch.nn.Module to train, got {type(model).__name__}")
+    if not any(True for _ in model.parameters()):
+        raise ValueError(f"expected a model with parameters to train, but {type(model).__name__} has none")
+    if nonfinite not in ("stop", "raise"):
+        raise ValueError(f"expected nonfinite='stop' or 'raise', got {nonfinite!r}")
+    if isinstance(train_data, (tuple, list)) and not train_data:
+        raise ValueError("expected train_data as a tuple (*inputs, target) of tensors or an iterable of "
+                         "such batches, got an empty one")
+    device = _device(model)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = History()
     state = TrainState(model, optimizer, history)
@@ -198,73 +225,106 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
                        else len(train_data) if hasattr(train_data, "__len__") else None)
     total = steps_per_epoch * epochs if steps_per_epoch is not None else None
     sched = scheduler(optimizer, total) if scheduler is not None else None
-    best, best_state, waited = None, None, 0
-    bar = tqdm(total=total, disable=not progress, desc="fit", unit="step", leave=False)
     forked = [device] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=forked):
-        torch.manual_seed(seed)
-        for epoch in range(1, epochs + 1):
-            state.epoch = epoch
-            model.train()
-            t0 = time.perf_counter()
-            tot_loss = tot_metric = 0.0
-            n = 0
-            for inputs, target in _batches(train_data, batch_size, gen if tuple_data else None):
-                inputs, target = tuple(_to(x, device) for x in inputs), _to(target, device)
-                out = model(*inputs)
-                loss = loss_fn(out, target)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if clip is not None:
-                    history.grad_norm.append(float(nn.utils.clip_grad_norm_(model.parameters(), clip)))
-                optimizer.step()
-                if sched is not None:
-                    sched.step()
-                k = _count(target)
-                state.step += 1
-                state.loss = float(loss.detach())
-                state.batch = (inputs, target)
-                history.step_loss.append(state.loss)
-                tot_loss += state.loss * k
-                if metric is not None:
-                    with torch.no_grad():
-                        tot_metric += float(metric(out, target)) * k
-                n += k
-                bar.update(1)
-                bar.set_postfix(epoch=epoch, loss=f"{state.loss:.4f}", refresh=False)
-                for cb in callbacks:
-                    if hasattr(cb, "on_batch_end"):
-                        cb.on_batch_end(state)
-                if state.stop:
-                    break
-            history.seconds.append(time.perf_counter() - t0)
-            if n == 0:
-                raise ValueError("no examples in the training data")
-            history.train_loss.append(tot_loss / n)
-            history.train_metric.append(tot_metric / n if metric is not None else None)
-            t1 = time.perf_counter()
-            vl, vm = _evaluate(model, val_data, loss_fn, metric, max(batch_size, 256)) if val_data is not None else (None, None)
-            history.eval_seconds.append(time.perf_counter() - t1)
-            history.val_loss.append(vl)
-            history.val_metric.append(vm)
-            if early_stopping is not None:
-                score = vm if metric is not None else -vl
-                if best is None or score > best:
-                    best, waited, history.best_epoch = score, 0, epoch
-                    best_state = copy.deepcopy(model.state_dict())
-                else:
-                    waited += 1
-                    if waited >= early_stopping:
-                        history.stopped_early = state.stop = True
-            for cb in callbacks:
-                if hasattr(cb, "on_epoch_end"):
-                    cb.on_epoch_end(state)
-            if state.stop:
-                break
-    bar.close()
+    bar = tqdm(total=total, disable=not progress, desc="fit", unit="step", leave=False)
+    # flushing denormals: underflowing gate products otherwise slow the CPU down a lot
+    try:
+        with flush_denormal(True), torch.random.fork_rng(devices=forked):
+            torch.manual_seed(seed)
+            best_state = _epochs(state, train_data, gen if tuple_data else None, batch_size, epochs, loss_fn,
+                                 metric, clip, sched, val_data, early_stopping, callbacks, bar, nonfinite)
+    finally:
+        bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
+
+
+def _epochs(state: TrainState, train_data, gen, batch_size, epochs, loss_fn, metric, clip, sched, val_data,
+            early_stopping, callbacks, bar, nonfinite):
+    """The training loop of :func:`fit`; returns the state dict early stopping kept (or None)."""
+    model, optimizer, history = state.model, state.optimizer, state.history
+    device = _device(model)
+    best, best_state, waited = None, None, 0
+    for epoch in range(1, epochs + 1):
+        state.epoch = epoch
+        model.train()
+        t0 = time.perf_counter()
+        tot_loss = tot_metric = 0.0
+        n = 0
+        for inputs, target in _batches(train_data, batch_size, gen):
+            inputs, target = tuple(_to(x, device) for x in inputs), _to(target, device)
+            out = model(*inputs)
+            loss = loss_fn(out, target)
+            value = float(loss.detach())
+            k = _count(target)
+            if not math.isfinite(value):
+                history.step_loss.append(value)
+                tot_loss, n = tot_loss + value * k, n + k
+                _nonfinite(state, value, nonfinite)
+                break
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip is not None:
+                history.grad_norm.append(float(nn.utils.clip_grad_norm_(model.parameters(), clip)))
+            optimizer.step()
+            if sched is not None:
+                sched.step()
+            state.step += 1
+            state.loss = value
+            state.batch = (inputs, target)
+            history.step_loss.append(state.loss)
+            tot_loss += state.loss * k
+            if metric is not None:
+                with torch.no_grad():
+                    tot_metric += float(metric(out, target)) * k
+            n += k
+            bar.update(1)
+            bar.set_postfix(epoch=epoch, loss=f"{state.loss:.4f}", refresh=False)
+            for cb in callbacks:
+                if hasattr(cb, "on_batch_end"):
+                    cb.on_batch_end(state)
+            if state.stop:
+                break
+        history.seconds.append(time.perf_counter() - t0)
+        if n == 0:
+            raise ValueError("no examples in the training data")
+        history.train_loss.append(tot_loss / n)
+        history.train_metric.append(tot_metric / n if metric is not None else None)
+        if history.nonfinite_step is not None:
+            break
+        t1 = time.perf_counter()
+        vl, vm = _evaluate(model, val_data, loss_fn, metric, max(batch_size, 256)) if val_data is not None else (None, None)
+        history.eval_seconds.append(time.perf_counter() - t1)
+        history.val_loss.append(vl)
+        history.val_metric.append(vm)
+        if early_stopping is not None:
+            score = vm if metric is not None else -vl
+            if best is None or score > best:
+                best, waited, history.best_epoch = score, 0, epoch
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                waited += 1
+                if waited >= early_stopping:
+                    history.stopped_early = state.stop = True
+        for cb in callbacks:
+            if hasattr(cb, "on_epoch_end"):
+                cb.on_epoch_end(state)
+        if state.stop:
+            break
+    return best_state
+
+
+def _nonfinite(state: TrainState, value: float, nonfinite: str) -> None:
+    """Stop (or raise) at a step whose loss is inf or NaN, before it touches the weights."""
+    step = state.step + 1
+    state.history.nonfinite_step = step
+    message = (f"the loss is {value} at step {step} (epoch {state.epoch}): training stopped before that "
+               f"step's update, the weights are those after step {step - 1}; exploding gradients? try "
+               f"clip=1.0 or a smaller lr")
+    if nonfinite == "raise":
+        raise FloatingPointError(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def accuracy(output: torch.Tensor, target: torch.Tensor, ignore_index: int = -100) -> float:

@@ -141,3 +141,84 @@ def test_accuracy_and_token_loss():
     target = torch.tensor([[2, 1, -100]])
     ref = nn.functional.cross_entropy(logits[0, :2], target[0, :2])
     torch.testing.assert_close(token_cross_entropy(logits, target), ref)
+
+
+# ---------------------------------------------------------------- process settings, errors, non-finite losses
+def _flushing() -> bool:
+    """Whether torch flushes denormals now: a float32 denormal survives only while flushing is off."""
+    return bool(torch.tensor(1e-40, dtype=torch.float32) == 0)
+
+
+@pytest.mark.parametrize("before", [False, True])
+def test_fit_restores_the_flush_denormal_setting(before):
+    seen = []
+
+    class Spy:
+        def on_batch_end(self, state):
+            seen.append(_flushing())
+
+    torch.set_flush_denormal(before)
+    try:
+        fit(_model(), _task(32), epochs=1, loss_fn=nn.functional.cross_entropy, batch_size=16,
+            progress=False, callbacks=[Spy()])
+        after = _flushing()
+    finally:
+        torch.set_flush_denormal(True)                                   # the test suite's own setting
+    assert seen == [True, True]                                          # on while training ...
+    assert after == before                                               # ... and as found afterwards
+
+
+def test_the_progress_bar_is_closed_when_training_raises():
+    from tqdm import tqdm
+
+    def boom(out, target):
+        raise RuntimeError("boom")
+
+    open_before = len(tqdm._instances)
+    with pytest.raises(RuntimeError, match="boom"):
+        fit(_model(), _task(32), epochs=1, loss_fn=boom, batch_size=16, progress=True)
+    assert len(tqdm._instances) == open_before
+
+
+def _nan_on_call(k):
+    """cross_entropy, but the k-th call (1-based) returns NaN."""
+    calls = []
+
+    def loss(out, target):
+        calls.append(1)
+        value = nn.functional.cross_entropy(out, target)
+        return value * float("nan") if len(calls) == k else value
+    return loss
+
+
+def test_a_nan_loss_stops_fit_at_that_step_before_it_touches_the_weights():
+    data = _task(64)
+    reference = _model()
+    fit(reference, data, epochs=1, loss_fn=nn.functional.cross_entropy, batch_size=16, seed=1,
+        progress=False, callbacks=[type("Stop", (), {"on_batch_end": lambda self, s: setattr(s, "stop", s.step == 2)})()])
+    model = _model()
+    with pytest.warns(RuntimeWarning, match=r"the loss is nan at step 3 \(epoch 1\)"):
+        history = fit(model, data, epochs=3, loss_fn=_nan_on_call(3), batch_size=16, seed=1, progress=False)
+    assert history.nonfinite_step == 3 and len(history.step_loss) == 3 and len(history.train_loss) == 1
+    assert all(torch.isfinite(p).all() for p in model.parameters())
+    for p, q in zip(model.parameters(), reference.parameters()):         # the weights after step 2
+        assert torch.equal(p, q)
+    with pytest.raises(FloatingPointError, match=r"the loss is nan at step 2 \(epoch 1\)"):
+        fit(_model(), data, epochs=1, loss_fn=_nan_on_call(2), batch_size=16, progress=False, nonfinite="raise")
+    with pytest.raises(ValueError, match="nonfinite='stop' or 'raise'"):
+        fit(_model(), data, epochs=1, loss_fn=nn.functional.cross_entropy, nonfinite="ignore")
+
+
+def test_fit_and_evaluate_name_what_they_expected():
+    loss = nn.functional.cross_entropy
+    with pytest.raises(ValueError, match=r"expected train_data as a tuple \(\*inputs, target\).*empty"):
+        fit(_model(), (), epochs=1, loss_fn=loss)
+    with pytest.raises(ValueError, match="expected a model with parameters to train, but ReLU has none"):
+        fit(nn.ReLU(), (torch.randn(4, 3), torch.zeros(4)), epochs=1, loss_fn=loss)
+    with pytest.raises(TypeError, match="expected a torch.nn.Module to train, got function"):
+        fit(lambda x: x, (torch.randn(4, 3), torch.zeros(4)), epochs=1, loss_fn=loss)
+    with pytest.raises(ValueError, match=r"expected data as a tuple \(\*inputs, target\).*empty list"):
+        evaluate(_model(), [])
+    # a model without parameters can still be evaluated (on the CPU)
+    x, y = torch.tensor([[2.0, -1.0], [-3.0, 4.0]]), torch.tensor([0, 1])
+    assert evaluate(nn.Identity(), (x, y)) == 1.0
