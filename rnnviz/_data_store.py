@@ -37,6 +37,10 @@ class DataFileError(OSError):
     """A shipped data file is missing, unlisted or does not match its sha256."""
 
 
+class ChecksumListError(DataFileError, ValueError):
+    """``SHA256SUMS`` has a line that is not ``<64 hex digits>  <file name>``."""
+
+
 def data_dir() -> Path:
     """The folder holding the data files: ``$RNNVIZ_DATA`` if set, else the repo's ``data/``."""
     override = os.environ.get(ENV_VAR)
@@ -57,10 +61,16 @@ def expected_sums(folder: Path) -> dict[str, str]:
         raise DataFileError(f"the checksum list {sums} is missing; {_restore_hint(SUMS_NAME)}"
                             f" (or point ${ENV_VAR} at a folder holding the data files)")
     table = {}
-    for line in sums.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, name = line.split(maxsplit=1)
-            table[name.strip().lstrip("*")] = digest
+    for number, line in enumerate(sums.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split(maxsplit=1)
+        digest = parts[0].lower()
+        if len(parts) != 2 or len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
+            raise ChecksumListError(f"line {number} of {sums} is malformed: expected '<64 hex digits>  "
+                                    f"<file name>' (sha256sum's format), got {line.strip()!r}; "
+                                    f"{_restore_hint(SUMS_NAME)}")
+        table[parts[1].strip().lstrip("*")] = digest
     return table
 
 

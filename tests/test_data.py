@@ -244,3 +244,17 @@ def test_small_files_rebuild_byte_for_byte(tmp_path):
     assert len(rebuilt) == 8
     for name, digest in rebuilt.items():
         assert shipped[name] == digest, name
+
+
+@pytest.mark.parametrize("line", ["garbage", "abc123  sunspots.arrays.xz", "z" * 64 + "  sunspots.arrays.xz",
+                                  "0" * 64])
+def test_a_malformed_checksum_line_is_named(tmp_path, monkeypatch, line):
+    _copy(tmp_path, "sunspots.arrays.xz")
+    monkeypatch.setenv("RNNVIZ_DATA", str(tmp_path))
+    sums = tmp_path / "SHA256SUMS"
+    lines = sums.read_text(encoding="utf-8").splitlines()
+    sums.write_text("\n".join(lines[:2] + [line] + lines[2:]) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"line 3 of .*SHA256SUMS is malformed: expected '<64 hex digits>"):
+        data.verify()
+    with pytest.raises(data.DataFileError, match="line 3"):                # still a data-file error for loaders
+        data.sunspots()
