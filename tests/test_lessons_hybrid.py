@@ -171,3 +171,39 @@ def test_count_up_and_one_to_many():
         model(x[:, None])
     lstm = hybrid.OneToMany(10, 4, cell="lstm").eval()
     assert lstm(x).shape == (20, 4, 10)
+
+
+def test_ordered_bursts_put_the_fast_burst_first_exactly_when_the_label_says():
+    x, y = hybrid.ordered_bursts(64, 200, seed=4)
+    assert x.shape == (64, 200, 1) and y.shape == (64,)
+    x2, y2 = hybrid.ordered_bursts(64, 200, seed=4)
+    assert torch.equal(x, x2) and torch.equal(y, y2)
+    assert 10 < int(y.sum()) < 54
+    clean, _ = hybrid.ordered_bursts(64, 200, noise=0.0, seed=4)     # same draws, no noise: the two bursts
+    for signal, label in zip(clean[:, :, 0], y):
+        lit = torch.nonzero(signal != 0)[:, 0]
+        assert 40 <= len(lit) <= 64                                    # two 32-step bursts (a few zero crossings)
+        halves = [signal[lit.min():lit.min() + 32], signal[lit.max() - 31:lit.max() + 1]]
+        periods = [32 / int(torch.fft.rfft(h).abs()[1:].argmax() + 1) for h in halves]
+        fast_first = periods[0] < periods[1]
+        assert fast_first == bool(label), (periods, int(label))
+    with pytest.raises(ValueError, match="length"):
+        hybrid.ordered_bursts(4, 60, width=32)
+
+
+def test_conv_only_shares_the_conv_rnn_front_end_and_pools_over_time():
+    from rnnviz.models import ConvRNN
+    torch.manual_seed(0)
+    only = hybrid.ConvOnly(1, conv_channels=5, kernel_size=7, stride=2, pool=4, output_size=3)
+    hybrid_model = ConvRNN(1, conv_channels=5, kernel_size=7, stride=2, pool=4, hidden_size=4, output_size=3)
+    hybrid_model.conv.load_state_dict(only.conv.state_dict())
+    x = torch.randn(6, 256, 1)
+    features = hybrid_model.downsample(x)                               # (B, T', C)
+    expected = only.head(features.amax(1))
+    assert torch.allclose(only(x), expected, atol=1e-6)
+    a, b, gap = x[:, :64], x[:, 64:128], torch.zeros(6, 16, 1)          # two parts, apart by silence
+    ab, ba = torch.cat([a, gap, b], 1), torch.cat([b, gap, a], 1)      # the same parts in the other order
+    assert torch.allclose(only(ab), only(ba), atol=1e-6)               # blind to order
+    assert not torch.allclose(hybrid_model(ab), hybrid_model(ba), atol=1e-4)   # the RNN behind it is not
+    with pytest.raises(ValueError, match="1"):
+        only(torch.randn(2, 10, 3))
