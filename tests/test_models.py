@@ -171,3 +171,14 @@ def test_gradient_flow_through_models():
     flow = rnnviz.gradient_flow(lm, X, lambda out: out[:, -1].sum())
     assert flow.hidden.shape == (1, 1, 4, 9) and flow.inputs.shape == (4, 9)
     assert (flow.inputs[:, :-1] > 0).all()                # the last output depends on every earlier input
+
+
+def test_generate_puts_the_training_mode_back_also_on_error():
+    lm = CharLM(20, hidden_size=8, num_layers=2, dropout=0.5).train()
+    rng = torch.get_rng_state()
+    first, again = lm.generate([1, 2], 5, seed=3), lm.generate([1, 2], 5, seed=3)
+    assert torch.equal(first, again) and lm.training                     # eval mode inside: no dropout draws
+    assert torch.equal(torch.get_rng_state(), rng)
+    with pytest.raises(ValueError, match="token ids must be in"):
+        lm.generate([25], 3)                                             # an id past the embedding
+    assert lm.training and all(m.training for m in lm.modules())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .._restore import eval_mode
 from . import validate as _check
 from .rnn import last_layer_state, make_rnn, run_rnn as run
 
@@ -152,19 +153,17 @@ class CharLM(nn.Module):
         if n < 0 or temperature < 0:
             raise ValueError(f"need n >= 0 and temperature >= 0, got n={n}, temperature={temperature}")
         device = self.head.weight.device
-        was_training = self.training
-        self.eval()
         gen = torch.Generator(device=device).manual_seed(seed)
-        logits, hx = self.step(prompt[None].to(device))                      # (1, T, V)
-        out = [prompt.to(device)]
-        for _ in range(n):
-            last = logits[:, -1]                                             # (1, V)
-            if temperature == 0:
-                nxt = last.argmax(-1, keepdim=True)                          # (1, 1)
-            else:
-                probs = torch.softmax(last / temperature, dim=-1)            # (1, V)
-                nxt = torch.multinomial(probs, 1, generator=gen)             # (1, 1)
-            out.append(nxt[0])
-            logits, hx = self.step(nxt, hx)                                  # (1, 1, V)
-        self.train(was_training)
+        with eval_mode(self):
+            logits, hx = self.step(prompt[None].to(device))                  # (1, T, V)
+            out = [prompt.to(device)]
+            for _ in range(n):
+                last = logits[:, -1]                                         # (1, V)
+                if temperature == 0:
+                    nxt = last.argmax(-1, keepdim=True)                      # (1, 1)
+                else:
+                    probs = torch.softmax(last / temperature, dim=-1)        # (1, V)
+                    nxt = torch.multinomial(probs, 1, generator=gen)         # (1, 1)
+                out.append(nxt[0])
+                logits, hx = self.step(nxt, hx)                              # (1, 1, V)
         return torch.cat(out).cpu()                                          # (T + n,)
