@@ -69,3 +69,36 @@ def test_checkers_leave_the_global_random_state_alone():
     nb01.h_n_shape((4, 5, 16)), nb01.parameter_count(640)
     nb01.default_h0(torch.zeros(2, 3, 8)), nb01.weight_matrices(1)
     assert torch.equal(state, torch.get_rng_state())
+
+
+def test_unanswered_exercises_say_so_and_do_not_raise():
+    for check in (nb01.h_n_shape, nb01.parameter_count, nb01.default_h0, nb01.weight_matrices):
+        feedback = check(...)
+        assert not feedback and "..." in feedback.message and "Not answered yet" in str(feedback)
+    assert not nb01.padding_drift(None, None, 3, ...)
+
+
+def test_solutions_for_teachers():
+    from rnncourse.checks import solutions
+
+    text = solutions("nb01")
+    for name in ("h_n_shape", "parameter_count", "default_h0", "weight_matrices", "padding_drift"):
+        assert name in text
+    assert "(4, 5, 16)" in text and "640" in text
+
+
+def test_padding_drift_recomputes_the_measurement():
+    from rnncourse.lessons import basics
+    from rnnviz.models import SequenceClassifier
+
+    torch.manual_seed(0)
+    model = SequenceClassifier(6, embed_dim=3, hidden_size=5, cell="rnn", num_classes=2)
+    ids = torch.tensor([2, 3, 4])
+    expected = basics.padding_drift(model, ids, 4)
+    right = nb01.padding_drift(model, ids, 4, expected)
+    assert right and "4 pad(s)" in right.message
+    assert nb01.padding_drift(model, ids, 4, round(expected, 4))
+    assert not nb01.padding_drift(model, ids, 4, expected * 1.5)
+    assert not nb01.padding_drift(model, ids, 4, "big")
+    assert nb01.padding_drift(model, ids, 0, 0.0)
+    assert "whole number" in nb01.padding_drift(model, ids, -2, 0.0).message

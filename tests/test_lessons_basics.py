@@ -194,3 +194,22 @@ def test_state_change_by_word_rejects_mismatched_ids():
         basics.state_change_by_word(trace, torch.zeros(2, 6, dtype=torch.long), vocab)
     with pytest.raises(TypeError, match="rnnviz.Trace"):
         basics.state_change_by_word(torch.zeros(1), torch.zeros(2, 5, dtype=torch.long), vocab)
+
+
+def test_padding_drift_against_a_padded_run():
+    from rnnviz.models import SequenceClassifier
+
+    torch.manual_seed(0)
+    model = SequenceClassifier(6, embed_dim=3, hidden_size=5, cell="rnn", num_classes=2, num_layers=2)
+    ids = torch.tensor([2, 3, 4])
+    assert basics.padding_drift(model, ids, 0) == 0.0
+    with torch.no_grad():
+        _, h = model.rnn(model.inputs(torch.tensor([[2, 3, 4, 0, 0]])))           # (L, 1, H)
+        _, alone = model.rnn(model.inputs(ids[None]))
+    assert basics.padding_drift(model, ids, 2) == pytest.approx(float((h[-1] - alone[-1]).abs().max()))
+    assert basics.padding_drift(model, ids, 2) > 0
+    assert model.training                                                           # left as found
+    with pytest.raises(ValueError, match="pads"):
+        basics.padding_drift(model, ids, -1)
+    with pytest.raises(ValueError, match="sentence"):
+        basics.padding_drift(model, ids[None], 1)

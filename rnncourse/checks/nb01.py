@@ -1,16 +1,17 @@
 """Check-yourself exercises of notebook 01 (what an RNN is).
 
 Every expected value is computed by torch itself from the module named in the
-question, so the checkers cannot drift from what ``nn.RNN`` does.
+question, so the checkers cannot drift from what ``nn.RNN`` does. Teachers:
+``rnncourse.checks.solutions("nb01")`` prints the solutions.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from ._core import Feedback, verdict
+from ._core import Feedback, approx, exercise, verdict
 
-__all__ = ["h_n_shape", "parameter_count", "default_h0", "weight_matrices"]
+__all__ = ["h_n_shape", "parameter_count", "default_h0", "weight_matrices", "padding_drift"]
 
 
 def _module(cls, *args, **kwargs) -> nn.Module:
@@ -27,6 +28,8 @@ def _as_shape(answer) -> tuple[int, ...] | None:
     return None
 
 
+@exercise("(4, 5, 16): 2 layers x 2 directions, 5 sequences in the batch, 16 units; batch_first changes "
+          "x and output only.")
 def h_n_shape(answer) -> Feedback:
     """``nn.RNN(input_size=3, hidden_size=16, num_layers=2, bidirectional=True, batch_first=True)``
     reads ``x`` of shape (5, 7, 3). What is the shape of ``h_n`` in ``output, h_n = rnn(x)``?
@@ -55,6 +58,7 @@ def h_n_shape(answer) -> Feedback:
                                     "in the batch: (layers x directions, batch, hidden_size)"))
 
 
+@exercise("640 = W_ih 20x10 + W_hh 20x20 + b_ih 20 + b_hh 20.")
 def parameter_count(answer) -> Feedback:
     """How many trainable numbers does ``nn.RNN(input_size=10, hidden_size=20)`` hold?
 
@@ -77,6 +81,7 @@ def parameter_count(answer) -> Feedback:
                                      "and two bias vectors"))
 
 
+@exercise("torch.zeros(2, 3, 8): (layers x directions, batch, hidden), all zeros.")
 def default_h0(answer) -> Feedback:
     """``rnn = nn.RNN(4, 8, num_layers=2)`` (batch_first=False) reads ``x`` of shape (6, 3, 4).
     Give the tensor ``h0`` for which ``rnn(x, h0)`` equals ``rnn(x)``.
@@ -102,6 +107,7 @@ def default_h0(answer) -> Feedback:
                    "right shape, other values: what does an RNN remember before it has read anything?")
 
 
+@exercise("1: the same W_h at every step.")
 def weight_matrices(answer) -> Feedback:
     """A one-layer ``nn.RNN`` reads a 50-word sentence. How many *different* recurrent weight
     matrices W_h does it use across the 50 steps? Answer with an int.
@@ -116,3 +122,20 @@ def weight_matrices(answer) -> Feedback:
                    "the unrolled picture has one box per step; do the boxes have their own weights? "
                    "Look at rnn.named_parameters()." if answer > expected else
                    "an RNN does have a recurrent matrix: W_h maps h_{t-1} into h_t")
+
+
+@exercise("Any number of pads works; the checker recomputes the drift with the student's model. Without "
+          "pads the drift is 0; with the course's trained network a single pad already moves the final "
+          "state by more than 1: an unpacked pad is read as one more input. Packing makes it 0 again.")
+def padding_drift(model: nn.Module, ids: torch.Tensor, pads, answer) -> Feedback:
+    """Modify and observe: the largest change of the final state of ``model`` when the sentence
+    ``ids`` (T,) is followed by ``pads`` unpacked padding steps (``basics.padding_drift``)."""
+    from ..lessons import basics
+
+    if isinstance(pads, bool) or not isinstance(pads, int) or pads < 0:
+        return verdict(False, "", f"pads must be a whole number >= 0, got {pads!r}.")
+    expected = basics.padding_drift(model, ids, pads)
+    return verdict(approx(answer, expected, rel=0.02, abs_=1e-6),
+                   f"with {pads} pad(s) the final state moved by up to {expected:.3g}. Try other numbers "
+                   "of pads: how many does it take to move it far?",
+                   f"run the cell with pads = {pads} and copy the printed drift into answer (a number such as 0.5).")

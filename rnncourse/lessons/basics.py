@@ -10,6 +10,7 @@
 - :func:`read_one_by_one` - a classifier reading independent sequences one after
   the other, with the hidden state reset between them or carried over.
 - :func:`state_change_by_word` - how far each word moves the hidden state.
+- :func:`padding_drift` - how far unpacked padding moves a final state.
 
 Letters: L layers, D directions, B batch, T time, H units, V vocabulary.
 """
@@ -24,7 +25,7 @@ from torch import nn
 from rnnviz.data import PAD, Vocab
 
 __all__ = ["environment", "DataCheck", "OrderTask", "order_task", "bag_of_words", "count_parameters",
-           "read_one_by_one", "state_change_by_word", "SUBJECT", "OBJECT", "FILLERS"]
+           "read_one_by_one", "state_change_by_word", "padding_drift", "SUBJECT", "OBJECT", "FILLERS"]
 
 SUBJECT, OBJECT = "dog", "man"
 FILLERS = ("the", "a", "big", "old", "bites", "today", "again", "loudly")
@@ -214,3 +215,27 @@ def state_change_by_word(trace, ids: torch.Tensor, vocab: Vocab) -> dict[str, fl
         if sel.numel():
             out[word] = float(sel.mean())
     return out
+
+
+@torch.no_grad()
+def padding_drift(model: nn.Module, ids: torch.Tensor, pads: int) -> float:
+    """How far ``pads`` padding steps move a classifier's final state when nothing packs them.
+
+    model: a one-direction :class:`rnnviz.models.SequenceClassifier`; ids: one sentence, (T,)
+    ids without padding. Runs ``model.rnn`` on the sentence alone and on the sentence followed
+    by ``pads`` ids 0, and returns the largest absolute difference between the two final
+    states of the top layer (0.0 for ``pads=0``).
+    """
+    if isinstance(pads, bool) or not isinstance(pads, int) or pads < 0:
+        raise ValueError(f"expected pads a whole number >= 0, got {pads!r}")
+    if not isinstance(ids, torch.Tensor) or ids.dim() != 1 or ids.numel() == 0:
+        raise ValueError("expected one sentence as a non-empty (time,) id tensor")
+    padded = torch.cat([ids, ids.new_zeros(pads)])                                  # (T + pads,)
+    was_training = model.training
+    model.eval()
+    try:
+        _, alone = model.rnn(model.inputs(ids[None]))                               # (L, 1, H)
+        _, drifted = model.rnn(model.inputs(padded[None]))                          # (L, 1, H)
+    finally:
+        model.train(was_training)
+    return float((drifted[-1] - alone[-1]).abs().max())
