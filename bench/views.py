@@ -1,9 +1,10 @@
 """Views: payload size and kernel-side recompute time.
 
 1. Payload of each view for 200 steps x 128 units (target: at most 1 MB):
-   bytes of the figure JSON (what an exported page or a static figure holds)
-   and of the FigureWidget state sent to the browser (without ``_esm``, the
-   plotly.js bundle the anywidget ships once per page, about 5 MB).
+   bytes of the figure JSON a notebook saves (the plotly MIME output, frames
+   included; plotly.js itself travels once per notebook, not per view) and of
+   the live widget's state when the view has kernel controls (its Canvas,
+   without ``_esm``, the widget's own script).
 2. Time to recompute after a new input, 2-layer LSTM, 100 steps, 128 units
    (target: at most 150 ms), with torch.set_num_threads(2). Measured side by
    side, interleaved, median (and best) of several repetitions: capture alone
@@ -33,8 +34,8 @@ LIMIT = 1_000_000
 
 
 def widget_bytes(view) -> int:
-    """Bytes of the FigureWidget state as sent to the browser, plotly.js bundle excluded."""
-    state = view.figure.get_state()
+    """Bytes of the live Canvas state as sent to the browser, its script excluded."""
+    state = view.canvas.get_state()
     state.pop("_esm", None)
     stripped, _, buffers = _remove_buffers(state)
     return len(json.dumps(stripped, default=str)) + sum(len(b) for b in buffers)
@@ -51,6 +52,8 @@ def payloads() -> None:
     history = [(s, GradientFlow(torch.rand(2, 1, 1, T), torch.rand(1, T), 1.0, kind="LSTM")) for s in range(0, 50, 5)]
     stacked = Trace("LSTM", torch.rand(2, 2, 1, T, H) * 2 - 1, None, {}, tr.output, tr.h_n, None, tr.lengths)
     cases = {
+        "unroll  (live LSTM + clamp, 200 x 128)": lambda w: rnnviz.unroll_view(lstm, x, tokens=tokens, clamp={},
+                                                                               widget=w),
         "unroll  (1 layer, 200 x 128)": lambda w: rnnviz.unroll_view(tr, tokens=tokens, widget=w),
         "unroll  (2 layers x 2 dirs, 200 x 128 each)": lambda w: rnnviz.unroll_view(stacked, tokens=tokens, widget=w),
         "gates   (4 units, default)": lambda w: rnnviz.gates_view(tr, tokens=tokens, widget=w),
@@ -65,10 +68,12 @@ def payloads() -> None:
     print(f"payload per view (limit {LIMIT:,} bytes)")
     print(f"  {'view':46s} {'figure JSON':>12s} {'widget state':>13s}")
     for name, make in tqdm(cases.items(), desc="payload", leave=False):
-        fig_bytes = len(make(False).to_json())
-        state_bytes = widget_bytes(make(True))
+        view = make(True)
+        fig_bytes = len(json.dumps(view._repr_mimebundle_()["application/vnd.plotly.v1+json"]))
+        state_bytes = widget_bytes(view) if view.canvas is not None else 0
         flag = "ok" if max(fig_bytes, state_bytes) <= LIMIT else "OVER"
-        print(f"  {name:46s} {fig_bytes:12,d} {state_bytes:13,d}  {flag}")
+        live = f"{state_bytes:13,d}" if view.canvas is not None else f"{'(no widget)':>13s}"
+        print(f"  {name:46s} {fig_bytes:12,d} {live}  {flag}")
 
 
 def recompute(reps: int = 15) -> None:

@@ -104,6 +104,19 @@ KERNEL_IDLE_JS = """() => { const w = window.jupyterapp && window.jupyterapp.she
   return !!k && k.status === 'idle'; }"""
 SHUTDOWN_JS = "() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()"
 RUN_ALL_JS = "() => window.jupyterapp.commands.execute('notebook:run-all-cells')"
+START_RUN_ALL_JS = "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"  # does not wait
+SAVE_JS = "() => window.jupyterapp.commands.execute('docmanager:save')"
+LAST_CELL_RUNNING_JS = """() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells;
+  const code = []; for (let i = 0; i < cells.length; i++) if (cells.get(i).type === 'code') code.push(cells.get(i));
+  const last = code[code.length - 1], prompts = document.querySelectorAll('.jp-Notebook .jp-CodeCell .jp-InputPrompt');
+  return code.slice(0, -1).every(c => !!c.executionCount) && !last.executionCount
+    && prompts[prompts.length - 1].textContent.includes('*'); }"""  # the others have run, the last shows [*]
+DRAWN_OUTPUTS_JS = """() => Array.from(document.querySelectorAll('.jp-RenderedPlotly')).filter(n => {
+  if (n.offsetParent === null) return false;                       // hidden
+  const img = n.querySelector('img.plot-img');
+  const picture = img && img.naturalWidth > 0 && getComputedStyle(img).display !== 'none';
+  return picture || !!n.querySelector('.main-svg'); }).length"""  # plotly outputs showing a picture or a plot
+SLIDER_ACTIVE_JS = "gd => gd._fullLayout.sliders[0].active"  # a plotly figure's time slider position
 ERRORS_JS = """() => { const cells = window.jupyterapp.shell.currentWidget.content.model.cells; const errs = [];
   for (let i = 0; i < cells.length; i++) { const c = cells.get(i); if (c.type !== 'code') continue;
     for (let j = 0; j < c.outputs.length; j++) { const o = c.outputs.get(j).toJSON();

@@ -6,12 +6,19 @@
 2. Every course notebook in notebooks/ runs top to bottom in JupyterLab with
    no error and its views render.
 3. A view exported to HTML draws and scrubs with every network request blocked.
+4. Views in JupyterLab as a class uses them (``-k views``): Play advances the
+   picture while another cell keeps the kernel busy; the notebook, saved with
+   JupyterLab's default settings (no widget state) and reopened, draws every
+   view and scrubs it; its ``jupyter nbconvert --to html`` page draws, scrubs
+   and plays every view with the network blocked.
 Screenshots land in tests/artifacts/.
 """
 from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,8 +27,10 @@ import nbformat
 import pytest
 from playwright.sync_api import sync_playwright
 
-from _browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, ERRORS_JS, KERNEL_IDLE_JS, RUN_ALL_JS,
-                      SHUTDOWN_JS, UNEXECUTED_JS, OfflinePage, lab_server)
+from _browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DRAWN_OUTPUTS_JS, ERRORS_JS, KERNEL_IDLE_JS,
+                      LAST_CELL_RUNNING_JS, RUN_ALL_JS,
+                      SAVE_JS, SHUTDOWN_JS, SLIDER_ACTIVE_JS, START_RUN_ALL_JS, UNEXECUTED_JS, OfflinePage,
+                      lab_server)
 from conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -32,6 +41,23 @@ torch.manual_seed(0)
 lstm = torch.nn.LSTM(3, 8, num_layers=2)
 tokens = "the cat sat on the mat and then it ran off".split()
 rnnviz.unroll_view(lstm, torch.randn(len(tokens), 3), tokens=tokens)"""
+
+# The views notebook: every kind of view, one with kernel controls, then a cell that keeps the kernel busy.
+VIEWS_CELLS = [
+    """import time, torch, rnnviz
+torch.manual_seed(0)
+lstm = torch.nn.LSTM(3, 8, num_layers=2)
+tokens = "the cat sat on the mat and then it ran off".split()
+x = torch.randn(len(tokens), 3)
+rnnviz.unroll_view(lstm, x, tokens=tokens, fps=4)""",
+    "rnnviz.gates_view(lstm, x, tokens=tokens, clamp={})",
+    "rnnviz.linked_views(rnnviz.unroll_view(lstm, x, tokens=tokens), rnnviz.gates_view(lstm, x, tokens=tokens))",
+    "rnnviz.unroll_view(torch.nn.GRU(4, 32), torch.randn(60, 4))",
+    "rnnviz.attention_view(torch.softmax(torch.randn(1, 2, 6, 6), -1), list('abcdef'), list('uvwxyz'))",
+    "rnnviz.gradient_view(rnnviz.gradient_flow(lstm, x, lambda out: out[0][-1].sum()))",
+    "time.sleep(30)",
+]
+STATIC_VIEWS = 6          # figures drawn without a kernel (one per view cell)
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +80,12 @@ def served(tmp_path_factory, browser):
     view_nb.cells = [nbformat.v4.new_code_cell(VIEW_CELL)]
     view_nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(view_nb, root / "view_check.ipynb")
+    views_nb = nbformat.v4.new_notebook()
+    views_nb.cells = [nbformat.v4.new_code_cell(c) for c in VIEWS_CELLS]
+    views_nb.metadata["kernelspec"] = view_nb.metadata["kernelspec"]
+    nbformat.write(views_nb, root / "views.ipynb")
     with lab_server(root, tmp_path_factory.mktemp("lab_home")) as url:
-        yield url, browser
+        yield url, browser, root
 
 
 @contextmanager
@@ -89,7 +119,7 @@ def assert_offline(op: OfflinePage):
 
 
 def test_view_renders_and_slider_scrubs_time(served):
-    url, browser = served
+    url, browser, _ = served
     with notebook_page(url, browser, "view_check.ipynb", timeout_s=120) as op:
         check_view_page(op)
 
@@ -98,7 +128,6 @@ def check_view_page(op: OfflinePage):
     page = op.page
     assert page.evaluate(ERRORS_JS) == []
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
-    assert page.locator(".jupyter-widgets").count() >= 1, "no ipywidget rendered"
     heatmaps = page.locator(".js-plotly-plot .heatmaplayer .hm").count()
     assert heatmaps >= 2, f"expected one heatmap per layer, saw {heatmaps}"
     plot = page.locator(".js-plotly-plot").first
@@ -120,7 +149,7 @@ def test_course_notebooks_exist():
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_course_notebook_runs_in_jupyterlab(served, notebook: Path):
-    url, browser = served
+    url, browser, _ = served
     with notebook_page(url, browser, notebook.name, timeout_s=300) as op:
         page = op.page
         errors = page.evaluate(ERRORS_JS)
@@ -159,3 +188,176 @@ def test_exported_html_draws_offline(tmp_path, browser):
         assert op.blocked == [] and op.errors == [], (op.blocked, op.errors)
     finally:
         op.page.close()
+
+
+# ---------------------------------------------------------------- views as a class uses them
+
+def visible_plots(page) -> int:
+    """Plotly figures drawn and shown (a live view hides its static copy while it runs)."""
+    return page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .filter(gd => gd.querySelector('.main-svg') && gd.offsetParent !== null).length""")
+
+
+def click_rail(page, plot, fraction: float) -> None:
+    """Click the figure's time slider at ``fraction`` of its length (scrolled into view first)."""
+    locator = plot.locator(".slider-rail-rect").first
+    locator.scroll_into_view_if_needed()
+    rail = locator.bounding_box()
+    page.mouse.click(rail["x"] + rail["width"] * fraction, rail["y"] + rail["height"] / 2)
+
+
+def play_and_watch(page, plot, seconds: float, busy_js: str | None = None) -> list[tuple[float, int]]:
+    """Press the figure's Play; return the frames it showed, as (ms, step), recorded in the page."""
+    plot.evaluate("""gd => { gd.rnnvizSeen = [];
+        gd.on('plotly_animatingframe', e => gd.rnnvizSeen.push([performance.now(), Number(e.name)])); }""")
+    plot.locator(".updatemenu-button").first.click()
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        time.sleep(0.25)
+        if busy_js:
+            assert page.evaluate(busy_js), "the busy cell finished before Play was checked"
+    return [tuple(f) for f in plot.evaluate("gd => gd.rnnvizSeen")]
+
+
+def advanced(frames: list[tuple[float, int]]) -> int:
+    return frames[-1][1] - frames[0][1] if frames else 0
+
+
+def wait_for_plots(page, n: int, timeout_s: float = 90) -> None:
+    deadline = time.time() + timeout_s
+    while visible_plots(page) < n and time.time() < deadline:
+        time.sleep(0.5)
+    assert visible_plots(page) >= n, f"expected {n} views drawn, saw {visible_plots(page)}"
+
+
+@pytest.fixture(scope="module")
+def views_run(served):
+    """Run views.ipynb in JupyterLab; while its last cell sleeps, press Play on the first view.
+    Then save with JupyterLab's default settings (no widget state) and shut the kernel down."""
+    url, browser, root = served
+    op = OfflinePage(browser, allowed=(url,))
+    page = op.page
+    try:
+        page.goto(f"{url}/lab/workspaces/views/tree/views.ipynb?reset")
+        page.wait_for_function(KERNEL_IDLE_JS, timeout=90_000)
+        page.evaluate(START_RUN_ALL_JS)                   # returns at once; the cells run on
+        page.wait_for_function(LAST_CELL_RUNNING_JS, timeout=180_000)   # the views are out, the sleep runs
+        wait_for_plots(page, 1, timeout_s=60)
+        time.sleep(1)
+        plot = page.locator(".js-plotly-plot").first
+        plot.scroll_into_view_if_needed()
+        before = plot.screenshot(path=str(ARTIFACTS / "views_play_before.png"))
+        busy_play = play_and_watch(page, plot, 3.0, busy_js=LAST_CELL_RUNNING_JS)
+        after = plot.screenshot(path=str(ARTIFACTS / "views_play_during_sleep.png"))
+        wait_for_plots(page, STATIC_VIEWS, timeout_s=60)
+        page.wait_for_function(KERNEL_IDLE_JS, timeout=90_000)
+        time.sleep(2)   # the live view gets plotly.js from the kernel once it is idle
+        live_drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .some(gd => gd.closest('.jupyter-widgets') && gd.querySelector('.main-svg'))""")
+        page.screenshot(path=str(ARTIFACTS / "views_lab_run.png"), full_page=True)
+        errors = page.evaluate(ERRORS_JS)
+        page.evaluate(SAVE_JS)
+        time.sleep(2)
+        page.evaluate(SHUTDOWN_JS)
+        yield {"busy_play": busy_play, "changed": before != after, "errors": errors, "root": root,
+               "live_drawn": live_drawn,
+               "blocked": list(op.blocked), "page_errors": list(op.errors)}
+    finally:
+        page.close()
+
+
+def test_views_play_runs_in_the_browser_while_the_kernel_is_busy(views_run):
+    assert views_run["errors"] == [], views_run["errors"]
+    # anywidget reports a model that took over 2 s to set up on a loaded page; the live view still draws
+    assert [e for e in views_run["page_errors"] if "anywidget] Failed to initialize" not in e] == []
+    seen = views_run["busy_play"]
+    steps = [k for _, k in seen]
+    assert advanced(seen) >= 6, f"Play did not advance while a cell ran: steps shown {steps}"
+    assert steps == sorted(steps), f"Play jumped back: {steps}"
+    gaps = sorted(b[0] - a[0] for a, b in zip(seen, seen[1:]))
+    assert 150 <= gaps[len(gaps) // 2] <= 400, f"Play at fps=4 should show a step every 250 ms, gaps {gaps}"
+    assert views_run["changed"], "the picture did not change while Play ran"
+    assert views_run["live_drawn"], "the view with kernel controls did not draw its live figure"
+    assert views_run["blocked"] == [], views_run["blocked"]
+
+
+def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, served):
+    url, browser, root = served
+    saved = nbformat.read(root / "views.ipynb", as_version=4)
+    assert "widgets" not in saved.metadata                   # JupyterLab's default: no widget state
+    op = OfflinePage(browser, allowed=(url,))
+    page = op.page
+    try:
+        page.goto(f"{url}/lab/workspaces/views-reopened/tree/views.ipynb?reset")
+        # JupyterLab's plotly renderer first shows the picture it saved with the notebook (a PNG),
+        # or draws the figure when there is none; the mouse over it makes it a live figure.
+        deadline = time.time() + 90
+        while page.evaluate(DRAWN_OUTPUTS_JS) < STATIC_VIEWS and time.time() < deadline:
+            time.sleep(0.5)
+        time.sleep(2)
+        page.screenshot(path=str(ARTIFACTS / "views_reopened.png"), full_page=True)
+        assert page.evaluate(DRAWN_OUTPUTS_JS) == STATIC_VIEWS, "a view is missing in the reopened notebook"
+        shown = page.locator(".jp-OutputArea-output").all_inner_texts()
+        outputs = page.locator(".jp-RenderedPlotly")
+        for i in range(STATIC_VIEWS):
+            out = outputs.nth(i)
+            out.scroll_into_view_if_needed()
+            out.hover()
+            out.locator(".slider-rail-rect").first.wait_for(timeout=30_000)
+            time.sleep(0.5)
+            before = out.screenshot()
+            click_rail(page, out, 0.5)
+            time.sleep(0.8)
+            assert out.screenshot() != before, f"view {i} did not scrub in the reopened notebook"
+        first = outputs.nth(0)
+        first.scroll_into_view_if_needed()
+        click_rail(page, first, 0.0)
+        time.sleep(0.5)
+        seen = play_and_watch(page, first, 2.0)
+        assert advanced(seen) >= 3, f"Play did not run in the reopened notebook: {seen}"
+        first.screenshot(path=str(ARTIFACTS / "views_reopened_first.png"))
+        assert page.evaluate(ERRORS_JS) == [] and op.errors == [], op.errors
+        assert_offline(op)
+        # the only widget output is the live controls of the one view that has them; its figure is drawn
+        assert sum("model not found" in t for t in shown) <= 1, shown
+    finally:
+        try:
+            page.evaluate(SHUTDOWN_JS)
+        finally:
+            page.close()
+
+
+def test_views_nbconvert_page_draws_scrubs_and_plays_every_view_offline(views_run, browser, tmp_path):
+    root = views_run["root"]
+    out = tmp_path / "views.html"
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(root / "views.ipynb"),
+                    "--output", str(out)], check=True, capture_output=True, timeout=120)
+    text = out.read_text(encoding="utf-8")
+    assert text.count("plotly.js v") == 1, "plotly.js must be carried exactly once"
+    assert "View(children" not in text
+    op = OfflinePage(browser, allowed=("file://",))
+    page = op.page
+    try:
+        page.goto(out.as_uri())
+        wait_for_plots(page, STATIC_VIEWS, timeout_s=30)
+        page.screenshot(path=str(ARTIFACTS / "views_nbconvert.png"), full_page=True)
+        for i in range(STATIC_VIEWS):
+            plot = page.locator(".js-plotly-plot").nth(i)
+            plot.scroll_into_view_if_needed()
+            click_rail(page, plot, 0.0)
+            time.sleep(0.5)
+            before = plot.screenshot()
+            click_rail(page, plot, 0.6)
+            time.sleep(0.8)
+            assert plot.screenshot() != before, f"view {i} did not scrub in the exported page"
+            click_rail(page, plot, 0.0)
+            seen = play_and_watch(page, plot, 1.5)
+            assert advanced(seen) >= 2, f"Play did not run view {i} in the exported page: {seen}"
+        assert "need a running kernel" in page.inner_text("body")      # what the live controls say here
+        assert op.errors == [], op.errors
+        # nothing of ours asks the network; nbconvert's own template still names require.js and MathJax
+        ours = [u for u in op.blocked if "require.js" not in u and "mathjax" not in u.lower()]
+        assert ours == [], ours
+        assert page.evaluate("typeof window.requirejs") == "undefined"
+    finally:
+        page.close()

@@ -368,8 +368,8 @@ def test_linked_views_are_one_figure_with_one_time_axis(lstm):
     # every frame moves both views' cursors: the unroll outline and the gates line sit on the same step
     for k, frame in enumerate(fig["frames"]):
         outline = [s for s in frame["layout"]["shapes"] if s.get("line", {}).get("color") == "black"
-                   and s["type"] == "rect"]
-        line = [s for s in frame["layout"]["shapes"] if s["type"] == "line"]
+                   and s.get("type", "rect") == "rect"]
+        line = [s for s in frame["layout"]["shapes"] if s.get("type") == "line"]
         assert [(s["x0"] + s["x1"]) / 2 for s in outline] == [k] and [s["x0"] for s in line] == [k]
         assert line[0]["xref"] != outline[0]["xref"]                     # each on its own view's time axis
     # no two views share an axis; every trace points at axes the layout has

@@ -7,13 +7,17 @@ a control needs the model.
 """
 from __future__ import annotations
 
+import base64
 import json
 import re
 
+import nbformat
+import numpy as np
 import pytest
 import torch
 
 import rnnviz
+from rnnviz.capture import Trace
 from rnnviz.views import _display
 from rnnviz.views._canvas import Canvas
 from rnnviz.views._display import PLOTLY_MIME, WIDGET_MIME
@@ -72,17 +76,43 @@ def test_plotly_js_travels_once_per_notebook(kernel, lstm):
     assert "window.rnnvizWaiting" in other_cell                           # waits for the carrier's plotly.js
 
 
+def saved_size(bundle: dict) -> int:
+    """Bytes the view's figure takes in a notebook saved as Jupyter saves it (nbformat, indent 1)."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("view")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={PLOTLY_MIME: bundle[PLOTLY_MIME]})]
+    nb.cells = [cell]
+    return len(nbformat.writes(nb).encode())
+
+
 def test_saved_view_data_stays_under_a_megabyte(kernel):
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(16, 128)
-    x = torch.randn(200, 16)
-    for view in (rnnviz.unroll_view(lstm, x), rnnviz.gates_view(lstm, x, units=range(16))):
+    T, H = 200, 128
+    lstm = torch.nn.LSTM(16, H)
+    x = torch.randn(T, 16)
+    tr = rnnviz.trace(lstm, x)
+    stacked = Trace("LSTM", torch.rand(2, 2, 1, T, H) * 2 - 1, None, {}, tr.output, tr.h_n, None, tr.lengths)
+    tokens = [f"w{t}" for t in range(T)]
+    for view in (rnnviz.unroll_view(lstm, x, tokens=tokens), rnnviz.unroll_view(stacked, tokens=tokens),
+                 rnnviz.gates_view(lstm, x, units=range(16))):
         bundle = view._repr_mimebundle_()
-        assert len(json.dumps(bundle[PLOTLY_MIME])) < 1_000_000
+        assert saved_size(bundle) < 1_000_000
         html = bundle["text/html"]
         if PLOTLY_JS_MARK in html:
             html = html[html.index("<div id=\"rnnviz-"):]
         assert len(html) < 1_000_000
+
+
+def test_long_arrays_travel_as_typed_arrays_with_the_rounded_values(kernel):
+    tr = Trace("RNN", torch.rand(1, 1, 1, 40, 30) * 2 - 1, None, {}, None, None, None, torch.tensor([40]))
+    tr.hidden[0, 0, 0, 5, 3] = float("nan")
+    view = rnnviz.unroll_view(tr)
+    z = view._repr_mimebundle_()[PLOTLY_MIME]["data"][0]["z"]
+    assert z["dtype"] == "f4" and z["shape"] == "30, 40"
+    got = np.frombuffer(base64.b64decode(z["bdata"]), dtype="<f4").reshape(30, 40)
+    want = np.array([[np.nan if v is None else v for v in row] for row in view.figure_dict()["data"][0]["z"]])
+    assert np.isnan(got[3, 5]) and np.allclose(got, want, rtol=1e-6, equal_nan=True)   # (H, T)
+    assert view.figure_dict()["data"][0]["z"][3][5] is None                  # the plain figure keeps lists
 
 
 def test_tokens_cannot_end_the_script(kernel, lstm):
@@ -106,15 +136,15 @@ def test_a_view_with_kernel_controls_adds_a_live_widget_and_says_what_needs_the_
     assert rnnviz.unroll_view(lstm, torch.randn(3, 3)).live_bundle() is None
 
 
-def test_the_live_canvas_carries_plotly_js_once_and_on_request(monkeypatch):
-    monkeypatch.setattr(Canvas, "_carried", False)
-    fig = {"data": [], "layout": {}, "frames": [], "config": {}}
-    first, second = Canvas(fig), Canvas(fig)
-    assert first._plotly.count(PLOTLY_JS_MARK) == 1 and second._plotly == ""
-    second._asked(second, {"need": "plotly"}, [])                        # a reloaded page asks for it
-    assert second._plotly.count(PLOTLY_JS_MARK) == 1
-    state = second.get_state()
-    assert set(state) >= {"figure", "step", "_plotly", "_esm"}
+def test_the_live_canvas_sends_plotly_js_on_request_never_as_state():
+    canvas = Canvas({"data": [], "layout": {}, "frames": [], "config": {}}, 0, "v1")
+    sent = []
+    canvas.send = lambda content, buffers=None: sent.append(content)  # noqa: E731
+    canvas._asked(canvas, {"need": "plotly"}, [])                        # the page has no window.Plotly
+    assert len(sent) == 1 and sent[0]["plotly"].count(PLOTLY_JS_MARK) == 1
+    state = canvas.get_state()
+    assert set(state) >= {"figure", "step", "view_id", "_esm"}
+    assert len(json.dumps(state)) < 20_000                                # plotly.js is not in the state
     assert re.search(r"Plotly\.react\(gd", state["_esm"]) and "plotly_animatingframe" in state["_esm"]
 
 

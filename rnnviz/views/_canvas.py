@@ -7,9 +7,10 @@ stays where the user left it. ``step`` is the time cursor as a synced trait:
 the browser sets it while the user scrubs or Play runs, the kernel may set it
 (``View.set_step``), and ``ipywidgets.jslink`` can tie it to another view's.
 
-plotly.js (about 4.8 MB) travels once per kernel: the first Canvas carries it
-in ``_plotly``; a later one asks for it only if the page has no
-``window.Plotly`` (e.g. after a page reload).
+plotly.js (about 4.8 MB) travels once per page: the first Canvas whose page
+has no ``window.Plotly`` asks the kernel, which answers with a custom message
+(not widget state, so a notebook saved with widget state stays small). Until
+it arrives, the view's static figure stays on screen.
 """
 from __future__ import annotations
 
@@ -19,22 +20,25 @@ import traitlets
 from ._display import plotly_js
 
 _ESM = r"""
+// plotly.js comes from the kernel once per page, as a custom message (never part of the widget
+// state, so a notebook saved with widget state does not carry it again).
 function loadPlotly(model) {
   if (globalThis.Plotly) return Promise.resolve(globalThis.Plotly);
+  const shared = (globalThis.rnnvizPlotly = globalThis.rnnvizPlotly || { waiting: [], asked: 0 });
   return new Promise((resolve) => {
-    const tryLoad = () => {
-      if (globalThis.Plotly) { resolve(globalThis.Plotly); return true; }
-      const src = model.get("_plotly");
-      if (!src) return false;
-      globalThis.PlotlyConfig = { MathJaxConfig: "local" };
-      (0, eval)(src);                       // global scope: defines window.Plotly
-      resolve(globalThis.Plotly);
-      return true;
-    };
-    if (tryLoad()) return;
-    model.on("change:_plotly", tryLoad);
-    const poll = setInterval(() => { if (tryLoad()) clearInterval(poll); }, 200);
-    setTimeout(() => { if (!globalThis.Plotly) model.send({ need: "plotly" }); }, 1500);
+    shared.waiting.push(resolve);
+    model.on("msg:custom", (msg) => {
+      if (!msg || typeof msg.plotly !== "string") return;
+      if (!globalThis.Plotly) {
+        globalThis.PlotlyConfig = { MathJaxConfig: "local" };
+        (0, eval)(msg.plotly);                 // global scope: defines window.Plotly
+      }
+      shared.waiting.splice(0).forEach((r) => r(globalThis.Plotly));
+    });
+    if (Date.now() - shared.asked > 10000) {  // one request at a time for the whole page
+      shared.asked = Date.now();
+      model.send({ need: "plotly" });
+    }
   });
 }
 
@@ -105,19 +109,16 @@ class Canvas(anywidget.AnyWidget):
     _esm = _ESM
     figure = traitlets.Dict().tag(sync=True)
     step = traitlets.Int(0).tag(sync=True)
-    _plotly = traitlets.Unicode("").tag(sync=True)
     view_id = traitlets.Unicode("").tag(sync=True)
-    _carried = False  # has a Canvas of this kernel carried plotly.js yet?
 
     def __init__(self, figure: dict, step: int = 0, view_id: str = ""):
-        first = not Canvas._carried
-        Canvas._carried = True
-        super().__init__(figure=figure, step=step, view_id=view_id, _plotly=plotly_js() if first else "")
+        super().__init__(figure=figure, step=step, view_id=view_id)
         self.on_msg(self._asked)
 
     def _asked(self, _widget, content, _buffers) -> None:
-        if isinstance(content, dict) and content.get("need") == "plotly" and not self._plotly:
-            self._plotly = plotly_js()
+        """The browser has no plotly.js yet: send it (a custom message, not widget state)."""
+        if isinstance(content, dict) and content.get("need") == "plotly":
+            self.send({"plotly": plotly_js()})
 
     def show(self, figure: dict, step: int) -> None:
         """Replace the figure (drawn at ``step``) in one message; the browser reacts in place."""

@@ -13,12 +13,14 @@ Documented rounding: values shown are the captured values rounded to
 """
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
 SIG_DIGITS = 3
+FIT_HEIGHT = 600        # px: a view with its slider and Play fits the ~650 px a 1366x768 laptop shows
 MAX_CELLS = 105_000     # heatmap values per figure; beyond it, time is strided (and the title says so)
 MAX_TICKS = 40          # labelled ticks on a time axis
 DIVERGING = "RdBu_r"    # tanh-range values, centred on 0 (zmid=0)
@@ -101,9 +103,27 @@ def check_tokens(tokens, steps: int, what: str = "time steps") -> list[str] | No
     return tokens
 
 
+_VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}
+
+
+def token_text(token: str) -> str:
+    """A token as a figure shows it: text, never markup (plotly reads ``<b>``, ``<a href>``...
+    in labels, so ``<``, ``>`` and ``&`` are escaped), whitespace and control characters
+    visible (space ␣, newline ↵, tab ⇥, others as their U+2400 symbol), an empty token as ∅."""
+    shown_ = "".join(_VISIBLE.get(c, chr(0x2400 + ord(c)) if ord(c) < 32 else c) for c in str(token))
+    return html.escape(shown_, quote=False) if shown_ else "∅"
+
+
 def step_labels(steps: int, tokens: list[str] | None) -> list[str]:
-    """"t · token" (or "t") for each step."""
-    return [f"{t} · {tokens[t]}" if tokens else str(t) for t in range(steps)]
+    """"t · token" (or "t") for each step, the token shown as text (see :func:`token_text`)."""
+    return [f"{t} · {token_text(tokens[t])}" if tokens else str(t) for t in range(steps)]
+
+
+def symmetric_range(values: np.ndarray) -> float:
+    """The colour range ±m for tanh-range values: m = 1, or the largest |value| when it exceeds 1
+    (e.g. a ReLU RNN), so that a colour means the same value whatever the input or clamp."""
+    finite = np.abs(values[np.isfinite(values)])
+    return max(1.0, float(finite.max())) if finite.size else 1.0
 
 
 def time_ticks(positions: list[int], labels: list[str], most: int = MAX_TICKS) -> dict:
@@ -176,7 +196,7 @@ def add_timeline(fig: dict, timeline: Timeline, fps: float = PLAY_FPS) -> dict:
     steps = [{"label": st.label, "method": "animate", "args": [[str(k)], _jump()]}
              for k, st in enumerate(timeline.steps)]
     layout["sliders"] = [{
-        "active": timeline.active, "steps": steps, "pad": {"t": 50, "l": 0}, "len": 0.86, "x": 0.14,
+        "active": timeline.active, "steps": steps, "pad": {"t": 50, "l": 130}, "len": 1.0, "x": 0.0,
         "currentvalue": {"prefix": timeline.prefix, "font": {"size": 14}}, "transition": {"duration": 0},
     }]
     fig["frames"] = [

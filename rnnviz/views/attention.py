@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._display import make
-from ._figure import (MAX_CELLS, PLAY_FPS, SEQUENTIAL, Step, Timeline, as_numpy, check_tokens, shown, step_labels,
+from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, SEQUENTIAL, Step, Timeline, as_numpy, check_tokens, shown, step_labels,
                       time_ticks)
 from ._sources import pick_sample
 
@@ -73,9 +73,9 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
             layout.setdefault("annotations", []).append({
                 "text": f"head {names[k]}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1.06,
                 "showarrow": False})
-    top = max(1.0, float(np.nanmax(w))) if np.isfinite(w).any() else 1.0
+    top = max(1.0, float(np.nanmax(w))) if np.isfinite(w).any() else 1.0   # weights lie in [0, 1]: fixed
     layout["coloraxis"] = {"colorscale": SEQUENTIAL, "cmin": 0.0, "cmax": top, "colorbar": {"title": {"text": "weight"}}}
-    layout.update({"height": 140 + 320 * rows, "margin": {"t": 80, "b": 90}})
+    layout.update({"height": min(FIT_HEIGHT, 140 + 320 * rows), "margin": {"t": 80, "b": 90}})
     head = (title or ("attention weights" + (f", {heads} heads" if heads > 1 else "") + f", sample {sample}")) + note
     steps = []
     mean = np.nanmean(w, axis=0)                          # (T, S)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from ._display import View, html_div
+from ._display import View, html_div, packed
 from ._figure import CONFIG
 
 
@@ -33,7 +33,7 @@ def export_html(view_or_figure, path, title: str = "rnnviz") -> Path:
     path = Path(path).expanduser()
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"expected a path ending in .html, got {str(path)!r}")
-    parts = [html_div(f, with_plotly=(i == 0)) for i, f in enumerate(figs)]
+    parts = [html_div(packed(f), with_plotly=(i == 0)) for i, f in enumerate(figs)]
     page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head>"
             f"<body>\n" + "\n".join(parts) + "\n</body></html>\n")
     path.write_text(page, encoding="utf-8")

@@ -5,8 +5,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._figure import (MAX_CELLS, PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, notes_line, shown,
-                      step_labels, stride_for, time_ticks)
+from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, notes_line,
+                      shown, step_labels, stride_for, time_ticks, token_text)
 from ._sources import pick_sample
 from ._whatif import show
 
@@ -105,7 +105,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         vals["h"] = pick(trace.hidden)
     rows = [r for r in _ROWS[trace.kind] if r[0] in vals]
     texts = _texts(trace.kind, vals, direction % D == 1, getattr(trace, "clamp", None) or {})
-    stride = stride_for(T, len(units) * len(rows), MAX_CELLS // 5)  # a point + its hover text ~ 5 heatmap cells
+    stride = stride_for(T, len(units) * len(rows), MAX_CELLS // 8)  # a point + its hover text ~ 8 heatmap cells
     pos = list(range(0, T, stride))
     labels = step_labels(T, tokens)
     n = len(rows)
@@ -116,7 +116,8 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         top = 1.0 - r * (height + gap)
         layout[f"yaxis{ax}"] = {"domain": [max(top - height, 0.0), top], "anchor": "x",
                                 "title": {"text": sym}, "zeroline": True,
-                                **({"range": [-0.05, 1.05]} if rng == "sig" else {})}
+                                **({"range": [-0.05, 1.05]} if rng == "sig" else
+                                   {"range": [-1.05, 1.05]} if rng == "tanh" else {})}   # fixed, c_t free
         for j, u in enumerate(units):
             data.append({
                 "type": "scatter", "mode": "lines", "x": np.asarray(pos), "y": shown(vals[key][pos, j]),
@@ -131,12 +132,13 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     head = title or f"{trace.kind} gates, {where}, sample {b}"
     note = ((f" (one step in {stride} of {T} shown)" if stride > 1 else "")
             + ("" if "h" in vals else " (h_t projected: not shown)") + notes_line(trace))
-    layout.update({"height": 120 + 130 * n, "margin": {"t": 70}, "hovermode": "closest", "plot_bgcolor": "white"})
+    layout.update({"height": min(FIT_HEIGHT, 120 + 130 * n), "margin": {"t": 70}, "hovermode": "closest",
+                   "plot_bgcolor": "white"})
     steps = []
     for t in pos:
         cursor = {"type": "line", "xref": "x", "yref": "paper", "x0": t, "x1": t, "y0": 0, "y1": 1,
                   "line": {"color": "black", "width": 1.5, "dash": "dot"}}
-        token = f" · input {tokens[t]!r}" if tokens else ""
+        token = f" · input '{token_text(tokens[t])}'" if tokens else ""
         text = f"{head}: t = {t}{token}{note}"
         steps.append(Step(labels[t], layout={"shapes": [cursor], "title": {"text": text, "x": 0.01}}))
     timeline = Timeline(steps, active=0, prefix="t · token = ")

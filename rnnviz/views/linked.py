@@ -83,6 +83,8 @@ def combine(views: list[View], step: int) -> tuple[dict, Timeline]:
         for tr in spec["data"]:
             names.new(tr.get("xaxis", "x"))
             names.new(tr.get("yaxis", "y"))
+        if "legend" not in layout and any(tr.get("showlegend") for tr in spec["data"]):
+            layout["legend"] = {"y": hi, "yanchor": "top"}       # beside the view whose lines it names
         for tr in spec["data"]:
             tr = dict(tr)
             for key in ("xaxis", "yaxis", "coloraxis"):

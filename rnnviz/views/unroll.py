@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ._figure import (DIVERGING, PLAY_FPS, Step, Timeline, as_numpy, check_tokens, notes_line, shown, step_labels,
-                      stride_for, time_ticks)
+from ._figure import (DIVERGING, FIT_HEIGHT, PLAY_FPS, Step, Timeline, as_numpy, check_tokens, notes_line, shown,
+                      step_labels, stride_for, symmetric_range, time_ticks, token_text)
 from ._sources import pick_sample
 from ._whatif import show
 
@@ -47,10 +47,11 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
                                 "anchor": "x"}
     layout["xaxis"] = {"title": {"text": "time step · input token"}, "anchor": f"y{n if n > 1 else ''}",
                        **time_ticks(pos, [labels[p] for p in pos])}
-    layout["coloraxis"] = {"colorscale": DIVERGING, "cmid": 0.0, "colorbar": {"title": {"text": "h"}}}
+    m = symmetric_range(h)                                                  # fixed: ±1 for tanh-range h
+    layout["coloraxis"] = {"colorscale": DIVERGING, "cmin": -m, "cmax": m, "colorbar": {"title": {"text": "h"}}}
     note = (f" (one step in {stride} of {T} shown)" if stride > 1 else "") + notes_line(trace)
     head = title or f"{trace.kind} unrolled in time, sample {b}"
-    layout.update({"height": 140 + 190 * n, "margin": {"t": 70}, "plot_bgcolor": "white"})
+    layout.update({"height": min(FIT_HEIGHT, 260 + 170 * n), "margin": {"t": 70}, "plot_bgcolor": "white"})
 
     half = stride / 2
     steps = []
@@ -59,11 +60,11 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
         for r, (_, d, _) in enumerate(rows):
             ax = "" if r == 0 else str(r + 1)
             x0, x1 = (pos[0] - half, t - half) if d else (t + half, pos[-1] + half)
-            shapes.append({"type": "rect", "xref": "x", "yref": f"y{ax} domain", "x0": x0, "x1": x1,
-                           "y0": 0, "y1": 1, "fillcolor": _MASK, "line": {"width": 0}, "layer": "above"})
+            shapes.append({"xref": "x", "yref": f"y{ax} domain", "x0": x0, "x1": x1,   # a rect, drawn above
+                           "y0": 0, "y1": 1, "fillcolor": _MASK, "line": {"width": 0}})
         shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": t - half, "x1": t + half,
-                       "y0": 0, "y1": 1, "line": {"color": "black", "width": 2}, "fillcolor": "rgba(0,0,0,0)"})
-        token = f" · input {tokens[t]!r}" if tokens else ""
+                       "y0": 0, "y1": 1, "line": {"color": "black", "width": 2}})    # not filled
+        token = f" · input '{token_text(tokens[t])}'" if tokens else ""
         text = f"{head}: step t = {t}{token}{note}"
         steps.append(Step(labels[t], layout={"shapes": shapes, "title": {"text": text, "x": 0.01}}))
     timeline = Timeline(steps, active=0, prefix="t · token = ")
