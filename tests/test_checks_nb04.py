@@ -42,3 +42,29 @@ def test_checkers_leave_the_random_state_alone():
     torch.manual_seed(3)
     nb04.downsampled_steps(32), nb04.convlstm_params(2624)
     assert torch.equal(torch.rand(3), before)
+
+
+def test_every_checker_waits_for_an_answer_and_has_a_solution():
+    for fb in (nb04.downsampled_steps(...), nb04.convlstm_params(...),
+               nb04.hybrid_for("the action shown in a short video clip", ...), nb04.bigger_vector(...)):
+        assert not fb and "not answered" in str(fb).lower()
+    from rnncourse.checks import solutions
+    text = solutions("nb04")
+    for name in ("downsampled_steps", "convlstm_params", "hybrid_for", "bigger_vector"):
+        assert name in text
+    assert "2624" in text and "32" in text
+
+
+def test_bigger_vector_recomputes_the_measurement():
+    from rnncourse.lessons.translation import train_copy
+    _, measured = train_copy(None, 3, hidden_size=8, seed=1)
+    assert nb04.bigger_vector(measured, hidden_size=8, length=3, seed=1)
+    assert nb04.bigger_vector(round(measured, 3), hidden_size=8, length=3, seed=1)   # as printed
+    assert not nb04.bigger_vector(measured + 0.2, hidden_size=8, length=3, seed=1)
+    fb = nb04.bigger_vector(measured, hidden_size=8, length=3, seed=1, baseline=measured)
+    assert fb and "bought little" in fb.message
+    fb = nb04.bigger_vector(measured, hidden_size=8, length=3, seed=1, baseline=measured - 0.3)
+    assert fb and "helped somewhat" in fb.message
+    assert not nb04.bigger_vector("high", hidden_size=8, length=3, seed=1)
+    with pytest.raises(ValueError, match="hidden_size"):
+        nb04.bigger_vector(0.5, hidden_size=0)

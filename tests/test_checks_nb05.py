@@ -42,3 +42,39 @@ def test_keras_output_matches_what_torch_returns():
     assert nb05.keras_output(False, "h_n[-1]") and nb05.keras_output(False, "output[:, -1]")
     assert not nb05.keras_output(False, "c_n[-1]") and not nb05.keras_output(False, "output")
     assert not nb05.keras_output(False, None)
+
+
+def test_every_checker_waits_for_an_answer_and_has_a_solution():
+    for fb in (nb05.rnn_params("lstm", 16, 32, ...), nb05.io_pattern("the sentiment of a review", ...),
+               nb05.keras_output(False, ...), nb05.longer_training(...)):
+        assert not fb and "not answered" in str(fb).lower()
+    from rnncourse.checks import solutions
+    text = solutions("nb05")
+    for name in ("rnn_params", "io_pattern", "keras_output", "longer_training"):
+        assert name in text
+    assert "6400" in text and "4800" in text
+
+
+def test_longer_training_recomputes_the_learning_curve():
+    curve = nb05.vanilla_month_curve(2, seed=1)
+    assert len(curve) == 2 and all(0 <= a <= 1 for a in curve)
+    assert nb05.longer_training(curve[-1], epochs=2, seed=1)
+    assert nb05.longer_training(round(curve[-1], 2), epochs=2, seed=1)      # as printed in the table
+    assert not nb05.longer_training(curve[-1] + 0.2, epochs=2, seed=1)
+    with pytest.raises(ValueError, match="epochs"):
+        nb05.vanilla_month_curve(0)
+
+
+def test_vanilla_month_curve_is_the_notebooks_vanilla_rnn():
+    from rnnviz import synthetic
+    from rnnviz.models import SequenceClassifier
+    from rnncourse.lessons import hybrid, zoo
+    train = hybrid.date_months(synthetic.dates(1500, nb05.MONTH_FORMATS, seed=2))
+    test = hybrid.date_months(synthetic.dates(500, nb05.MONTH_FORMATS, seed=3))
+    vocab = len(synthetic.dates(1).src_vocab)
+    size = dict(embed_dim=16, hidden_size=32, num_classes=12)
+    torch.manual_seed(2)                                        # as the notebook builds its trio
+    trio = {name: SequenceClassifier(vocab, cell=cell, **size) for name, cell in [("vanilla RNN", "rnn"), ("GRU", "gru")]}
+    curve, _ = zoo.learning_curves(trio, train, test, epochs=2, seed=2,
+                                   loss_fn=torch.nn.functional.cross_entropy, batch_size=32)
+    assert curve["vanilla RNN"] == nb05.vanilla_month_curve(2, seed=2)

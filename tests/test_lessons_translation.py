@@ -62,3 +62,10 @@ def test_length_sweep_trains_both_kinds_and_attention_copies_short_strings():
     assert result["attention"][3] > 0.5                                # chance is 0.1 per digit
     test = tr.copy_digits(100, 3, seed=1)
     assert tr.greedy_accuracy(models["attention"][3], test) == result["attention"][3]
+
+
+def test_train_copy_is_what_length_sweep_runs():
+    result, models = tr.length_sweep([2], n_train=200, n_test=50, epochs=1, hidden_size=8, seed=3)
+    model, accuracy = tr.train_copy(None, 2, n_train=200, n_test=50, epochs=1, hidden_size=8, seed=3)
+    assert accuracy == result["no attention"][2]
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), models["no attention"][2].parameters()))

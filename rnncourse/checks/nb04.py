@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import torch
 
-from ._core import Feedback, choice, verdict, whole_number
+from ._core import Feedback, approx, choice, exercise, verdict, whole_number
 
-__all__ = ["downsampled_steps", "convlstm_params", "hybrid_for", "SCENARIOS", "HYBRIDS"]
+__all__ = ["downsampled_steps", "convlstm_params", "hybrid_for", "bigger_vector", "SCENARIOS", "HYBRIDS"]
 
 HYBRIDS = ("cnn-rnn", "convlstm", "rnn-attention", "rnn-transformer", "cnn-rnn-mlp")
 SCENARIOS = {
@@ -17,6 +17,7 @@ SCENARIOS = {
 
 
 
+@exercise("32: the stride keeps every 2nd of the 256 positions (128), the max pooling one of every 4 (32).")
 def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4, kernel_size: int = 7) -> Feedback:
     """How many steps the RNN of a ConvRNN runs on a ``length``-step signal (counted by running one)."""
     from rnnviz.models import ConvRNN
@@ -30,6 +31,7 @@ def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4,
                    f"{pool}; start from {length}.")
 
 
+@exercise("2624 = 4 x 8 x (1 + 8) x 3 x 3 weights + 4 x 8 biases: one Conv2d from [x; h] to the four gates.")
 def convlstm_params(answer, in_channels: int = 1, hidden_channels: int = 8, kernel_size: int = 3) -> Feedback:
     """Trainable parameters of a ConvLSTMCell (counted on the module itself)."""
     from rnnviz.models import ConvLSTMCell
@@ -44,6 +46,8 @@ def convlstm_params(answer, in_channels: int = 1, hidden_channels: int = 8, kern
                    f"([x; h]) and 4 x {hidden_channels} output channels; count its weights and biases.")
 
 
+@exercise("cnn-rnn (the long sensor signal), convlstm (radar maps), rnn-attention (translation), "
+          "cnn-rnn-mlp (video clip action).")
 def hybrid_for(scenario: str, answer: str) -> Feedback:
     """Which hybrid fits a scenario: one of :data:`HYBRIDS`, for a key of :data:`SCENARIOS`."""
     if scenario not in SCENARIOS:
@@ -59,3 +63,33 @@ def hybrid_for(scenario: str, answer: str) -> Feedback:
     return verdict(picked == expected, f"{expected}: {why}.",
                    "ask what the data looks like (very long? images over time? two sequences?) "
                    "and which part of the model handles it.")
+
+
+@exercise("Any answer the student measured: the checker retrains the model itself. Seen on the course's machine "
+          "with the notebook's budget (2000 strings, 4 epochs), seeds 0-2: 0.33-0.38 of the digits with 128 units "
+          "(0.24-0.27 with 64, 0.42-0.44 with 256). A wider vector helps somewhat, but far less than attention, "
+          "which copied 12 digits almost perfectly with 64 units.")
+def bigger_vector(answer, hidden_size: int = 128, length: int = 12, seed: int = 0, baseline: float | None = None
+                  ) -> Feedback:
+    """Modify and observe: the greedy digit accuracy of a copy model *without* attention with
+    ``hidden_size`` units on ``length``-digit strings, trained as in notebook 04
+    (``translation.train_copy(None, length, hidden_size=hidden_size, seed=seed)``).
+
+    The checker retrains that model (a few seconds) and compares; ``baseline`` (the 64-unit
+    accuracy printed in the notebook) only shapes the explanation.
+    """
+    from rnncourse.lessons.translation import train_copy
+    if isinstance(hidden_size, bool) or not isinstance(hidden_size, int) or hidden_size < 1:
+        raise ValueError(f"expected hidden_size an int >= 1, got {hidden_size!r}")
+    with torch.random.fork_rng(devices=[]):                    # the student's random numbers stay as they were
+        _, measured = train_copy(None, length, hidden_size=hidden_size, seed=seed)
+    compare = ""
+    if baseline is not None:
+        gain = measured - float(baseline)
+        compare = (f" The 64-unit model scored {float(baseline):.3f}: "
+                   + ("the wider vector helped somewhat, but" if gain > 0.05 else "the wider vector bought little, and")
+                   + " attention copied 12 digits almost perfectly with 64 units.")
+    return verdict(approx(answer, measured, rel=0.02, abs_=0.01),
+                   f"{measured:.3f} of the digits right on their own, with {hidden_size} units.{compare}",
+                   f"train the model with translation.train_copy(None, {length}, hidden_size={hidden_size}, "
+                   f"seed=SEED) and give the accuracy it returns (a number between 0 and 1).")

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import torch
 
-from ._core import Feedback, choice, verdict, whole_number
+from ._core import Feedback, approx, choice, exercise, verdict, whole_number
 
-__all__ = ["rnn_params", "io_pattern", "keras_output", "TASKS", "PATTERNS"]
+__all__ = ["rnn_params", "io_pattern", "keras_output", "longer_training", "vanilla_month_curve", "TASKS", "PATTERNS",
+           "MONTH_FORMATS"]
 
 PATTERNS = ("one-to-one", "one-to-many", "many-to-one", "many-to-many", "many-to-many synced")
 TASKS = {
@@ -16,9 +17,11 @@ TASKS = {
     "a house price from ten numbers about the house": "one-to-one",
 }
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+MONTH_FORMATS = ["3 march 2021", "03/03/21", "3.3.2021", "20210303", "3/3/2021"]   # notebook 05's month task
 
 
 
+@exercise("LSTM 6400 = 4 x (32x16 + 32x32 + 2x32); GRU 4800 = 3 x the same block (torch keeps two bias vectors).")
 def rnn_params(cell: str, input_size: int, hidden_size: int, answer) -> Feedback:
     """Trainable parameters of a one-layer ``nn.RNN``/``nn.GRU``/``nn.LSTM`` (counted on the module)."""
     from rnnviz.models import make_rnn
@@ -34,6 +37,8 @@ def rnn_params(cell: str, input_size: int, hidden_size: int, answer) -> Feedback
                    f"({hidden_size} x {hidden_size}) and, in torch, two biases of {hidden_size}.")
 
 
+@exercise("sentiment: many-to-one; a tag per word: many-to-many synced; translation: many-to-many; "
+          "melody from a first note: one-to-many; house price from ten numbers: one-to-one.")
 def io_pattern(task: str, answer: str) -> Feedback:
     """The input/output pattern of a task: one of :data:`PATTERNS`, for a key of :data:`TASKS`."""
     if task not in TASKS:
@@ -47,6 +52,7 @@ def io_pattern(task: str, answer: str) -> Feedback:
                    "one per input step?).")
 
 
+@exercise("return_sequences=False: h_n[-1] (or output[:, -1], the same numbers); return_sequences=True: output.")
 def keras_output(return_sequences: bool, answer: str) -> Feedback:
     """Which value of ``out, (h_n, c_n) = lstm(x)`` (one layer, one direction, batch_first=True)
     equals what Keras' ``LSTM(return_sequences=...)`` returns."""
@@ -57,3 +63,42 @@ def keras_output(return_sequences: bool, answer: str) -> Feedback:
                     f"{answer}: the last step's h_t, (batch, units); output[:, -1] and h_n[-1] are the same numbers."),
                    "return_sequences=True gives h_t for every step; False gives only the last one. "
                    "Answer with an expression such as 'output', 'output[:, -1]', 'h_n[-1]' or 'c_n[-1]'.")
+
+
+def vanilla_month_curve(epochs: int, seed: int = 0) -> list[float]:
+    """The vanilla RNN's month accuracy after each of ``epochs`` epochs, trained exactly as in
+    notebook 05's learning-curve cell (the same data seeds, initial weights and batch order)."""
+    from rnnviz import synthetic
+    from rnnviz.models import SequenceClassifier
+    from rnncourse.lessons import hybrid, zoo
+
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= 100:
+        raise ValueError(f"expected epochs an int in 1..100, got {epochs!r}")
+    train = hybrid.date_months(synthetic.dates(1500, MONTH_FORMATS, seed=seed))
+    test = hybrid.date_months(synthetic.dates(500, MONTH_FORMATS, seed=seed + 1))
+    vocab = len(synthetic.dates(1).src_vocab)
+    with torch.random.fork_rng(devices=[]):                    # the student's random numbers stay as they were
+        torch.manual_seed(seed)
+        model = SequenceClassifier(vocab, cell="rnn", embed_dim=16, hidden_size=32, num_classes=12)
+        curve, _ = zoo.learning_curves({"vanilla RNN": model}, train, test, epochs=epochs, seed=seed,
+                                       loss_fn=torch.nn.functional.cross_entropy, batch_size=32)
+    return curve["vanilla RNN"]
+
+
+@exercise("Any answer the student measured: the checker retrains the vanilla RNN itself. Seen on the course's "
+          "machine with 20 epochs, seeds 0-2: final accuracies 0.61, 0.82 and 0.98, best epochs 0.90, 0.91 and 1.00. "
+          "The vanilla RNN does reach the month (at least 0.9 at some epoch in every seed), but its curve goes up "
+          "and down at this learning rate, while the LSTM and GRU settle near 1.0 within five epochs.")
+def longer_training(answer, epochs: int = 20, seed: int = 0) -> Feedback:
+    """Modify and observe: the vanilla RNN's month accuracy after ``epochs`` epochs of the
+    learning-curve cell (recomputed here, a few seconds)."""
+    curve = vanilla_month_curve(epochs, seed)
+    final, best = curve[-1], max(curve)
+    reached = ("it did reach the month at some epoch: the gap to the gated cells is time and steadiness of "
+               "learning, not a month out of reach" if best >= 0.9 else
+               "it stayed below the gated cells all along")
+    return verdict(approx(answer, final, rel=0.02, abs_=0.01),
+                   f"{final:.3f} after {epochs} epochs; its best epoch scored {best:.3f} (epoch "
+                   f"{curve.index(best) + 1}), so {reached}.",
+                   f"set epochs={epochs} in the learning-curve cell, rerun it and give the vanilla RNN's accuracy "
+                   "after its last epoch (a number between 0 and 1).")

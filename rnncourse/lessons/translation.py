@@ -16,7 +16,7 @@ import torch
 from rnnviz.models import Seq2Seq
 
 __all__ = ["PAD", "BOS", "EOS", "SRC_VOCAB", "TGT_VOCAB", "copy_digits", "copy_model", "greedy_accuracy",
-           "teacher_forced_accuracy", "length_sweep"]
+           "teacher_forced_accuracy", "train_copy", "length_sweep"]
 
 PAD, BOS, EOS = 0, 1, 2          # target ids; digit d is d + 1 in the source and d + 3 in the target
 SRC_VOCAB, TGT_VOCAB = 11, 13
@@ -72,26 +72,38 @@ def teacher_forced_accuracy(model: Seq2Seq, data) -> float:
     return _scored(model, data, free_running=False)
 
 
+def train_copy(attention: str | None, length: int, *, n_train: int = 2000, n_test: int = 500, epochs: int = 4,
+               hidden_size: int = 64, lr: float = 1e-2, batch_size: int = 64, seed: int = 0):
+    """Train one copy model (``attention`` None or "additive") on ``length``-digit strings with
+    teacher forcing: data seed ``seed``, initial weights and batch order from ``seed``.
+
+    Returns ``(model, greedy digit accuracy on n_test fresh strings of test seed seed + 1)``.
+    """
+    from rnnviz.train import fit, token_cross_entropy
+
+    train = copy_digits(n_train, length, seed=seed)
+    test = copy_digits(n_test, length, seed=seed + 1)
+    model = copy_model(attention, hidden_size=hidden_size, seed=seed)
+    fit(model, train, epochs=epochs, loss_fn=token_cross_entropy, lr=lr, batch_size=batch_size, seed=seed,
+        progress=False)
+    return model, greedy_accuracy(model, test)
+
+
 def length_sweep(lengths, *, n_train: int = 2000, n_test: int = 500, epochs: int = 4, hidden_size: int = 64,
                  lr: float = 1e-2, batch_size: int = 64, seed: int = 0):
     """Train a Seq2Seq with and without attention on each copy length (same data, budget and
-    initial seed), with teacher forcing.
+    initial seed) with :func:`train_copy`.
 
     Returns ``(accuracy, models)``: {"no attention" | "attention": {length: greedy digit
     accuracy on ``n_test`` fresh strings (test seed ``seed + 1``)}} and the trained models,
     {"no attention" | "attention": {length: model}}.
     """
-    from rnnviz.train import fit, token_cross_entropy
-
     result: dict[str, dict[int, float]] = {"no attention": {}, "attention": {}}
     models: dict[str, dict[int, Seq2Seq]] = {"no attention": {}, "attention": {}}
     for length in lengths:
-        train = copy_digits(n_train, length, seed=seed)
-        test = copy_digits(n_test, length, seed=seed + 1)
         for name, kind in (("no attention", None), ("attention", "additive")):
-            model = copy_model(kind, hidden_size=hidden_size, seed=seed)
-            fit(model, train, epochs=epochs, loss_fn=token_cross_entropy, lr=lr, batch_size=batch_size,
-                seed=seed, progress=False)
-            result[name][length] = greedy_accuracy(model, test)
+            model, accuracy = train_copy(kind, length, n_train=n_train, n_test=n_test, epochs=epochs,
+                                         hidden_size=hidden_size, lr=lr, batch_size=batch_size, seed=seed)
+            result[name][length] = accuracy
             models[name][length] = model
     return result, models
