@@ -9,7 +9,7 @@ import rnnviz
 from rnnviz import synthetic
 from rnncourse.lessons import memory
 from rnnviz.models import Tagger
-from rnnviz.train import evaluate, token_cross_entropy
+from rnnviz.train import evaluate
 
 
 def test_distracted_recall_layout_and_seed():
@@ -70,18 +70,6 @@ def test_exploding_run_blows_up_without_clipping_only():
     assert not (plain.train_loss[-1] < 1e3), plain.train_loss
     assert all(math.isfinite(v) for v in clipped.train_loss) and clipped.train_loss[-1] < 0.5 * float(data[1].var())
     assert len(clipped.grad_norm) == 8 * 8 and max(clipped.grad_norm) > 1.0 and plain.grad_norm == []
-
-
-def test_depth_sweep_rows():
-    x, y = synthetic.future_tags(64, 6, k=1, n_symbols=4, seed=0)
-    rows = memory.depth_sweep(lambda d: Tagger(4, num_tags=4, embed_dim=4, hidden_size=8, num_layers=d,
-                                               padding_idx=None), [1, 2], (x, y), (x, y), epochs=1,
-                              loss_fn=token_cross_entropy)
-    assert [r["layers"] for r in rows] == [1, 2]
-    for r in rows:
-        assert r["parameters"] == sum(p.numel() for p in r["model"].parameters())
-        assert r["seconds"] > 0 and 0 <= r["train"] <= 1 and r["train"] == r["test"]
-        assert r["model"].rnn.num_layers == r["layers"]
 
 
 def test_next_token_pairs():

@@ -3,16 +3,15 @@
 Notebook 02 (how far back can a network remember, and why gradients vanish or explode):
 :func:`distracted_recall`, :func:`memory_model`, :func:`memory_span`, :func:`gradient_reach`,
 :func:`forget_path`, :func:`random_rnn`, :func:`exploding_run`. Notebook 03 (stacked and bidirectional networks):
-:func:`depth_sweep`, :func:`next_token_pairs`, :func:`streaming_accuracy`,
-:func:`forecast_windows`. :func:`table` prints any of their results.
+:func:`next_token_pairs`, :func:`streaming_accuracy`,
+:func:`forecast_windows` (depth itself: ``rnncourse.lessons.depth``). :func:`table` prints any of their results.
 
 Letters: L layers, D directions, B batch, T time, H units, V vocabulary.
 """
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -24,7 +23,7 @@ from rnnviz.train import History, accuracy, evaluate, fit
 
 __all__ = ["distracted_recall", "memory_model", "memory_span", "gradient_reach", "forget_path", "random_rnn",
            "exploding_run",
-           "depth_sweep", "next_token_pairs", "streaming_accuracy", "forecast_windows", "table"]
+           "next_token_pairs", "streaming_accuracy", "forecast_windows", "table"]
 
 
 def distracted_recall(n: int, lag: int, n_symbols: int = 4, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -153,28 +152,6 @@ def exploding_run(data: tuple[torch.Tensor, torch.Tensor], clip: float | None, *
         model.rnn.weight_hh_l0.copy_(random_rnn(radius, hidden_size, seed=seed).weight_hh_l0)
     return fit(model, (x, y), epochs=epochs, loss_fn=nn.functional.mse_loss, batch_size=32, seed=seed,
                optimizer=torch.optim.SGD(model.parameters(), lr=lr), clip=clip, progress=False)
-
-
-def depth_sweep(make_model: Callable[[int], nn.Module], depths: Sequence[int], train: tuple, test: tuple, *,
-                epochs: int, loss_fn: Callable, lr: float = 1e-2, batch_size: int = 32,
-                metric: Callable = accuracy, seed: int = 0) -> list[dict]:
-    """Train ``make_model(depth)`` for every depth and measure what depth buys.
-
-    Returns one dict per depth: ``layers``, ``parameters`` (count), ``seconds`` (training
-    wall time), ``train`` and ``test`` (``metric`` on each split, in eval mode), and
-    ``model``. ``train``/``test`` are tuples ``(*inputs, target)`` as :func:`rnnviz.fit` takes.
-    """
-    rows = []
-    for depth in tqdm(depths, desc="depth sweep", leave=False):
-        torch.manual_seed(seed)
-        model = make_model(depth)
-        start = time.perf_counter()
-        fit(model, train, epochs=epochs, loss_fn=loss_fn, lr=lr, batch_size=batch_size, seed=seed, progress=False)
-        seconds = time.perf_counter() - start
-        rows.append({"layers": depth, "parameters": sum(p.numel() for p in model.parameters()),
-                     "seconds": seconds, "train": evaluate(model, train, metric),
-                     "test": evaluate(model, test, metric), "model": model})
-    return rows
 
 
 def next_token_pairs(ids: torch.Tensor, length: int, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
