@@ -31,29 +31,20 @@ class Result:
     gates: dict[str, torch.Tensor]       # name -> (L, D, B, T, H)
     h_n: torch.Tensor                    # (L*D, B, P)
     c_n: torch.Tensor | None             # (L*D, B, H)
-    joint: torch.Tensor | None = None    # (L, D, B, T, 4H) the LSTM gates' shared storage
     last: torch.Tensor | None = None     # (B, T, D*P) padded output of the last layer
     last_data: torch.Tensor | None = None  # (N, D*P) the same, packed like the input
 
 
 def allocate(p: Prepared) -> Result:
-    """Empty storage for a whole trace.
-
-    An LSTM's four gates share one (L, D, B, T, 4H) buffer, in torch's row order
-    i, f, g, o, so one matmul fills all of them; each gate is a (L, D, B, T, H) view.
-    """
+    """Empty storage for a whole trace."""
     B, T = p.x.shape[:2]
     L, D, H, P = p.layers, p.directions, p.hidden_size, p.out_size
     new = lambda size: p.x.new_empty(L, D, B, T, size)  # noqa: E731
     lstm = p.kind == "LSTM"
-    joint = new(4 * H) if lstm else None                                 # (L, D, B, T, 4H)
-    if lstm:
-        gates = {name: joint[..., k * H:(k + 1) * H] for k, name in enumerate(GATE_NAMES["LSTM"])}
-    else:
-        gates = {name: new(H) for name in GATE_NAMES[p.kind]}
     return Result(
-        hidden=new(P), cell=new(H) if lstm else None, gates=gates,
-        h_n=p.x.new_empty(L * D, B, P), c_n=p.x.new_empty(L * D, B, H) if lstm else None, joint=joint,
+        hidden=new(P), cell=new(H) if lstm else None,
+        gates={name: new(H) for name in GATE_NAMES[p.kind]},
+        h_n=p.x.new_empty(L * D, B, P), c_n=p.x.new_empty(L * D, B, H) if lstm else None,
     )
 
 
@@ -98,15 +89,11 @@ def _run_layer(rnn, p: Prepared, layer: int, x: torch.Tensor, data: torch.Tensor
     return out, res[0], tuple(_permute(s, pk.unsorted_indices) for s in res[1:])
 
 
-def _previous(p: Prepared, hid: torch.Tensor, h0: torch.Tensor, direction: int,
-              prev: torch.Tensor) -> torch.Tensor:
-    """h_{t-1} as seen by the step at each t, written into ``prev`` (B, T, P), from hid (B, T, P), h0 (B, P)."""
+def _previous(p: Prepared, hid: torch.Tensor, h0: torch.Tensor, direction: int) -> torch.Tensor:
+    """h_{t-1} as seen by the step at each t: (B, T, P) from hid (B, T, P) and h0 (B, P)."""
     if direction == 0:
-        prev[:, 0] = h0
-        prev[:, 1:] = hid[:, :-1]
-        return prev
-    prev[:, -1] = h0
-    prev[:, :-1] = hid[:, 1:]
+        return torch.cat([h0.unsqueeze(1), hid[:, :-1]], dim=1)          # (B, T, P)
+    prev = torch.cat([hid[:, 1:], h0.unsqueeze(1)], dim=1)               # (B, T, P)
     if not p.full:  # the backward pass of a shorter sequence starts from h0 at its last step
         rows = torch.arange(prev.size(0), device=prev.device)
         prev[rows, p.lengths.to(prev.device) - 1] = h0
@@ -145,16 +132,12 @@ def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, parts: list[to
     row = layer * p.directions + d
     B, T = p.x.shape[:2]
     H = p.hidden_size
-    P = p.out_size
-    if p.kind == "LSTM":
-        _lstm(p, w, res, layer, d, parts)
-        return
-    prev = [_previous(p, res.hidden[layer, d], p.h0[row], d, p.x.new_empty(B, T, P)).view(B * T, P)]
+    prev = [_previous(p, res.hidden[layer, d], p.h0[row], d).view(B * T, p.out_size)]  # (B*T, P)
     block = lambda k: slice(k * H, (k + 1) * H)  # noqa: E731
     bias = lambda b, k: None if b is None else b[block(k)]  # noqa: E731
     gate = lambda name: res.gates[name][layer, d].view(B * T, H)  # noqa: E731
     if p.kind == "GRU":
-        for k, name in enumerate(("reset", "update")):
+        for k, name in enumerate(GATE_NAMES["GRU"][:2]):
             out = _project(parts, w.w_ih, block(k), bias(w.b_ih, k), gate(name))
             out.addmm_(prev[0], w.w_hh[block(k)].T)
             if w.b_hh is not None:
@@ -164,33 +147,13 @@ def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, parts: list[to
         h_n = _project(prev, w.w_hh, block(2), bias(w.b_hh, 2), work)           # W_hn h + b_hn
         n.addcmul_(gate("reset"), h_n).tanh_()
         return
-
-
-def _lstm(p: Prepared, w, res: Result, layer: int, d: int, parts: list[torch.Tensor]) -> None:
-    """The four LSTM gates and the cell state of one layer and direction from the known h_t.
-
-    One matmul [x_t, h_{t-1}] @ [W_ih, W_hh].T + b_ih + b_hh fills all gates (B*T, 4H)
-    at once, in their shared storage; then c_t = f_t c_{t-1} + i_t g_t step by step.
-    """
-    B, T = p.x.shape[:2]
-    H, P = p.hidden_size, p.out_size
-    row = layer * p.directions + d
-    K = sum(part.size(1) for part in parts)
-    xh = p.x.new_empty(B, T, K + P)                                      # (B, T, K + P)
-    start = 0
-    for part in parts:
-        xh[..., start:start + part.size(1)] = part.view(B, T, part.size(1))
-        start += part.size(1)
-    _previous(p, res.hidden[layer, d], p.h0[row], d, xh[..., K:])
-    weight = torch.cat([w.w_ih, w.w_hh], dim=1)                          # (4H, K + P)
-    out = res.joint[layer, d].view(B * T, 4 * H)                         # (B*T, 4H): i, f, g, o
-    if w.b_ih is None:
-        torch.mm(xh.view(B * T, K + P), weight.T, out=out)
-    else:
-        torch.addmm(w.b_ih + w.b_hh, xh.view(B * T, K + P), weight.T, out=out)
-    out[:, :2 * H].sigmoid_()                                            # i, f
-    out[:, 2 * H:3 * H].tanh_()                                          # g
-    out[:, 3 * H:].sigmoid_()                                            # o
+    if p.kind != "LSTM":
+        return
+    both = None if w.b_ih is None else w.b_ih + w.b_hh                   # (4H,)
+    for k, name in enumerate(GATE_NAMES["LSTM"]):
+        out = _project(parts, w.w_ih, block(k), bias(both, k), gate(name))
+        out.addmm_(prev[0], w.w_hh[block(k)].T)
+        out.tanh_() if name == "cell" else out.sigmoid_()
     i, f, g = (res.gates[name][layer, d] for name in ("input", "forget", "cell"))  # (B, T, H)
     cells = torch.mul(i, g, out=res.cell[layer, d]).unbind(1)            # T x (B, H), i*g for now
     forgets = f.unbind(1)                                                # T x (B, H)
