@@ -3,7 +3,7 @@
 2-layer LSTM, batch 32, 200 steps, 128 units, float32 on CPU, 2 threads. The two
 are timed interleaved in one run (A, B, A, B, ...) so machine noise hits both
 alike; the script prints the median of the per-pair ratios and absolute times.
-Run: python bench/gradient_flow.py [--reps N]
+Run: python bench/gradient_flow.py [--reps N] [--threads N]
 """
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ from torch import nn
 import rnnviz
 
 B, T, I, H, L = 32, 200, 128, 128, 2
-TARGET = 10.0
+TARGET = 2.0
 
 
-def main(reps: int) -> None:
-    torch.set_num_threads(2)
+def main(reps: int, threads: int) -> None:
+    torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     torch.manual_seed(0)
     model = nn.LSTM(I, H, num_layers=L, batch_first=True)
@@ -59,4 +59,6 @@ def main(reps: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
-    main(parser.parse_args().reps)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    main(args.reps, args.threads)

@@ -19,10 +19,13 @@ class Trace:
       candidate g), "output"; GRU "reset", "update", "new" (torch's n, where r
       multiplies ``W_hn h + b_hn``); RNN: {}.
     - ``output``, ``h_n``, ``c_n``: what the module itself returns (its own layout;
-      a PackedSequence ``output`` for packed input).
+      a PackedSequence ``output`` for packed input). For a cell stepped once per
+      step (``nn.RNNCell``/``nn.LSTMCell``/``nn.GRUCell``): L = D = 1, ``output``
+      (B, T, H) the stacked h_t (``batch_first`` True), ``h_n``/``c_n`` (1, B, H).
     - ``lengths``: (B,) int64; steps at or past a sequence's length are NaN.
     - ``kind``: "RNN", "LSTM" or "GRU".
-    - ``notes``: what a reader should know (eval semantics, clamped gates, joined calls).
+    - ``notes``: what a reader should know (eval semantics, a model run in eval mode,
+      clamped gates, joined calls, cell calls that restart from another state).
     - ``clamp``: the gates fixed by ``trace(..., clamp=...)``, else None.
     """
 

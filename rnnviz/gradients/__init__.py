@@ -5,12 +5,13 @@ reports, for every layer, direction, sequence and time step, how much of the
 loss's gradient reaches the hidden state h_t and the recurrent module's input x_t.
 
 How it stays exact: during the pass the recurrent submodule's ``forward`` is
-replaced by an unrolled loop over torch's own cell equations
-(``rnnviz._grad_unroll``), which returns the module's output in its own format,
-so the rest of the model runs unchanged. Each h_t is then a tensor of its own
-and ``torch.autograd.grad`` gives the gradient of the loss with respect to it.
-Parameters' ``.grad`` are never touched (no ``.backward()``), and the forward
-is restored afterwards, even on error.
+replaced by an unrolled loop over torch's own cell equations (``_unroll``, on
+the step loop shared with capture), which returns the module's output in its own
+format, so the rest of the model runs unchanged. Each h_t is then a tensor of
+its own and ``torch.autograd.grad`` gives the gradient of the loss with respect
+to it. Parameters' ``.grad`` are never touched (no ``.backward()``), and the
+forward is restored afterwards, even on error. ``_jacobian`` holds
+``state_jacobian_norms``.
 
 Letters: L layers, D directions, B batch, T time, P units of h (proj_size or hidden_size).
 """
