@@ -128,9 +128,9 @@ def test_forget_path_is_the_product_of_forget_gates_by_hand(keep):
     model = memory.memory_model("lstm", hidden_size=6, keep_bias=keep, seed=2)
     x, _ = memory.distracted_recall(5, 9, seed=4)                              # (B, T)
     lstm, H = model.rnn, 6
-    e = model.inputs.embedding(x).double()                                     # (B, T, E)
-    W_i, W_h = lstm.weight_ih_l0.double(), lstm.weight_hh_l0.double()
-    b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).double()
+    e = model.inputs.embedding(x).detach().double()                            # (B, T, E)
+    W_i, W_h = lstm.weight_ih_l0.detach().double(), lstm.weight_hh_l0.detach().double()
+    b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().double()
     h = torch.zeros(5, H, dtype=torch.float64)
     c = torch.zeros(5, H, dtype=torch.float64)
     forgets = []
