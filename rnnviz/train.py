@@ -17,12 +17,14 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Sequence
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ._batching import BucketBatches, batches, count, to_device
+from ._metrics import accuracy, token_cross_entropy
 from ._restore import eval_mode, flush_denormal
 
 __all__ = ["fit", "evaluate", "accuracy", "token_cross_entropy", "BucketBatches", "History", "TrainState"]
@@ -71,75 +73,6 @@ class TrainState:
     stop: bool = False
 
 
-class BucketBatches:
-    """Batches of similar lengths, for variable-length data: little padding, and batches that
-    are all full length skip packing altogether.
-
-    ``BucketBatches((*inputs, target), lengths, batch_size, seed=0)`` is a re-iterable for
-    ``fit``: every pass shuffles, sorts by length within pools of 50 batches, and shuffles the
-    batch order, from its own generator (the same seed gives the same batches, epoch by epoch).
-    """
-
-    def __init__(self, tensors: Sequence[torch.Tensor], lengths: torch.Tensor, batch_size: int, seed: int = 0):
-        self.tensors, self.lengths, self.batch_size = tuple(tensors), torch.as_tensor(lengths), batch_size
-        if any(t.shape[0] != self.lengths.shape[0] for t in self.tensors):
-            raise ValueError(f"expected tensors with {self.lengths.shape[0]} examples (as lengths), got "
-                             f"{[t.shape[0] for t in self.tensors]}")
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self) -> int:
-        return -(-self.lengths.shape[0] // self.batch_size)
-
-    def __iter__(self):
-        order = torch.randperm(self.lengths.shape[0], generator=self.generator)        # (N,)
-        pool = 50 * self.batch_size
-        chunks = []
-        for start in range(0, order.shape[0], pool):
-            part = order[start:start + pool]
-            part = part[torch.argsort(self.lengths[part], stable=True)]              # by length
-            chunks += list(part.split(self.batch_size))
-        for i in torch.randperm(len(chunks), generator=self.generator).tolist():
-            yield tuple(t[chunks[i]] for t in self.tensors)
-
-
-def _batches(data, batch_size: int, generator: torch.Generator | None):
-    """Yield (inputs tuple, target) batches from a tuple of tensors or an iterable of tuples."""
-    if isinstance(data, (tuple, list)) and not data:
-        raise ValueError(f"expected data as a tuple (*inputs, target) of tensors or an iterable of such "
-                         f"batches, got an empty {type(data).__name__}")
-    if isinstance(data, (tuple, list)) and data and all(isinstance(t, torch.Tensor) for t in data):
-        if len(data) < 2:
-            raise ValueError(f"expected a tuple (*inputs, target) of at least 2 tensors, got {len(data)}")
-        n = data[0].shape[0]
-        if any(t.shape[0] != n for t in data):
-            raise ValueError(f"all tensors must share their first (example) dimension, got sizes "
-                             f"{[t.shape[0] for t in data]}")
-        order = torch.randperm(n, generator=generator) if generator is not None else None
-        for start in range(0, n, batch_size):
-            if order is None:
-                batch = tuple(t[start:start + batch_size] for t in data)
-            else:
-                idx = order[start:start + batch_size]
-                batch = tuple(t[idx] for t in data)
-            yield batch[:-1], batch[-1]
-        return
-    if iter(data) is data:
-        raise TypeError("expected a tuple of tensors or a re-iterable (e.g. a DataLoader), got a "
-                        f"one-shot iterator {type(data).__name__}: it would be empty after the first epoch")
-    for batch in data:
-        if not isinstance(batch, (tuple, list)) or len(batch) < 2:
-            raise ValueError(f"each batch must be a tuple (*inputs, target), got {type(batch).__name__}")
-        yield tuple(batch[:-1]), batch[-1]
-
-
-def _to(x, device):
-    return x.to(device, non_blocking=True) if isinstance(x, torch.Tensor) else x
-
-
-def _count(target) -> int:
-    return target.shape[0] if isinstance(target, torch.Tensor) and target.dim() else 1
-
-
 def _device(model: nn.Module) -> torch.device:
     """Where the model lives: its first parameter's (or buffer's) device, the CPU when it has none."""
     for t in (*model.parameters(), *model.buffers()):
@@ -154,10 +87,10 @@ def _evaluate(model, data, loss_fn, metric, batch_size):
     tot_loss = tot_metric = 0.0
     n = 0
     with eval_mode(model):
-        for inputs, target in _batches(data, batch_size, None):
-            inputs, target = tuple(_to(x, device) for x in inputs), _to(target, device)
+        for inputs, target in batches(data, batch_size, None):
+            inputs, target = tuple(to_device(x, device) for x in inputs), to_device(target, device)
             out = model(*inputs)
-            k = _count(target)
+            k = count(target)
             if loss_fn is not None:
                 tot_loss += float(loss_fn(out, target)) * k
             if metric is not None:
@@ -252,12 +185,12 @@ def _epochs(state: TrainState, train_data, gen, batch_size, epochs, loss_fn, met
         t0 = time.perf_counter()
         tot_loss = tot_metric = 0.0
         n = 0
-        for inputs, target in _batches(train_data, batch_size, gen):
-            inputs, target = tuple(_to(x, device) for x in inputs), _to(target, device)
+        for inputs, target in batches(train_data, batch_size, gen):
+            inputs, target = tuple(to_device(x, device) for x in inputs), to_device(target, device)
             out = model(*inputs)
             loss = loss_fn(out, target)
             value = float(loss.detach())
-            k = _count(target)
+            k = count(target)
             if not math.isfinite(value):
                 history.step_loss.append(value)
                 tot_loss, n = tot_loss + value * k, n + k
@@ -325,33 +258,3 @@ def _nonfinite(state: TrainState, value: float, nonfinite: str) -> None:
     if nonfinite == "raise":
         raise FloatingPointError(message)
     warnings.warn(message, RuntimeWarning, stacklevel=3)
-
-
-def accuracy(output: torch.Tensor, target: torch.Tensor, ignore_index: int = -100) -> float:
-    """Fraction of correct predictions.
-
-    - logits (B, C) and class ids (B,): argmax; logits (B, T, C) and ids (B, T): per token,
-      skipping targets equal to ``ignore_index``;
-    - one logit per example (B,) or (B, 1) and 0/1 targets (B,): positive logit means class 1.
-    """
-    if output.dim() == target.dim() + 1 and output.shape[:-1] == target.shape and output.shape[-1] > 1:
-        pred = output.argmax(-1)                                    # (B,) or (B, T)
-    elif output.reshape(output.shape[0], -1).shape[1] == 1 and target.dim() == 1 and output.shape[0] == target.shape[0]:
-        pred = (output.reshape(-1) > 0).long()                     # (B,)
-        target = (target > 0.5).long()
-    else:
-        raise ValueError(f"expected logits (B, C) with targets (B,), (B, T, C) with (B, T), or (B,)/(B, 1) "
-                         f"with (B,); got {tuple(output.shape)} and {tuple(target.shape)}")
-    keep = target != ignore_index
-    if not bool(keep.any()):
-        raise ValueError(f"every target equals ignore_index={ignore_index}: nothing to score")
-    return float((pred[keep] == target[keep]).float().mean())
-
-
-def token_cross_entropy(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
-    """Cross-entropy of per-step logits (B, T, V) against ids (B, T), skipping ``ignore_index``."""
-    if logits.dim() != 3 or logits.shape[:2] != target.shape:
-        raise ValueError(f"expected logits (B, T, V) and targets (B, T), got {tuple(logits.shape)} "
-                         f"and {tuple(target.shape)}")
-    return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
-                                       ignore_index=ignore_index)
