@@ -31,3 +31,32 @@ def test_top_probability_right_and_wrong():
     assert not at_one and "temperature 1" in at_one.message
     assert not nb07.top_probability(0.5)
     assert not nb07.top_probability(float("nan"))
+
+
+def test_unanswered_exercises_say_so_and_every_one_has_a_solution():
+    from rnncourse.checks import solutions
+
+    for check in (nb07.attention_weight_count, nb07.stream_state_floats, nb07.top_probability, nb07.longer_gru):
+        fb = check(...)
+        assert not fb and "not answered" in str(fb).lower()
+        assert check.solution
+    assert "40,000" in solutions("nb07")
+
+
+def test_longer_gru_recomputes_the_students_run(monkeypatch):
+    monkeypatch.setattr(nb07, "gru_recall_accuracy", lambda epochs, seed=0: 0.1 + epochs / 100)
+    ok = nb07.longer_gru(0.2, epochs=10)
+    assert ok and "near chance" in ok.message
+    assert not nb07.longer_gru(0.9, epochs=10)
+    assert "epochs=10" in nb07.longer_gru(0.9, epochs=10).message
+
+
+def test_gru_recall_accuracy_is_seeded_and_rejects_bad_epochs():
+    import pytest
+
+    with pytest.raises(ValueError, match="epochs"):
+        nb07.gru_recall_accuracy(0)
+    state = torch.random.get_rng_state()
+    a = nb07.gru_recall_accuracy(1, seed=0)
+    assert 0.0 <= a <= 1.0 and a == nb07.gru_recall_accuracy(1, seed=0)
+    assert torch.equal(torch.random.get_rng_state(), state)

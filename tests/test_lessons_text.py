@@ -238,3 +238,14 @@ def test_unigram_loss_by_hand():
     test = torch.tensor([2, 3])
     expected = -(math.log(4 / 8) + math.log(2 / 8)) / 2
     assert math.isclose(text.unigram_loss(train, test, 4), expected, rel_tol=1e-9)
+
+
+def test_race_ratio_and_crossover_interpolate_on_log_scales():
+    r = text.Race([16, 64, 256], ms={("rnn", "training"): [2.0, 3.0, 4.0], ("transformer", "training"): [1.0, 3.0, 16.0],
+                                     ("rnn", "inference"): [1.0, 1.0, 1.0], ("transformer", "inference"): [2.0, 2.0, 2.0]})
+    assert r.ratio("training") == [0.5, 1.0, 4.0]
+    assert r.crossover("training") == pytest.approx(64.0)                       # the ratio reaches 1 at 64 exactly
+    assert math.isnan(r.crossover("inference"))                                 # slower everywhere: no crossover
+    r.ms[("transformer", "training")] = [1.0, 1.0, 8.0]                         # ratios 0.5, 1/3, 2: crosses between 64 and 256
+    expected = math.exp(math.log(64) + math.log(4) * math.log(3) / (math.log(2) + math.log(3)))
+    assert r.crossover("training") == pytest.approx(expected)

@@ -8,6 +8,7 @@ Public through :mod:`rnncourse.lessons.text`. Letters: B batch, T time, E featur
 """
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ __all__ = ["Race", "race", "CachedLayer", "stream_costs"]
 
 @dataclass
 class Race:
-    """Median wall times of :func:`race`: ``ms[(model, mode)]`` one value per length, in ms.
+    """Wall times of :func:`race` (fastest repetition): ``ms[(model, mode)]`` one value per length, in ms.
 
     model: "rnn" or "transformer"; mode: "inference" (no grad) or "training" (forward + backward).
     """
@@ -34,6 +35,20 @@ class Race:
         """Time at the longest length / time at the shortest: how fast the cost grows with length."""
         times = self.ms[(model, mode)]
         return times[-1] / times[0]
+
+    def ratio(self, mode: str) -> list:
+        """Transformer time / RNN time at every length (above 1: the Transformer is slower)."""
+        return [t / r for t, r in zip(self.ms[("transformer", mode)], self.ms[("rnn", mode)])]
+
+    def crossover(self, mode: str) -> float:
+        """The length at which the Transformer becomes slower than the RNN, interpolated on log scales
+        between the two measured lengths around it; ``nan`` when the ratio does not cross 1."""
+        logs = [math.log(r) for r in self.ratio(mode)]
+        for i in range(len(logs) - 1):
+            if logs[i] < 0 <= logs[i + 1]:
+                a, b = math.log(self.lengths[i]), math.log(self.lengths[i + 1])
+                return math.exp(a + (b - a) * -logs[i] / (logs[i + 1] - logs[i]))
+        return math.nan
 
     def __repr__(self) -> str:
         keys = list(self.ms)
@@ -49,16 +64,18 @@ def _pair(d_model: int, nhead: int) -> dict:
             "transformer": nn.TransformerEncoderLayer(d_model, nhead, d_model, dropout=0.0, batch_first=True)}
 
 
-def _timed(model: nn.Module, x: torch.Tensor, training: bool) -> float:
-    """Wall time in ms of one forward (and backward, when training) pass on x (B, T, E)."""
+def _timed(model: nn.Module, x: torch.Tensor, training: bool, calls: int = 1) -> float:
+    """Wall time in ms of one forward (and backward, when training) pass on x (B, T, E),
+    averaged over ``calls`` passes in a row (short passes are too brief to time one by one)."""
     model.train(training)
     start = time.perf_counter()
-    with torch.set_grad_enabled(training):
-        out = model(x)
-        out = out[0] if isinstance(out, tuple) else out                               # (B, T, E)
-        if training:
-            out.square().mean().backward()
-    ms = 1000 * (time.perf_counter() - start)
+    for _ in range(calls):
+        with torch.set_grad_enabled(training):
+            out = model(x)
+            out = out[0] if isinstance(out, tuple) else out                           # (B, T, E)
+            if training:
+                out.square().mean().backward()
+    ms = 1000 * (time.perf_counter() - start) / calls
     model.zero_grad(set_to_none=True)
     return ms
 
@@ -68,7 +85,9 @@ def race(lengths=(16, 64, 256, 1024), *, d_model: int = 64, nhead: int = 4, batc
     """Time a GRU against a Transformer encoder layer of the same size over growing lengths.
 
     Every repetition times every (length, model, mode) once, interleaved, so machine load
-    hits all alike; the result holds the medians. Inputs are (batch, T, d_model) floats.
+    hits all alike; a short length is timed over several passes in a row (at least 64 steps in
+    all). The result holds the fastest repetition of each: load from other programs only ever
+    adds time, so the minimum is the closest to what the pass costs on a quiet machine. Inputs are (batch, T, d_model) floats.
     Both run on ``threads`` torch threads (default one core: the race is then about
     sequential steps against a few large matrix products, not about thread counts).
     """
@@ -87,7 +106,7 @@ def race(lengths=(16, 64, 256, 1024), *, d_model: int = 64, nhead: int = 4, batc
         _race(models, xs, samples, reps)
     finally:
         torch.set_num_threads(before)
-    out.ms = {k: [statistics.median(v[T]) for T in lengths] for k, v in samples.items()}
+    out.ms = {k: [min(v[T]) for T in lengths] for k, v in samples.items()}
     return out
 
 
@@ -95,7 +114,7 @@ def _race(models: dict, xs: dict, samples: dict, reps: int) -> None:
     for rep in tqdm(range(reps + 1), desc="race", leave=False):   # repetition 0 warms up, untimed
         for T, x in xs.items():
             for (name, mode), times in samples.items():
-                ms = _timed(models[name], x, mode == "training")
+                ms = _timed(models[name], x, mode == "training", calls=max(1, 64 // x.shape[1]))
                 if rep:
                     times[T].append(ms)
 
