@@ -37,3 +37,35 @@ def test_why_integer_fails_right_and_wrong():
     assert not nb06.why_integer_fails("a") and "embedding" in nb06.why_integer_fails("a").message
     assert not nb06.why_integer_fails("c")
     assert "one letter" in nb06.why_integer_fails(2).message
+
+
+def test_unanswered_exercises_say_so_and_every_one_has_a_solution():
+    from rnncourse.checks import solutions
+
+    for check in (nb06.onehot_row, nb06.onehot_input_weights, nb06.why_integer_fails, nb06.onehot_vocab):
+        fb = check(...)
+        assert not fb and "not answered" in str(fb).lower()
+        assert check.solution
+    assert "320,000" in solutions("nb06")
+
+
+def test_onehot_vocab_recomputes_the_students_run(monkeypatch):
+    # the checker compares with its own retraining; stand it in with a known accuracy to test the verdicts
+    monkeypatch.setattr(nb06, "onehot_accuracy", lambda vocab_size, seed=0: 0.7 + vocab_size / 1e5)
+    assert nb06.onehot_vocab(0.72, vocab_size=2000)
+    assert nb06.onehot_vocab(0.721, vocab_size=2000)
+    wrong = nb06.onehot_vocab(0.6, vocab_size=2000)
+    assert not wrong and "vocab_size=2000" in wrong.message
+    assert not nb06.onehot_vocab("0.72x", vocab_size=2000)
+
+
+def test_onehot_accuracy_matches_the_notebook_recipe_and_leaves_rng_and_threads_alone():
+    import pytest
+
+    with pytest.raises(ValueError, match="vocab_size"):
+        nb06.onehot_accuracy(1)
+    threads, state = torch.get_num_threads(), torch.random.get_rng_state()
+    acc = nb06.onehot_accuracy(100, seed=0)
+    assert 0.0 <= acc <= 1.0
+    assert acc == nb06.onehot_accuracy(100, seed=0)                              # seeded: the same number again
+    assert torch.get_num_threads() == threads and torch.equal(torch.random.get_rng_state(), state)
