@@ -77,3 +77,12 @@ def test_train_taggers_and_mean_by():
     means = depth.mean_by(rows, "layers")
     assert [m["layers"] for m in means] == [1, 2] and all(m["runs"] == 2 for m in means)
     assert means[1]["test"] == pytest.approx((rows[2]["test"] + rows[3]["test"]) / 2)
+
+
+def test_encode_text_for_a_views_text_box():
+    s = depth.tagging_splits(_pos(), 6, n_val=4, max_len=6, min_count=1)
+    ids, words = s.encode_text("a  b zebra")
+    assert words == ["a", "b", "zebra"] and torch.equal(ids, s.encode(words)) and ids.shape == (1, 3)
+    assert ids[0, 2] == 1                                               # unknown -> <unk>
+    with pytest.raises(ValueError, match="empty"):
+        s.encode_text("   ")

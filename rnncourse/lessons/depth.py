@@ -48,6 +48,13 @@ class TaggingSplits:
         index = {w: i for i, w in enumerate(self.words)}
         return torch.tensor([[index.get(w, UNK) for w in words]])
 
+    def encode_text(self, text: str) -> tuple[torch.Tensor, list[str]]:
+        """A sentence as one string -> ((1, T) ids, its words), for a view's text box."""
+        words = text.split()
+        if not words:
+            raise ValueError("expected at least one word, got an empty text")
+        return self.encode(words), words
+
 
 def _short(split, max_len: int):
     keep = split.lengths <= max_len                                              # (N,)
