@@ -157,7 +157,7 @@ def test_course_notebook_runs_in_jupyterlab(served, notebook: Path):
         assert errors == [], errors
         assert page.evaluate(UNEXECUTED_JS) == 0, "some cells did not run"
         if "_view(" in notebook.read_text():
-            page.wait_for_selector(".js-plotly-plot .main-svg", timeout=60_000)
+            wait_for_plots(page, 1, timeout_s=60)   # a live view hides its static copy: any shown one
         assert_offline(op)
 
 
@@ -230,6 +230,26 @@ def wait_for_plots(page, n: int, timeout_s: float = 90) -> None:
     assert visible_plots(page) >= n, f"expected {n} views drawn, saw {visible_plots(page)}"
 
 
+def check_live_update(page) -> dict:
+    """Scrub the live view (the one with a clamp control), then clamp a gate: what changed, what stayed."""
+    live = page.locator(".jupyter-widgets .js-plotly-plot").first
+    live.scroll_into_view_if_needed()
+    live.evaluate("gd => { gd.rnnvizMark = 'before'; }")
+    click_rail(page, live, 0.5)
+    time.sleep(1)
+    step = live.evaluate(SLIDER_ACTIVE_JS)
+    before = live.screenshot()
+    started = time.time()
+    page.locator(".jupyter-widgets select").first.select_option("forget")
+    page.wait_for_function("""() => Array.from(document.querySelectorAll('.jupyter-widgets .js-plotly-plot'))
+        .some(gd => gd.layout.title.text.includes('clamped forget'))""", timeout=30_000)
+    seconds = time.time() - started
+    time.sleep(1)
+    after = live.screenshot(path=str(ARTIFACTS / "views_live_clamped.png"))
+    return {"step": step, "step_after": live.evaluate(SLIDER_ACTIVE_JS), "changed": before != after,
+            "same_element": live.evaluate("gd => gd.rnnvizMark") == "before", "seconds": seconds}
+
+
 @pytest.fixture(scope="module")
 def views_run(served):
     """Run views.ipynb in JupyterLab; while its last cell sleeps, press Play on the first view.
@@ -255,12 +275,13 @@ def views_run(served):
         live_drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
             .some(gd => gd.closest('.jupyter-widgets') && gd.querySelector('.main-svg'))""")
         page.screenshot(path=str(ARTIFACTS / "views_lab_run.png"), full_page=True)
+        live = check_live_update(page)
         errors = page.evaluate(ERRORS_JS)
         page.evaluate(SAVE_JS)
         time.sleep(2)
         page.evaluate(SHUTDOWN_JS)
         yield {"busy_play": busy_play, "changed": before != after, "errors": errors, "root": root,
-               "live_drawn": live_drawn,
+               "live_drawn": live_drawn, "live": live,
                "blocked": list(op.blocked), "page_errors": list(op.errors)}
     finally:
         page.close()
@@ -279,6 +300,14 @@ def test_views_play_runs_in_the_browser_while_the_kernel_is_busy(views_run):
     assert views_run["changed"], "the picture did not change while Play ran"
     assert views_run["live_drawn"], "the view with kernel controls did not draw its live figure"
     assert views_run["blocked"] == [], views_run["blocked"]
+
+
+def test_views_live_controls_update_the_same_figure_in_place(views_run):
+    live = views_run["live"]
+    assert live["changed"], "clamping the forget gate did not change the live figure"
+    assert live["same_element"], "the live figure was drawn anew instead of updated in place"
+    assert live["step"] > 0 and live["step_after"] == live["step"], f"the time cursor moved: {live}"
+    assert live["seconds"] < 10, live
 
 
 def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, served):

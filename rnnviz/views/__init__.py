@@ -1,7 +1,10 @@
 """The rnnviz views: one public call per view, plotly figures with the time axis inside.
 
-In Jupyter each call returns a widget (controls + a plotly FigureWidget);
-elsewhere a plain ``plotly.graph_objects.Figure``.
+In Jupyter each call returns a view that shows itself as a plotly figure whose
+time slider and Play button run in the browser (also in a saved notebook and
+its nbconvert page); controls that need the model (what-if text, clamp,
+Train) add a live widget. Elsewhere a call returns a plain
+``plotly.graph_objects.Figure`` with the same frames.
 """
 from .attention import attention_view
 from .export import export_html
