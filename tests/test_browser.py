@@ -247,7 +247,8 @@ def check_live_update(page) -> dict:
     time.sleep(1)
     after = live.screenshot(path=str(ARTIFACTS / "views_live_clamped.png"))
     return {"step": step, "step_after": live.evaluate(SLIDER_ACTIVE_JS), "changed": before != after,
-            "same_element": live.evaluate("gd => gd.rnnvizMark") == "before", "seconds": seconds}
+            "same_element": live.evaluate("gd => gd.rnnvizMark") == "before", "seconds": seconds,
+            "browser_ms": live.evaluate("gd => gd.rnnvizUpdateMs")}
 
 
 @pytest.fixture(scope="module")
@@ -270,6 +271,7 @@ def views_run(served):
         busy_play = play_and_watch(page, plot, 3.0, busy_js=LAST_CELL_RUNNING_JS)
         after = plot.screenshot(path=str(ARTIFACTS / "views_play_during_sleep.png"))
         wait_for_plots(page, STATIC_VIEWS, timeout_s=60)
+        page.wait_for_function(f"() => ({UNEXECUTED_JS})() === 0", timeout=90_000)   # the sleep is over
         page.wait_for_function(KERNEL_IDLE_JS, timeout=90_000)
         time.sleep(2)   # the live view gets plotly.js from the kernel once it is idle
         live_drawn = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
@@ -307,7 +309,9 @@ def test_views_live_controls_update_the_same_figure_in_place(views_run):
     assert live["changed"], "clamping the forget gate did not change the live figure"
     assert live["same_element"], "the live figure was drawn anew instead of updated in place"
     assert live["step"] > 0 and live["step_after"] == live["step"], f"the time cursor moved: {live}"
-    assert live["seconds"] < 10, live
+    # the browser's share of the update (Plotly.react in place); the kernel's share is in bench/views.py
+    assert live["browser_ms"] < 1500, live
+    print(f"clamp to picture: {live['seconds']:.2f} s in all, {live['browser_ms']:.0f} ms in the browser")
 
 
 def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, served):

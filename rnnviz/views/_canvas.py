@@ -86,9 +86,11 @@ async function render({ model, el }) {
   gd.on("plotly_animatingframe", (e) => report(frameIndex(gd, e.name)));
 
   const redraw = async () => {
+    const t0 = performance.now();
     const next = model.get("figure");
     shown = model.get("step");
     await Plotly.react(gd, { data: next.data, layout: next.layout, frames: next.frames, config: next.config });
+    gd.rnnvizUpdateMs = performance.now() - t0;   // what the browser spent on the update (tests read it)
   };
   const moved = () => {
     const k = model.get("step");
