@@ -1,0 +1,164 @@
+"""IMDB sentiment with a recurrent layer in the path: notebook 06's ablation and ``bench/imdb_sentiment.py``.
+
+- :class:`ReviewRNN` - embedding, an optional strided convolution that shortens the review,
+  a recurrent layer, and the last state or the pooled states into a linear layer.
+- :func:`train_reviews` - a fixed, seeded schedule (epochs of length-bucketed batches, so a
+  fixed number of optimiser steps), with train and test accuracy after every epoch.
+
+Letters: B batch, T time (words), T' time after the convolution, E embedding, H units, C classes.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from rnnviz.models import last_layer_state, make_rnn, run_rnn as run
+
+__all__ = ["ReviewRNN", "Trained", "train_reviews", "reference_epoch_seconds"]
+
+POOLINGS = ("last", "mean", "meanmax")
+
+
+class ReviewRNN(nn.Module):
+    """Word ids -> ``nn.Embedding(V, E)`` -> [``Conv1d(E, E, k=stride, stride=stride)`` + ReLU] -> RNN(H)
+    -> the last state (``"last"``), the mean of the states (``"mean"``) or mean and max (``"meanmax"``)
+    over the valid steps -> ``nn.Linear`` -> logits.
+
+    With ``stride=1`` there is no convolution: the reference is ``ReviewRNN(10_000, embed_dim=2,
+    hidden_size=32, cell="rnn", pooling="last")``. A stride s convolution turns every s words into
+    one step, so the RNN runs s times fewer sequential steps.
+    ``forward(ids, lengths=None)``: ids (B, T) int64, padding 0 on the right -> logits (B, C).
+    """
+
+    def __init__(self, vocab_size: int, *, embed_dim: int = 32, hidden_size: int = 32, cell: str = "gru",
+                 pooling: str = "meanmax", stride: int = 1, embed_dropout: float = 0.0, num_classes: int = 2):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+        if not isinstance(stride, int) or stride < 1:
+            raise ValueError(f"stride must be a positive int, got {stride!r}")
+        self.vocab_size, self.pooling, self.stride = vocab_size, pooling, stride
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.dropout = nn.Dropout(embed_dropout)
+        self.conv = nn.Conv1d(embed_dim, embed_dim, stride, stride=stride) if stride > 1 else None
+        self.rnn = make_rnn(cell, embed_dim, hidden_size)
+        self.head = nn.Linear(hidden_size * (2 if pooling == "meanmax" else 1), num_classes)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        if ids.dtype != torch.long or ids.dim() != 2:
+            raise ValueError(f"expected (batch, time) int64 word ids, got {ids.dtype} {tuple(ids.shape)}")
+        B, T = ids.shape
+        if lengths is None:
+            lengths = torch.full((B,), T, dtype=torch.long)
+        x = self.dropout(self.embedding(ids))                                         # (B, T, E)
+        if self.conv is not None:
+            pad = (-T) % self.stride
+            x = nn.functional.pad(x, (0, 0, 0, pad))                                  # (B, T + pad, E)
+            x = torch.relu(self.conv(x.transpose(1, 2))).transpose(1, 2)              # (B, T', E)
+            lengths = (lengths + self.stride - 1) // self.stride                      # (B,)
+        lengths = lengths.clamp(min=1)
+        out, h_n = run(self.rnn, x, lengths)                                          # (B, T', H), (1, B, H)
+        if self.pooling == "last":
+            return self.head(last_layer_state(h_n, self.rnn))                         # (B, C)
+        valid = torch.arange(out.shape[1])[None, :] < lengths[:, None]                # (B, T')
+        mean = out.sum(1) / lengths[:, None].to(out.dtype)                            # (B, H), padding is 0
+        if self.pooling == "mean":
+            return self.head(mean)
+        top = out.masked_fill(~valid[:, :, None], float("-inf")).amax(1)             # (B, H)
+        return self.head(torch.cat([mean, top], dim=-1))                              # (B, C)
+
+
+@dataclass
+class Trained:
+    """What :func:`train_reviews` measured: accuracy after each epoch, steps and training time."""
+
+    train_acc: list = field(default_factory=list)
+    test_acc: list = field(default_factory=list)
+    steps: int = 0
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+    def __repr__(self) -> str:
+        rows = [f"epoch {i + 1}: " + (f"train {self.train_acc[i]:.3f}  " if i < len(self.train_acc) else "")
+                + f"test {b:.3f}" for i, b in enumerate(self.test_acc)]
+        return "\n".join(rows + [f"{self.steps} steps, {self.wall_s:.1f} s wall, {self.cpu_s:.1f} s CPU"])
+
+
+def _tensors(split):
+    return split.ids, split.lengths, split.labels                                     # (N, T), (N,), (N,)
+
+
+@torch.no_grad()
+def _accuracy(model: nn.Module, split, batch_size: int = 1000) -> float:
+    from rnnviz.train import BucketBatches
+
+    was = model.training
+    model.eval()
+    right = 0
+    for ids, lengths, labels in BucketBatches(_tensors(split), split.lengths, batch_size, seed=0):
+        right += int((model(ids, lengths).argmax(-1) == labels).sum())
+    model.train(was)
+    return right / len(split)
+
+
+def train_reviews(model: nn.Module, train, test, *, epochs: int, batch_size: int = 256, lr: float = 1e-2,
+                  schedule: str = "one-cycle", seed: int = 0, score_train: bool = True) -> Trained:
+    """Train ``model(ids, lengths)`` on IMDB ``Reviews`` with Adam for ``epochs`` passes of
+    length-bucketed batches (a fixed number of steps, seeded order), scoring after each epoch.
+
+    ``schedule``: ``"one-cycle"`` (warm up to ``lr`` over 20 % of the steps, then anneal to 0) or
+    ``"constant"`` (Adam at ``lr`` throughout, as the reference). The time covers training only.
+    """
+    from rnnviz.train import BucketBatches
+
+    if schedule not in ("one-cycle", "constant"):
+        raise ValueError(f"schedule must be 'one-cycle' or 'constant', got {schedule!r}")
+    batches = BucketBatches(_tensors(train), train.lengths, batch_size, seed=seed)
+    total = epochs * len(batches)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = (torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total, pct_start=0.2)
+             if schedule == "one-cycle" else None)
+    out = Trained()
+    torch.manual_seed(seed)                                                           # dropout draws
+    for _ in range(epochs):
+        model.train()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for ids, lengths, labels in batches:
+            loss = nn.functional.cross_entropy(model(ids, lengths), labels)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            if sched is not None:
+                sched.step()
+            out.steps += 1
+        out.wall_s += time.perf_counter() - wall
+        out.cpu_s += time.process_time() - cpu
+        if score_train:
+            out.train_acc.append(_accuracy(model, train))
+        out.test_acc.append(_accuracy(model, test))
+    return out
+
+
+def reference_epoch_seconds(train, *, batches: int = 10, batch_size: int = 32, seed: int = 0) -> float:
+    """Seconds of one epoch of the course reference (Embedding(V, 2) + RNN(32) + Linear, Adam,
+    batches of 32), estimated from ``batches`` timed batches (CPU time of this process)."""
+    from rnnviz.train import BucketBatches
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = ReviewRNN(int(train.ids.max()) + 1, embed_dim=2, hidden_size=32, cell="rnn", pooling="last")
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loader = BucketBatches(_tensors(train), train.lengths, batch_size, seed=seed)
+    start, done = time.process_time(), 0
+    for ids, lengths, labels in loader:
+        loss = nn.functional.cross_entropy(model(ids, lengths), labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        done += 1
+        if done == batches:
+            break
+    return (time.process_time() - start) / done * len(loader)

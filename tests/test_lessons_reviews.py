@@ -1,0 +1,94 @@
+"""rnncourse.lessons.reviews: the recurrent IMDB classifier of notebook 06 and the benchmark."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+from torch import nn
+
+from rnncourse.lessons.reviews import ReviewRNN, reference_epoch_seconds, train_reviews
+
+
+@dataclass
+class Split:
+    ids: torch.Tensor
+    lengths: torch.Tensor
+    labels: torch.Tensor
+
+    def __len__(self):
+        return len(self.labels)
+
+
+def _toy(n: int, seed: int) -> Split:
+    """Reviews whose label is whether word 5 occurs; lengths vary, padding 0 on the right."""
+    g = torch.Generator().manual_seed(seed)
+    lengths = torch.randint(3, 13, (n,), generator=g)
+    ids = torch.randint(6, 20, (n, 12), generator=g)
+    labels = torch.randint(0, 2, (n,), generator=g)
+    pos = (torch.rand(n, generator=g) * lengths).long()
+    ids[labels == 1, pos[labels == 1]] = 5
+    ids[torch.arange(12)[None] >= lengths[:, None]] = 0
+    return Split(ids, lengths, labels)
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean", "meanmax"])
+@pytest.mark.parametrize("stride", [1, 4])
+def test_padding_changes_nothing(pooling, stride):
+    """A review scores the same alone and in a padded batch: padding never reaches the output."""
+    torch.manual_seed(0)
+    model = ReviewRNN(20, embed_dim=4, hidden_size=3, pooling=pooling, stride=stride).eval()
+    ids = torch.tensor([[7, 8, 9, 10, 11, 0, 0, 0, 0], [7, 8, 9, 10, 11, 12, 13, 14, 15]])  # (2, 9)
+    lengths = torch.tensor([5, 9])
+    both = model(ids, lengths)                                                  # (2, 2)
+    alone = model(ids[:1, :5], torch.tensor([5]))                               # (1, 2)
+    torch.testing.assert_close(both[:1], alone, rtol=1e-5, atol=1e-6)           # float32 sums in another order
+
+
+def test_reference_layout_and_the_convolution_shortens_the_sequence():
+    ref = ReviewRNN(10_000, embed_dim=2, hidden_size=32, cell="rnn", pooling="last")
+    assert ref.conv is None and isinstance(ref.rnn, nn.RNN)
+    assert ref.embedding.weight.shape == (10_000, 2) and ref.head.in_features == 32
+    seen = {}
+    model = ReviewRNN(20, embed_dim=4, hidden_size=3, stride=4)
+    model.rnn.register_forward_hook(lambda m, args, out: seen.update(steps=out[0].shape[1]))
+    model(torch.randint(1, 20, (2, 10)))                                        # 10 words -> ceil(10/4) = 3 steps
+    assert seen["steps"] == 3
+
+
+def test_bad_arguments_say_what_was_expected():
+    with pytest.raises(ValueError, match="pooling"):
+        ReviewRNN(10, pooling="sum")
+    with pytest.raises(ValueError, match="stride"):
+        ReviewRNN(10, stride=0)
+    with pytest.raises(ValueError, match="int64"):
+        ReviewRNN(10)(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match="schedule"):
+        train_reviews(ReviewRNN(20), _toy(8, 0), _toy(8, 1), epochs=1, schedule="cosine")
+
+
+def test_training_learns_a_word_and_is_reproducible():
+    train, test = _toy(512, 0), _toy(256, 1)
+
+    def once():
+        torch.manual_seed(0)
+        model = ReviewRNN(20, embed_dim=8, hidden_size=8, stride=2)
+        return train_reviews(model, train, test, epochs=4, batch_size=32, lr=2e-2, seed=3)
+
+    a, b = once(), once()
+    assert a.steps == 4 * 16 and len(a.train_acc) == len(a.test_acc) == 4
+    assert a.test_acc[-1] > 0.9, a                                              # chance is 0.5
+    assert a.test_acc == b.test_acc and a.train_acc == b.train_acc             # same seed, same schedule
+
+
+def test_reference_epoch_time_scales_a_few_batches_to_the_epoch():
+    seconds = reference_epoch_seconds(_toy(320, 2), batches=2, batch_size=32)
+    assert 0 < seconds < 60
+
+
+def test_the_summary_lists_every_epoch_with_or_without_train_scores():
+    from rnncourse.lessons.reviews import Trained
+
+    both = repr(Trained(train_acc=[0.6, 0.7], test_acc=[0.55, 0.65], steps=8, wall_s=1.0, cpu_s=0.5))
+    assert "epoch 2: train 0.700  test 0.650" in both and "8 steps" in both
+    assert "epoch 1: test 0.550" in repr(Trained(test_acc=[0.55], steps=4))
