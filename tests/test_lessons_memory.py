@@ -171,3 +171,13 @@ def test_gradient_reach_is_the_first_over_last_step_norm_and_leaves_the_model():
     assert ratio == pytest.approx(float(want), rel=1e-4)                       # float32, two summation orders
     model.zero_grad(set_to_none=True)
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_memory_model_orthogonal_start_is_the_rnns_help():
+    m = memory.memory_model("rnn", hidden_size=6, seed=1, orthogonal=True)
+    W = m.rnn.weight_hh_l0.detach().double()
+    assert torch.allclose(W @ W.T, torch.eye(6, dtype=torch.float64), atol=1e-5)    # orthogonal: W W^T = I
+    plain = memory.memory_model("rnn", hidden_size=6, seed=1).rnn.weight_hh_l0.detach().double()
+    assert not torch.allclose(plain @ plain.T, torch.eye(6, dtype=torch.float64), atol=1e-2)
+    with pytest.raises(ValueError, match="keep_bias"):
+        memory.memory_model("lstm", orthogonal=True)

@@ -42,16 +42,23 @@ def distracted_recall(n: int, lag: int, n_symbols: int = 4, seed: int = 0) -> tu
 
 
 def memory_model(cell: str, n_symbols: int = 4, hidden_size: int = 32, keep_bias: float = 3.0,
-                 seed: int = 0) -> SequenceClassifier:
+                 seed: int = 0, orthogonal: bool = False) -> SequenceClassifier:
     """A many-to-one classifier for :func:`distracted_recall`, seeded.
 
     For LSTM and GRU the gate that keeps the old state starts open: ``keep_bias`` is
     added to the forget-gate bias (LSTM, rows H..2H of ``bias_ih``) or to the update-gate
-    bias (GRU, also rows H..2H: z near 1 keeps h). A plain RNN has no such gate.
+    bias (GRU, also rows H..2H: z near 1 keeps h). A plain RNN has no such gate; its
+    closest help is ``orthogonal=True``: W_hh starts as a random orthogonal matrix (every
+    eigenvalue of modulus 1, so in tanh's linear part the state is neither shrunk nor blown up).
     """
+    if orthogonal and cell != "rnn":
+        raise ValueError(f"orthogonal=True is the vanilla RNN's start; for {cell!r} use keep_bias")
     torch.manual_seed(seed)
     model = SequenceClassifier(2 * n_symbols + 1, embed_dim=16, hidden_size=hidden_size,
                                num_classes=n_symbols, cell=cell)
+    if orthogonal:
+        with torch.no_grad():
+            model.rnn.weight_hh_l0.copy_(random_rnn(1.0, hidden_size, seed=seed).weight_hh_l0)
     if cell != "rnn":
         with torch.no_grad():
             for name, p in model.rnn.named_parameters():
@@ -62,12 +69,14 @@ def memory_model(cell: str, n_symbols: int = 4, hidden_size: int = 32, keep_bias
 
 def memory_span(cells: Sequence[str] = ("rnn", "lstm", "gru"), lags: Sequence[int] = (5, 15, 40), *,
                 n_train: int = 768, n_test: int = 512, n_symbols: int = 4, hidden_size: int = 32,
-                epochs: int = 10, lr: float = 1e-2, keep_bias: float = 3.0, seed: int = 0):
+                epochs: int = 10, lr: float = 1e-2, keep_bias: float = 3.0, orthogonal: bool = False,
+                seed: int = 0):
     """Train one :func:`memory_model` per cell and lag on :func:`distracted_recall`.
 
     Returns ``(acc, models)``: ``acc[cell][lag]`` the held-out accuracy (float) and
     ``models[cell][lag]`` the trained model. Training clips the gradient norm at 1.
-    ``keep_bias`` opens the LSTM/GRU keep gate at the start (0: torch's default start).
+    ``keep_bias`` opens the LSTM/GRU keep gate at the start (0: torch's default start);
+    ``orthogonal`` starts a vanilla RNN from an orthogonal W_hh (see :func:`memory_model`).
     """
     acc: dict[str, dict[int, float]] = {c: {} for c in cells}
     models: dict[str, dict[int, nn.Module]] = {c: {} for c in cells}
@@ -75,7 +84,7 @@ def memory_span(cells: Sequence[str] = ("rnn", "lstm", "gru"), lags: Sequence[in
     for cell, lag in tqdm(runs, desc="memory span", leave=False):
         train = distracted_recall(n_train, lag, n_symbols, seed=seed + 10)
         test = distracted_recall(n_test, lag, n_symbols, seed=seed + 20)
-        model = memory_model(cell, n_symbols, hidden_size, keep_bias=keep_bias, seed=seed)
+        model = memory_model(cell, n_symbols, hidden_size, keep_bias=keep_bias, seed=seed, orthogonal=orthogonal)
         fit(model, train, epochs=epochs, loss_fn=nn.functional.cross_entropy, lr=lr, batch_size=64,
             clip=1.0, seed=seed, progress=False)
         acc[cell][lag] = evaluate(model, test)
