@@ -92,3 +92,22 @@ def test_the_summary_lists_every_epoch_with_or_without_train_scores():
     both = repr(Trained(train_acc=[0.6, 0.7], test_acc=[0.55, 0.65], steps=8, wall_s=1.0, cpu_s=0.5))
     assert "epoch 2: train 0.700  test 0.650" in both and "8 steps" in both
     assert "epoch 1: test 0.550" in repr(Trained(test_acc=[0.55], steps=4))
+
+
+def test_keras_start_sets_the_keras_defaults_and_leaves_the_rng_alone():
+    from rnncourse.lessons.reviews import ReviewRNN, keras_start
+    model = ReviewRNN(50, embed_dim=2, hidden_size=6, cell="rnn", pooling="last")
+    state = torch.get_rng_state()
+    keras_start(model, seed=3)
+    assert torch.equal(state, torch.get_rng_state())
+    assert float(model.embedding.weight.abs().max()) <= 0.05
+    W = model.rnn.weight_hh_l0.detach().double()
+    assert torch.allclose(W @ W.T, torch.eye(6, dtype=torch.float64), atol=1e-5)        # orthogonal
+    bound = (6 / (6 + 2)) ** 0.5                                                           # Glorot: fan_in 2, fan_out 6
+    assert float(model.rnn.weight_ih_l0.abs().max()) <= bound
+    assert float(model.rnn.bias_ih_l0.abs().sum() + model.rnn.bias_hh_l0.abs().sum() + model.head.bias.abs().sum()) == 0
+    again = keras_start(ReviewRNN(50, embed_dim=2, hidden_size=6, cell="rnn", pooling="last"), seed=3)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    gru = keras_start(ReviewRNN(50, embed_dim=2, hidden_size=4, cell="gru", pooling="last"), seed=0)
+    block = gru.rnn.weight_hh_l0.detach().double()[:4]
+    assert torch.allclose(block @ block.T, torch.eye(4, dtype=torch.float64), atol=1e-5)  # each gate's block

@@ -17,7 +17,7 @@ from torch import nn
 
 from rnnviz.models import last_layer_state, make_rnn, run_rnn as run
 
-__all__ = ["ReviewRNN", "Trained", "train_reviews", "reference_epoch_seconds"]
+__all__ = ["ReviewRNN", "Trained", "train_reviews", "reference_epoch_seconds", "keras_start"]
 
 POOLINGS = ("last", "mean", "meanmax")
 
@@ -85,6 +85,33 @@ class Trained:
         rows = [f"epoch {i + 1}: " + (f"train {self.train_acc[i]:.3f}  " if i < len(self.train_acc) else "")
                 + f"test {b:.3f}" for i, b in enumerate(self.test_acc)]
         return "\n".join(rows + [f"{self.steps} steps, {self.wall_s:.1f} s wall, {self.cpu_s:.1f} s CPU"])
+
+
+def keras_start(model: "ReviewRNN", seed: int = 0) -> "ReviewRNN":
+    """Start ``model``'s weights as Keras does by default, for a like-for-like reference run.
+
+    Embedding uniform in [-0.05, 0.05]; input and output matrices Glorot-uniform; the
+    recurrent matrix W_hh orthogonal; biases zero (torch's defaults differ: embeddings N(0, 1),
+    everything else uniform in ±1/sqrt(H)). Seeded without touching the global RNG; returns
+    ``model``. A Conv1d, if any, keeps torch's start.
+    """
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        model.embedding.weight.uniform_(-0.05, 0.05, generator=g)
+        for name, p in model.rnn.named_parameters():
+            if name.startswith("weight_ih"):
+                bound = (6 / (p.shape[0] + p.shape[1])) ** 0.5
+                p.uniform_(-bound, bound, generator=g)
+            elif name.startswith("weight_hh"):
+                q, r = torch.linalg.qr(torch.randn(p.shape[1], p.shape[1], generator=g))
+                q = q * torch.sign(torch.diagonal(r))                               # (H, H) orthogonal
+                p.copy_(torch.cat([q] * (p.shape[0] // p.shape[1]), dim=0))          # one block per gate
+            else:
+                p.zero_()
+        bound = (6 / (model.head.weight.shape[0] + model.head.weight.shape[1])) ** 0.5
+        model.head.weight.uniform_(-bound, bound, generator=g)
+        model.head.bias.zero_()
+    return model
 
 
 def _tensors(split):
