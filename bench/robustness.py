@@ -104,7 +104,8 @@ def report(runs: list[dict]) -> tuple[str, bool]:
         ok = ok and reached == runs_wanted
         all_ok &= ok
         flag = "" if ok else " **FAILED**"
-        rows.append(f"| {nb} | {text} | {op} {bound:.4g} | {min(values):.4g} - {max(values):.4g} | "
+        cell = text.replace("|", "\\|")                        # a | inside a claim would split the markdown cell
+        rows.append(f"| {nb} | {cell} | {op} {bound:.4g} | {min(values):.4g} - {max(values):.4g} | "
                     f"{worst:.4g} | {m:+.0%}{flag} | {reached}/{runs_wanted} |")
     errors = [f"- {r['notebook']} seed {r['seed']} {r['variant']}: {e}" for r in runs for e in r["errors"]]
     text = "\n".join(rows)
