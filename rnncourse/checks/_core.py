@@ -73,6 +73,11 @@ def approx(answer, expected: float, rel: float = 0.05, abs_: float = 1e-9) -> bo
     return math.isfinite(value) and math.isclose(value, expected, rel_tol=rel, abs_tol=abs_)
 
 
+def exact_int(answer) -> int | None:
+    """``answer`` when it is a Python int (not a bool, not a float or a string), else None."""
+    return answer if isinstance(answer, int) and not isinstance(answer, bool) else None
+
+
 def whole_number(answer) -> int | None:
     """``answer`` as an int when it is a whole number (``12``, ``12.0``, ``"12"``), else None."""
     try:

@@ -7,13 +7,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._core import Feedback, approx, exercise, verdict
+from ._core import Feedback, approx, exact_int as _int, exercise, verdict
 
 __all__ = ["onehot_row", "onehot_input_weights", "why_integer_fails", "onehot_vocab", "onehot_accuracy"]
-
-
-def _int(answer) -> int | None:
-    return answer if isinstance(answer, int) and not isinstance(answer, bool) else None
 
 
 @exercise("7: a one-hot vector has its single 1 at position 7, so v @ W adds up row 7 of W alone.")

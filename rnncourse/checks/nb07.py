@@ -7,13 +7,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._core import Feedback, approx, exercise, verdict
+from ._core import Feedback, approx, exact_int as _int, exercise, verdict
 
 __all__ = ["attention_weight_count", "stream_state_floats", "top_probability", "gru_recall_accuracy", "longer_gru"]
-
-
-def _int(answer) -> int | None:
-    return answer if isinstance(answer, int) and not isinstance(answer, bool) else None
 
 
 @exercise("40,000 = 4 heads x 100 x 100: every head weighs every (query, key) pair.")
