@@ -21,7 +21,7 @@ from rnnviz import synthetic
 from rnnviz.models import SequenceClassifier
 from rnnviz.train import History, accuracy, evaluate, fit
 
-__all__ = ["distracted_recall", "memory_model", "memory_span", "gradient_reach", "forget_path", "random_rnn",
+__all__ = ["distracted_recall", "memory_model", "memory_span", "gradient_reach", "forget_path", "random_rnn", "exploding_model",
            "exploding_run",
            "next_token_pairs", "streaming_accuracy", "forecast_windows", "table"]
 
@@ -144,6 +144,17 @@ def random_rnn(radius: float, hidden_size: int = 32, input_size: int = 1, seed: 
     return rnn
 
 
+def exploding_model(input_size: int, outputs: int, *, radius: float = 1.5, hidden_size: int = 32,
+                    seed: int = 0) -> SequenceClassifier:
+    """The vanilla RNN regressor of :func:`exploding_run`: seeded (``torch.manual_seed(seed)``),
+    its W_hh set to spectral radius ``radius`` by :func:`random_rnn`."""
+    torch.manual_seed(seed)
+    model = SequenceClassifier(input_size=input_size, hidden_size=hidden_size, num_classes=outputs, cell="rnn")
+    with torch.no_grad():
+        model.rnn.weight_hh_l0.copy_(random_rnn(radius, hidden_size, seed=seed).weight_hh_l0)
+    return model
+
+
 def exploding_run(data: tuple[torch.Tensor, torch.Tensor], clip: float | None, *, radius: float = 1.5,
                   lr: float = 0.1, epochs: int = 8, hidden_size: int = 32, seed: int = 0) -> History:
     """Train a vanilla RNN regressor with plain SGD from a W_hh of spectral radius ``radius``.
@@ -154,11 +165,7 @@ def exploding_run(data: tuple[torch.Tensor, torch.Tensor], clip: float | None, *
     a run that explodes ends with inf or NaN losses.
     """
     x, y = data
-    torch.manual_seed(seed)
-    model = SequenceClassifier(input_size=x.shape[-1], hidden_size=hidden_size, num_classes=y.shape[-1],
-                               cell="rnn")
-    with torch.no_grad():
-        model.rnn.weight_hh_l0.copy_(random_rnn(radius, hidden_size, seed=seed).weight_hh_l0)
+    model = exploding_model(x.shape[-1], y.shape[-1], radius=radius, hidden_size=hidden_size, seed=seed)
     return fit(model, (x, y), epochs=epochs, loss_fn=nn.functional.mse_loss, batch_size=32, seed=seed,
                optimizer=torch.optim.SGD(model.parameters(), lr=lr), clip=clip, progress=False)
 

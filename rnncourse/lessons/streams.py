@@ -127,17 +127,11 @@ def exploding_gradient(data: tuple[torch.Tensor, torch.Tensor], *, radius: float
     Same model and start as ``exploding_run`` (a vanilla RNN regressor whose W_hh has spectral
     radius ``radius``), mean squared error on the first ``batch_size`` examples of ``data``.
     """
-    from rnnviz.models import SequenceClassifier
-
-    from .memory import random_rnn
+    from .memory import exploding_model
 
     x, y = data
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = SequenceClassifier(input_size=x.shape[-1], hidden_size=hidden_size, num_classes=y.shape[-1],
-                                   cell="rnn")
-    with torch.no_grad():
-        model.rnn.weight_hh_l0.copy_(random_rnn(radius, hidden_size, seed=seed).weight_hh_l0)
+    with torch.random.fork_rng():                                # leave the caller's random numbers alone
+        model = exploding_model(x.shape[-1], y.shape[-1], radius=radius, hidden_size=hidden_size, seed=seed)
     loss = nn.functional.mse_loss(model(x[:batch_size]), y[:batch_size])
     grads = torch.autograd.grad(loss, list(model.parameters()))
     return torch.cat([g.reshape(-1) for g in grads])
