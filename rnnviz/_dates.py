@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._data_vocab import PAD, Vocab
+from ._data.vocab import PAD, Vocab
 
 _FIRST, _LAST = dt.date(1970, 1, 1).toordinal(), dt.date(2069, 12, 31).toordinal()
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august",

@@ -20,11 +20,11 @@ Time series (:class:`TimeSeries`, values (T, F), missing values interpolated):
 """
 from __future__ import annotations
 
-from ._data_series import TimeSeries, beijing_pm25, seattle_temps, seattle_weather, sunspots
-from ._data_store import DataFileError, data_dir, verify
-from ._data_text import (IMDB, POS, TAG_PAD, CharText, Pairs, Reviews, Snippets, Tagged,
+from ._data.series import TimeSeries, beijing_pm25, seattle_temps, seattle_weather, sunspots
+from ._data.store import DataFileError, data_dir, verify
+from ._data.text import (IMDB, POS, TAG_PAD, CharText, Pairs, Reviews, Snippets, Tagged,
                          build_vocab, eng_fra, imdb, polarity, shakespeare, ud_pos)
-from ._data_vocab import PAD, UNK, Vocab, tokenize
+from ._data.vocab import PAD, UNK, Vocab, tokenize
 
 __all__ = [
     "imdb", "polarity", "shakespeare", "eng_fra", "ud_pos",

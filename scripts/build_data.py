@@ -28,8 +28,8 @@ from tqdm.auto import tqdm
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from rnnviz._data_store import SUMS_NAME, compress, pack, sha256_of  # noqa: E402
-from rnnviz._data_vocab import rank_tokens, tokenize  # noqa: E402
+from rnnviz._data.store import SUMS_NAME, compress, pack, sha256_of  # noqa: E402
+from rnnviz._data.vocab import rank_tokens, tokenize  # noqa: E402
 
 IMDB_WORDS = 10_000       # vocabulary: the most frequent train words
 IMDB_SAMPLE = 20          # raw reviews kept for the integer-encoding lesson
@@ -72,7 +72,7 @@ def build_imdb(src: Path) -> dict[str, bytes]:
         "rating": np.array([int(r[3]) for r in rows], dtype=np.uint8),       # (N,)
         "review_id": np.array([int(r[2]) for r in rows], dtype=np.int32),    # (N,)
     }
-    meta = {"labels": ["neg", "pos"], "words": IMDB_WORDS, "tokenizer": "rnnviz._data_vocab.tokenize"}
+    meta = {"labels": ["neg", "pos"], "words": IMDB_WORDS, "tokenizer": "rnnviz.data.tokenize"}
     # Raw sample: the first IMDB_SAMPLE // 2 test reviews of each label (source order).
     sample = []
     for label in ("neg", "pos"):

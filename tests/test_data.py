@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from rnnviz import data
-from rnnviz import _data_store as store
+from rnnviz._data import store
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "data"

@@ -58,7 +58,7 @@ def test_the_course_uses_only_public_rnnviz(path):
 
 def test_the_rule_checker_sees_a_private_import(tmp_path):
     # the checks above must be able to fail: a private import is found, a public one is not
-    assert _private_parts("rnnviz._data_store", ["path_of"]) == ["_data_store"]
+    assert _private_parts("rnnviz._data.store", ["path_of"]) == ["_data"]
     assert _private_parts("rnnviz.models", ["_check"]) == ["_check"]
     assert _private_parts("rnnviz.models", ["make_rnn", "validate"]) == []
 

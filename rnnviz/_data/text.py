@@ -7,8 +7,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from ._data_store import fingerprint, load_bundle, load_json, read_xz
-from ._data_vocab import PAD, UNK, Vocab, rank_tokens, tokenize
+from .store import fingerprint, load_bundle, load_json, read_xz
+from .vocab import PAD, UNK, Vocab, rank_tokens, tokenize
 
 IMDB_MAX_VOCAB = 10_002     # 10,000 words + <pad> + <unk>
 TAG_PAD = -100              # padding value of tag targets: F.cross_entropy ignores it by default

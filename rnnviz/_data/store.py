@@ -46,7 +46,7 @@ def data_dir() -> Path:
     override = os.environ.get(ENV_VAR)
     if override:
         return Path(override).expanduser().resolve()
-    return Path(__file__).resolve().parent.parent / "data"
+    return Path(__file__).resolve().parents[2] / "data"   # rnnviz/_data/store.py -> repo/data
 
 
 def _restore_hint(name: str) -> str:

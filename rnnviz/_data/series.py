@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._data_store import load_bundle
+from .store import load_bundle
 
 
 @dataclass
