@@ -62,7 +62,7 @@ def test_unroll_shows_every_layer_and_direction_rounded(lstm):
     fig = rnnviz.unroll_view(lstm, x, tokens=TOKENS)
     assert isinstance(fig, go.Figure) and not isinstance(fig, go.FigureWidget)  # outside Jupyter
     tr = rnnviz.trace(lstm, x)
-    assert len(fig.data) == 4                                             # 2 layers x 2 directions
+    assert len(fig.data) == 5                                             # 2 layers x 2 directions + tokens
     for r, (l, d) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
         assert [list(row) for row in fig.data[r].z] == rounded(tr.hidden[l, d, 0].T)   # (H, T)
     # independent of capture: the top layer equals what nn.LSTM itself returns
@@ -72,7 +72,7 @@ def test_unroll_shows_every_layer_and_direction_rounded(lstm):
     steps = fig.layout.sliders[0].steps
     assert len(steps) == len(TOKENS) == len(fig.frames)
     assert [s.label for s in steps] == [f"{t} · {w}" for t, w in enumerate(TOKENS)]
-    assert list(fig.layout.xaxis.ticktext) == [f"{t} · {w}" for t, w in enumerate(TOKENS)]
+    assert list(fig.data[4].text) == TOKENS and list(fig.data[4].x) == list(range(len(TOKENS)))  # the token strip
     assert "'cat'" in fig.frames[1].layout.title.text
 
 
@@ -106,7 +106,7 @@ def test_unroll_view_in_a_notebook_is_one_figure_whose_time_runs_in_the_browser(
     assert view.figure.layout.shapes[0].x0 == 3.5
 
 
-def test_big_view_stays_under_a_megabyte_and_says_when_downsampled():
+def test_big_view_stays_under_a_megabyte_and_shows_a_window_of_exact_values():
     tr = known_trace("RNN", T=200, H=128)
     fig = rnnviz.unroll_view(tr)
     assert len(fig.to_json()) < 1_000_000
@@ -114,9 +114,12 @@ def test_big_view_stays_under_a_megabyte_and_says_when_downsampled():
     long = known_trace("RNN", L=2, T=600, H=128)
     fig = rnnviz.unroll_view(long)
     assert len(fig.to_json()) < 1_500_000
-    assert "one step in 2 of 600 shown" in fig.layout.title.text       # 600 * 256 values > 105k: stride 2
-    assert list(fig.data[0].x) == list(range(0, 600, 2))
-    assert [list(r) for r in fig.data[0].z] == rounded(long.hidden[0, 0, 0, ::2].T)
+    assert "16 most active of 128 units" in fig.layout.title.text       # 2 panels: 16 units each
+    heat = fig.data[2]                                                  # after the overview and its window box
+    assert list(heat.x) == list(range(600))                             # every step kept: no striding
+    units = [int(u) for u in heat.y]
+    assert [list(r) for r in heat.z] == rounded(long.hidden[0, 0, 0][:, units].T)
+    assert tuple(fig.frames[300].layout.xaxis.range) == (286.5, 326.5)  # 40 steps around t = 300
 
 
 def test_nan_steps_are_gaps():

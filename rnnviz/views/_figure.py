@@ -23,6 +23,9 @@ SIG_DIGITS = 3
 FIT_HEIGHT = 600        # px: a view with its slider and Play fits the ~650 px a 1366x768 laptop shows
 MAX_CELLS = 105_000     # heatmap values per figure; beyond it, time is strided (and the title says so)
 MAX_TICKS = 40          # labelled ticks on a time axis
+WINDOW = 40             # steps a long view shows at once around the time cursor (about 25 px a step on a laptop)
+OVERVIEW_COLS = 250     # time columns at most in the whole-sequence overview strip of a long view
+STRIP_CHARS = 9         # characters of a token the token strip shows (the slider and hover show all of it)
 DIVERGING = "RdBu_r"    # tanh-range values, centred on 0 (zmid=0)
 SEQUENTIAL = "Viridis"  # gates and attention, 0..1
 CONFIG = {
@@ -90,13 +93,71 @@ def notes_line(trace) -> str:
     return ("<br><sup>" + "; ".join(notes) + "</sup>") if notes else ""
 
 
-def check_tokens(tokens, steps: int, what: str = "time steps") -> list[str] | None:
-    """Tokens as a list of strings, one per step; a ValueError that counts both otherwise."""
+class Tokens(list):
+    """Token labels, one string per time step, plus what the encoder did to the text.
+
+    A plain ``list`` of strings (so ``ids, words = encode(text)`` keeps working)
+    with three optional attributes a view shows:
+
+    - ``dropped``: how many tokens of the text were cut off (e.g. a 150-word
+      review read as its last 100 words: ``dropped=50``); ``dropped_at``:
+      ``"start"`` (default, the first words were cut) or ``"end"``. The view
+      then says "input cut: the first 50 of 150 tokens are not shown/read".
+    - ``unknown``: step indices whose token the model does not know (read as
+      ``<unk>``): shown as typed, in grey italics, marked "?".
+    - ``padding``: step indices that are padding, not text: grey italics, and
+      their columns shaded.
+
+    Tokens spelled ``<unk>``/``[UNK]`` or ``<pad>``/``[PAD]`` are marked so
+    without being listed. An ``encode`` function returns
+    ``(inputs, Tokens(words, dropped=..., unknown=...))``.
+    """
+
+    def __init__(self, tokens=(), *, dropped: int = 0, dropped_at: str = "start", unknown=(), padding=()):
+        super().__init__(str(t) for t in tokens)
+        if isinstance(dropped, bool) or not isinstance(dropped, (int, np.integer)) or dropped < 0:
+            raise ValueError(f"expected dropped as a count of cut tokens (int >= 0), got {dropped!r}")
+        if dropped_at not in ("start", "end"):
+            raise ValueError(f"expected dropped_at 'start' or 'end', got {dropped_at!r}")
+        self.dropped, self.dropped_at = int(dropped), dropped_at
+        self.unknown = self._steps(unknown, "unknown")
+        self.padding = self._steps(padding, "padding")
+        for t, tok in enumerate(self):
+            low = tok.lower()
+            if low in ("<unk>", "[unk]"):
+                self.unknown.add(t)
+            elif low in ("<pad>", "[pad]"):
+                self.padding.add(t)
+
+    def _steps(self, steps, what: str) -> set[int]:
+        if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
+            raise TypeError(f"expected {what} as step indices (a list of ints), got {type(steps).__name__}")
+        out = set()
+        for t in steps:
+            if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or not 0 <= t < len(self):
+                raise ValueError(f"expected {what} steps in 0..{len(self) - 1}, got {t!r}")
+            out.add(int(t))
+        return out
+
+    def notice(self) -> str:
+        """One line saying how much input was cut ('' when nothing was)."""
+        if not self.dropped:
+            return ""
+        total = self.dropped + len(self) - len(self.padding)
+        which = "first" if self.dropped_at == "start" else "last"
+        return f"input cut: the {which} {self.dropped} of {total} tokens were dropped, {len(self)} steps read"
+
+
+def check_tokens(tokens, steps: int, what: str = "time steps") -> Tokens | None:
+    """Tokens as a :class:`Tokens` list of strings, one per step; a ValueError that counts both otherwise."""
     if tokens is None:
         return None
     if isinstance(tokens, str):
         raise TypeError(f"expected tokens as a list of {steps} strings, got one str; split it first (e.g. text.split())")
-    tokens = [str(t) for t in tokens]
+    if not isinstance(tokens, Tokens):
+        if not hasattr(tokens, "__iter__"):
+            raise TypeError(f"expected tokens as a list of {steps} strings, got {type(tokens).__name__}")
+        tokens = Tokens(tokens)
     if len(tokens) != steps:
         raise ValueError(f"expected {steps} tokens, one per {what[:-1] if what.endswith('s') else what}, "
                          f"got {len(tokens)}")
@@ -112,6 +173,37 @@ def token_text(token: str) -> str:
     visible (space ␣, newline ↵, tab ⇥, others as their U+2400 symbol), an empty token as ∅."""
     shown_ = "".join(_VISIBLE.get(c, chr(0x2400 + ord(c)) if ord(c) < 32 else c) for c in str(token))
     return html.escape(shown_, quote=False) if shown_ else "∅"
+
+
+def strip_text(tokens: Tokens) -> list[str]:
+    """Each token as the token strip writes it: shown as text (:func:`token_text`), at most
+    ``STRIP_CHARS`` characters (then "…"), unknown and padding tokens in grey italics."""
+    out = []
+    for t, tok in enumerate(tokens):
+        tok = str(tok)
+        short = tok if len(tok) <= STRIP_CHARS else tok[:STRIP_CHARS - 1] + "…"
+        text = token_text(short)
+        if t in tokens.padding:
+            text = f"<i>{text}</i>"
+        elif t in tokens.unknown:
+            text = f"<i>{text}?</i>" if tok.lower() not in ("<unk>", "[unk]") else f"<i>{text}</i>"
+        out.append(text)
+    return out
+
+
+def time_window(t: int, steps: int, width: int, fixed: bool = False) -> list[float]:
+    """The x range of a ``width``-step window around step ``t``.
+
+    Step t stands ``width // 3`` steps from the left edge, so the steps just
+    read and those coming both show. ``fixed``: always there, so that column
+    t stays at the same place on screen while the input slides (the range
+    then reaches past 0 or the end, which show empty); else the window is
+    kept inside ``0..steps-1``. A whole short sequence when ``steps <= width``.
+    """
+    if steps <= width:
+        return [-0.5, steps - 0.5]
+    lo = t - width // 3 if fixed else min(max(0, t - width // 3), steps - width)
+    return [lo - 0.5, lo + width - 0.5]
 
 
 def step_labels(steps: int, tokens: list[str] | None) -> list[str]:
@@ -164,8 +256,7 @@ PLAY_FPS = 3.0   # steps per second Play shows by default
 
 def _jump(duration_ms: float = 0) -> dict:
     """plotly.js animation options that show one frame now (the slider and Pause use it)."""
-    return {"mode": "immediate", "frame": {"duration": duration_ms, "redraw": True},
-            "transition": {"duration": 0}}
+    return {"mode": "immediate", "frame": {"duration": duration_ms}, "transition": {"duration": 0}}  # redraw: default
 
 
 def play_args(fps: float) -> dict:
@@ -220,5 +311,8 @@ def at_step(spec: dict, timeline: Timeline, k: int) -> tuple[dict, Timeline]:
     data = [dict(tr) for tr in spec["data"]]
     for i, attrs in st.data.items():
         data[i].update(attrs)
-    layout = {**spec["layout"], **st.layout}
+    layout = dict(spec["layout"])
+    for key, value in st.layout.items():   # an axis in a step sets some of its settings (its range), as plotly.js does
+        axis = key.startswith(("xaxis", "yaxis")) and isinstance(value, dict) and isinstance(layout.get(key), dict)
+        layout[key] = {**layout[key], **value} if axis else value
     return {**spec, "data": data, "layout": layout}, Timeline(timeline.steps, k, timeline.prefix)

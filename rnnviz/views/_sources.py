@@ -14,6 +14,7 @@ from torch import nn
 from .. import capture
 from .._recurrent.cells import RECURRENT
 from ..capture import Trace
+from ._figure import Tokens
 
 
 def check_trace(tr: Trace) -> Trace:
@@ -73,10 +74,27 @@ def resolve(source, inputs=None, clamp: dict | None = None, module: str | None =
 
 
 def encoded(encode: Callable, text: str):
-    """``encode(text)`` -> (inputs, tokens or None); encode may return inputs alone or a pair."""
+    """``encode(text)`` -> (inputs, tokens or None).
+
+    ``encode`` may return the inputs alone, ``(inputs, tokens)`` (tokens: one
+    string per step, or a :class:`~rnnviz.views.Tokens` list that also marks
+    unknown words, padding and cut tokens), or ``(inputs, tokens, info)`` with
+    ``info`` a dict of the Tokens attributes, e.g. ``{"dropped": 50}`` for a
+    text whose first 50 tokens were cut, ``{"unknown": [3, 7], "padding": [9]}``.
+    """
     out = encode(text)
+    if isinstance(out, tuple) and len(out) == 3:
+        inputs, tokens, info = out
+        if not isinstance(info, dict):
+            raise TypeError(f"expected encode's third result as a dict like {{'dropped': 50, 'unknown': [3]}}, "
+                            f"got {type(info).__name__}")
+        bad = set(info) - {"dropped", "dropped_at", "unknown", "padding"}
+        if bad:
+            raise ValueError(f"expected encode's info keys among dropped, dropped_at, unknown, padding; "
+                             f"got {sorted(bad)}")
+        return inputs, Tokens(tokens, **info)
     if isinstance(out, tuple) and len(out) == 2:
-        return out[0], list(out[1])
+        return out[0], out[1] if isinstance(out[1], Tokens) else Tokens(out[1])
     return out, None
 
 
