@@ -142,12 +142,21 @@ def fit_reviews(model: nn.Module, train, test, *, epochs: int, batch_size: int =
 
 
 def review_encoder(vocab: Vocab, max_len: int | None = None):
-    """``encode(text) -> (ids (1, T), words)``: a review as the models read it (last ``max_len`` words)."""
+    """``encode(text) -> (ids (1, T), words)``: a review as the models read it (last ``max_len`` words).
+
+    ``words`` is an ``rnnviz.views.Tokens`` list (a list of str) that also says
+    what the views should show: ``dropped``, how many words were cut from the
+    start, and ``unknown``, the steps whose word is not in the vocabulary (read as <unk>).
+    """
+    from rnnviz.views._figure import Tokens
+
     def encode(text: str):
-        words = vocab.tokenizer(text)[-max_len:] if max_len else vocab.tokenizer(text)
-        if not words:
+        words = vocab.tokenizer(text)
+        kept = words[-max_len:] if max_len else words
+        if not kept:
             raise ValueError(f"expected a text with at least one word, got {text!r}")
-        return vocab.encode(words)[None], words                                       # (1, T)
+        return vocab.encode(kept)[None], Tokens(kept, dropped=len(words) - len(kept),      # (1, T)
+                                                unknown=[t for t, w in enumerate(kept) if w not in vocab])
     return encode
 
 

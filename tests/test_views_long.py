@@ -1,0 +1,229 @@
+"""Issue 14: long inputs in a window, words as a token strip, the model's answer under the state.
+
+Browser-free: every check reads the figure dict a notebook would get (data,
+layout, frames), with values against the Trace and the model's own output.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import rnnviz
+from rnnviz.data import Vocab
+from rnnviz.views._figure import Tokens, time_window, token_text
+from rnnviz.views.unroll import pick_units
+
+
+def r3(v) -> float:
+    return float(f"{float(v):.3g}")
+
+
+def strip_of(fig: dict) -> dict:
+    return next(tr for tr in fig["data"] if tr.get("name") == "input tokens")
+
+
+def heatmaps(fig: dict) -> list[dict]:
+    return [tr for tr in fig["data"] if tr["type"] == "heatmap" and tr.get("xaxis", "x") == "x"]
+
+
+def steps_labels(fig: dict) -> list[str]:
+    return [s["label"] for s in fig["layout"]["sliders"][0]["steps"]]
+
+
+@pytest.fixture(scope="module")
+def long_view():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(4, 64)
+    x = torch.randn(300, 4)                                               # (T, I)
+    words = [f"w{t % 17}" for t in range(300)]
+    return lstm, x, words, rnnviz.unroll_view(lstm, x, tokens=words, widget=True).figure_dict()
+
+
+# ---------------------------------------------------------------- windowing
+
+def test_a_long_input_shows_a_window_that_follows_the_cursor(long_view):
+    _, _, _, fig = long_view
+    assert len(fig["frames"]) == len(steps_labels(fig)) == 300            # every step reachable on the slider
+    for k in (0, 1, 150, 299):
+        lo, hi = fig["frames"][k]["layout"]["xaxis"]["range"]
+        assert lo < k < hi and hi - lo <= 50                              # t inside a window of at most 50 steps
+    lo, hi = fig["layout"]["xaxis"]["range"]                              # the figure opens on step 0
+    assert lo < 0 < hi and hi - lo == 40
+    # the cursor box and veils stay put on screen (x axis fraction): step t is always at the same place
+    cursor = fig["layout"]["shapes"][-1]
+    assert cursor["xref"] == "x domain"
+    for k in (0, 150, 299):
+        lo, hi = fig["frames"][k]["layout"]["xaxis"]["range"]
+        assert (k - 0.5 - lo) / (hi - lo) == pytest.approx(cursor["x0"])
+        assert (k + 0.5 - lo) / (hi - lo) == pytest.approx(cursor["x1"])
+    assert all("shapes" not in f["layout"] for f in fig["frames"])       # frames stay small
+
+
+def test_the_overview_shows_the_whole_sequence_and_where_the_window_is(long_view):
+    lstm, x, _, fig = long_view
+    over = next(tr for tr in fig["data"] if tr.get("name") == "whole sequence")
+    assert over["x"][0] == 0 and over["x"][-1] >= 300 - 2 and fig["layout"]["xaxis2"]["range"] == [-0.5, 299.5]
+    box = next(i for i, tr in enumerate(fig["data"]) if tr.get("name") == "window shown")
+    for k in (0, 150, 299):
+        frame = fig["frames"][k]
+        assert frame["traces"] == [box]
+        lo, hi = frame["layout"]["xaxis"]["range"]
+        assert frame["data"][0]["x"] == [(lo + hi) / 2]                   # the box sits on the window shown
+    assert fig["data"][box]["width"] == [40]
+    # overview values are exact values of every k-th step (rounded), not averages
+    tr = rnnviz.trace(lstm, x)
+    units = [int(u) for u in heatmaps(fig)[0]["y"]]
+    cols = over["x"]
+    want = tr.hidden[0, 0, 0][cols][:, units].T                           # (units, cols)
+    assert over["z"][3][5] == r3(want[3, 5])
+
+
+def test_long_values_are_exact_and_every_step_is_kept(long_view):
+    lstm, x, _, fig = long_view
+    heat = heatmaps(fig)[0]
+    tr = rnnviz.trace(lstm, x)
+    units = [int(u) for u in heat["y"]]
+    assert heat["x"] == list(range(300)) and len(units) == 32             # no striding, 32 of 64 rows
+    z = np.array(heat["z"])
+    want = tr.hidden[0, 0, 0][:, units].T.numpy()                         # (32, 300)
+    assert all(z[i, j] == r3(want[i, j]) for i in range(0, 32, 7) for j in range(0, 300, 13))
+
+
+def test_time_window_keeps_the_cursor_at_one_third():
+    assert time_window(0, 10, 40) == [-0.5, 9.5]                           # short: the whole sequence
+    assert time_window(0, 100, 40, fixed=True) == [-13.5, 26.5]
+    assert time_window(99, 100, 40, fixed=True) == [85.5, 125.5]
+    assert time_window(99, 100, 40) == [59.5, 99.5]                        # not fixed: kept inside the data
+
+
+# ---------------------------------------------------------------- units
+
+def test_units_are_chosen_and_the_title_says_which():
+    h = np.zeros((6, 5))
+    h[:, 3], h[:, 1] = 0.9, -0.5
+    assert pick_units(h, "active", 2, None) == ([3, 1], "2 most active of 5 units (largest mean |h| over the 6 steps), "
+                                                      "most active on top")
+    assert pick_units(h, None, 8, None)[0] == [0, 1, 2, 3, 4]
+    assert pick_units(h, range(1, 4), 8, None) == ([1, 2, 3], "units 1-3 of 5")
+    h[:, 2] = [0, 1, 0, 0, 1, 0]                                          # fires on "dog"
+    toks = ["a", "dog", "b", "c", "dog", "d"]
+    assert pick_units(h, ("token", "dog"), 1, toks)[0] == [2]
+    with pytest.raises(ValueError, match="not among the input tokens"):
+        pick_units(h, ("token", "cat"), 1, toks)
+    with pytest.raises(ValueError, match=r"unit indices in 0..4, got 7"):
+        pick_units(h, [1, 7], 8, None)
+    with pytest.raises(TypeError, match="list/range of unit indices"):
+        pick_units(h, 3, 8, None)
+    torch.manual_seed(0)
+    fig = rnnviz.unroll_view(torch.nn.GRU(3, 20), torch.randn(5, 3), units=[4, 2], widget=True).figure_dict()
+    assert heatmaps(fig)[0]["y"] == ["4", "2"] and "units 4, 2 of 20" in json.dumps(fig["layout"]["title"])
+
+
+# ---------------------------------------------------------------- token strip
+
+def test_every_token_is_written_once_under_its_step_as_text():
+    torch.manual_seed(0)
+    tokens = ["<b>x</b>", " ", "\n", "ok", '<a href="http://evil">y</a>', "&"]
+    fig = rnnviz.unroll_view(torch.nn.GRU(2, 3), torch.randn(6, 2), tokens=tokens, widget=True).figure_dict()
+    strip = strip_of(fig)
+    assert strip["x"] == list(range(6)) and strip["mode"] == "text"
+    assert strip["text"] == ["&lt;b&gt;x&lt;/b&gt;", "␣", "↵", "ok", "&lt;a␣href=…", "&amp;"]   # escaped, at most 9 chars
+    everything = json.dumps(fig)
+    assert "<b>x" not in everything and "<a href" not in everything
+    assert "tickangle" not in fig["layout"]["xaxis"] and "ticktext" not in fig["layout"]["xaxis"]   # no token ticks
+    # a long input: the strip still holds one text per step, the window shows about 40 of them
+    long = rnnviz.unroll_view(torch.nn.GRU(2, 3), torch.randn(120, 2), tokens=[f"t{i}" for i in range(120)],
+                              widget=True).figure_dict()
+    assert strip_of(long)["text"] == [f"t{i}" for i in range(120)]
+
+
+def test_unknown_and_padding_are_marked_and_a_cut_is_said():
+    torch.manual_seed(0)
+    toks = Tokens(["good", "flibber", "film", "<pad>", "<pad>"], dropped=50, unknown=[1])
+    assert toks.padding == {3, 4} and toks.unknown == {1}
+    fig = rnnviz.unroll_view(torch.nn.GRU(2, 3), torch.randn(5, 2), tokens=toks, widget=True).figure_dict()
+    strip = strip_of(fig)
+    assert strip["text"][1] == "<i>flibber?</i>" and strip["text"][3] == "<i>&lt;pad&gt;</i>"
+    assert strip["textfont"]["color"][1] == strip["textfont"]["color"][3] != strip["textfont"]["color"][0]
+    title = json.dumps(fig["layout"]["title"])
+    assert "input cut: the first 50 of 53 tokens were dropped" in title
+    assert "unknown" in fig["frames"][1]["layout"]["title"]["text"]
+    shade = [s for s in fig["frames"][0]["layout"]["shapes"] if s.get("fillcolor", "").startswith("rgba(90")]
+    assert [(s["x0"], s["x1"]) for s in shade] == [(2.5, 4.5)]             # the padding columns shaded
+    with pytest.raises(ValueError, match="unknown steps in 0..4"):
+        Tokens(["a"] * 5, unknown=[5])
+    with pytest.raises(ValueError, match="dropped as a count"):
+        Tokens(["a"], dropped=-1)
+
+
+def test_the_review_encoder_says_what_it_cut_and_did_not_know():
+    from rnncourse.lessons import text
+    vocab = Vocab(["good", "film"], tokenizer=str.split)
+    ids, words = text.review_encoder(vocab, max_len=3)("so a good zork film")
+    assert words == ["good", "zork", "film"] and words.dropped == 2 and words.unknown == {1}
+    torch.manual_seed(0)
+    model = text.CodedClassifier(len(vocab), "embedding", hidden_size=4)
+    view = rnnviz.unroll_view(model, encode=text.review_encoder(vocab, max_len=3), text="so a good zork film",
+                              widget=True)
+    fig = view.figure_dict()
+    assert "the first 2 of 5 tokens were dropped" in json.dumps(fig["layout"]["title"])
+    assert strip_of(fig)["text"] == ["good", "<i>zork?</i>", "film"]
+
+
+# ---------------------------------------------------------------- the answer next to the state
+
+def test_the_readout_track_shows_the_models_answer_after_every_step():
+    from rnncourse.lessons import text
+    torch.manual_seed(0)
+    vocab = Vocab("a dull plot but the acting was wonderful".split(), tokenizer=str.split)
+    model = text.CodedClassifier(len(vocab), "embedding", hidden_size=6, pooling="mean").eval()
+    encode = text.review_encoder(vocab)
+
+    def p_positive(h):                                                    # (T, H) -> (T,)
+        return model.head(h.cumsum(0) / torch.arange(1, len(h) + 1)[:, None]).softmax(-1)[:, 1]
+
+    review = "a dull plot but the acting was wonderful"
+    view = rnnviz.unroll_view(model, encode=encode, text=review, readout=p_positive, readout_name="P(positive)",
+                              widget=True)
+    track = next(tr for tr in view.figure_dict()["data"] if tr.get("name") == "P(positive)")
+    words = review.split()
+    for t in range(len(words)):                                           # the model itself, on each prefix
+        assert track["y"][t] == r3(text.sentiment(model, encode, " ".join(words[:t + 1])))
+    fig = view.figure_dict()
+    assert f"P(positive) = {track['y'][3]:.3g}" in fig["frames"][3]["layout"]["title"]["text"]
+    assert steps_labels(fig)[3].endswith(f"P(positive) = {track['y'][3]:.3g}")
+    # a what-if edit re-runs the readout: the new verdict shows
+    view.whatif.set_text("wonderful wonderful acting")
+    track = next(tr for tr in view.canvas.figure["data"] if tr.get("name") == "P(positive)")
+    assert len(track["y"]) == 3 and track["y"][-1] == r3(text.sentiment(model, encode, "wonderful wonderful acting"))
+
+
+def test_a_readout_of_class_scores_shows_the_top_label():
+    torch.manual_seed(0)
+    lstm, head = torch.nn.LSTM(3, 5), torch.nn.Linear(5, 4)
+    x = torch.randn(6, 3)
+    labels = ["a", " ", "<b>", "z"]
+    fig = rnnviz.unroll_view(lstm, x, readout=lambda h: head(h).softmax(-1), readout_labels=labels,
+                             readout_name="next char", widget=True).figure_dict()
+    p = head(lstm(x)[0]).softmax(-1).detach()                             # (T, 4), from the module itself
+    track = next(tr for tr in fig["data"] if tr.get("name") == "next char")
+    assert track["text"] == [token_text(labels[k]) for k in p.argmax(-1)]
+    assert all(math.isclose(track["y"][t], r3(p[t].max()), rel_tol=1e-9) for t in range(6))
+    with pytest.raises(ValueError, match="one number per step, shape \\(6,\\)"):
+        rnnviz.unroll_view(lstm, x, readout=lambda h: h[:3, 0], widget=True)
+    with pytest.raises(TypeError, match="readout as a callable"):
+        rnnviz.unroll_view(lstm, x, readout="head", widget=True)
+
+
+# ---------------------------------------------------------------- size
+
+def test_a_2000_step_view_is_under_a_megabyte():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(8, 128)
+    view = rnnviz.unroll_view(lstm, torch.randn(2000, 8), tokens=[f"w{t}" for t in range(2000)], widget=True)
+    size = len(json.dumps(view._repr_mimebundle_()["application/vnd.plotly.v1+json"]))
+    assert size < 1_000_000
