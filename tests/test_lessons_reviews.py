@@ -111,3 +111,14 @@ def test_keras_start_sets_the_keras_defaults_and_leaves_the_rng_alone():
     gru = keras_start(ReviewRNN(50, embed_dim=2, hidden_size=4, cell="gru", pooling="last"), seed=0)
     block = gru.rnn.weight_hh_l0.detach().double()[:4]
     assert torch.allclose(block @ block.T, torch.eye(4, dtype=torch.float64), atol=1e-5)  # each gate's block
+
+
+@pytest.mark.parametrize("stride", [2, 4, 8])
+def test_the_shortening_product_is_the_convolution(stride):
+    """The reshape-and-multiply that the model runs gives what ``nn.Conv1d`` itself gives."""
+    torch.manual_seed(0)
+    model = ReviewRNN(30, embed_dim=5, hidden_size=3, stride=stride)
+    x = torch.randn(3, 4 * stride, 5)                                           # (B, T, E), T a multiple of the stride
+    by_conv = model.conv(x.transpose(1, 2)).transpose(1, 2)                     # (B, T / stride, E)
+    torch.testing.assert_close(model.shorten(x), by_conv, rtol=1e-5, atol=1e-6)
+    assert model.shorten(x).shape == (3, 4, 5)

@@ -47,6 +47,20 @@ class ReviewRNN(nn.Module):
         self.rnn = make_rnn(cell, embed_dim, hidden_size)
         self.head = nn.Linear(hidden_size * (2 if pooling == "meanmax" else 1), num_classes)
 
+    def shorten(self, x: torch.Tensor) -> torch.Tensor:
+        """``self.conv`` on (B, T, E) inputs with T a multiple of the stride -> (B, T / stride, E').
+
+        A kernel as wide as its stride sees every word exactly once, so the convolution is one
+        linear layer on each group of ``stride`` consecutive word vectors laid side by side. Computed
+        that way (a reshape and a matrix product) it is the same map as ``self.conv`` and several
+        times faster on a CPU than the convolution routine, forwards and backwards.
+        """
+        B, T, E = x.shape
+        s = self.stride
+        groups = x.reshape(B, T // s, s * E)                                          # (B, T', s*E), word-major
+        w = self.conv.weight.permute(0, 2, 1).reshape(self.conv.out_channels, s * E)  # (E', s*E), same order
+        return nn.functional.linear(groups, w, self.conv.bias)                        # (B, T', E')
+
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         if ids.dtype != torch.long or ids.dim() != 2:
             raise ValueError(f"expected (batch, time) int64 word ids, got {ids.dtype} {tuple(ids.shape)}")
@@ -57,7 +71,7 @@ class ReviewRNN(nn.Module):
         if self.conv is not None:
             pad = (-T) % self.stride
             x = nn.functional.pad(x, (0, 0, 0, pad))                                  # (B, T + pad, E)
-            x = torch.relu(self.conv(x.transpose(1, 2))).transpose(1, 2)              # (B, T', E)
+            x = torch.relu(self.shorten(x))                                           # (B, T', E)
             lengths = (lengths + self.stride - 1) // self.stride                      # (B,)
         lengths = lengths.clamp(min=1)
         out, h_n = run(self.rnn, x, lengths)                                          # (B, T', H), (1, B, H)
