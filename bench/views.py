@@ -12,6 +12,12 @@
    already captured Trace), the whole in-place refresh a new text triggers,
    and building a fresh view, so the ratios hold on a noisy shared machine.
 
+3. Long inputs (issue 14): build time and figure JSON size of the unroll view
+   at 100, 500 and 2,000 steps, 128 LSTM units (32 shown), with word tokens,
+   without and with a readout track (target: under 1 s and 1 MB each). Build
+   time: from a captured Trace to the MIME bundle a notebook stores (figure
+   built, styled, packed, serialised), median of 3.
+
 Run: .venv/bin/python bench/views.py
 """
 from __future__ import annotations
@@ -119,6 +125,36 @@ def recompute(reps: int = 15) -> None:
         print(f"  {name:40s} {med * 1e3:6.1f} ms {min(ts) * 1e3:6.1f} ms   x{med / base:6.2f} of capture")
 
 
+def long_inputs(reps: int = 3) -> None:
+    torch.manual_seed(0)
+    H = 128
+    lstm = torch.nn.LSTM(16, H).eval()
+    head = torch.nn.Linear(H, 2)
+
+    def p_positive(h):                                      # (T, H) -> (T,)
+        return head(h).softmax(-1)[:, 1]
+
+    print(f"\nlong inputs: unroll view, LSTM {H} units, word tokens (limit {LIMIT:,} bytes, 1 s)")
+    print(f"  {'steps':>6s} {'readout':>8s} {'build (median)':>15s} {'figure JSON':>12s} {'compact':>10s}")
+    for T in (100, 500, 2000):
+        tr = rnnviz.trace(lstm, torch.randn(T, 16))         # (T, I)
+        words = [("the", "film", "was", "wonderful", "and", "i", "loved", "it")[t % 8] for t in range(T)]
+        for readout in (None, p_positive):
+            times, bundle = [], None
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                view = rnnviz.unroll_view(tr, tokens=words, readout=readout, readout_name="P(positive)", widget=True)
+                bundle = view._repr_mimebundle_()
+                times.append(time.perf_counter() - t0)
+            fig = bundle["application/vnd.plotly.v1+json"]
+            size = len(json.dumps(fig))
+            compact = len(json.dumps(fig, separators=(",", ":"), ensure_ascii=False))
+            flag = "ok" if size <= LIMIT and statistics.median(times) <= 1.0 else "OVER"
+            print(f"  {T:6d} {'yes' if readout else 'no':>8s} {statistics.median(times) * 1e3:12.0f} ms "
+                  f"{size:12,d} {compact:10,d}  {flag}")
+
+
 if __name__ == "__main__":
     payloads()
     recompute()
+    long_inputs()

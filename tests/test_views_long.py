@@ -130,7 +130,7 @@ def test_every_token_is_written_once_under_its_step_as_text():
     tokens = ["<b>x</b>", " ", "\n", "ok", '<a href="http://evil">y</a>', "&"]
     fig = rnnviz.unroll_view(torch.nn.GRU(2, 3), torch.randn(6, 2), tokens=tokens, widget=True).figure_dict()
     strip = strip_of(fig)
-    assert strip["x"] == list(range(6)) and strip["mode"] == "text"
+    assert (strip["x0"], strip["dx"]) == (0, 1) and strip["mode"] == "text"           # x = 0..5
     assert strip["text"] == ["&lt;b&gt;x&lt;/b&gt;", "␣", "↵", "ok", "&lt;a␣href=…", "&amp;"]   # escaped, at most 9 chars
     everything = json.dumps(fig)
     assert "<b>x" not in everything and "<a href" not in everything
@@ -195,7 +195,8 @@ def test_the_readout_track_shows_the_models_answer_after_every_step():
         assert track["y"][t] == r3(text.sentiment(model, encode, " ".join(words[:t + 1])))
     fig = view.figure_dict()
     assert f"P(positive) = {track['y'][3]:.3g}" in fig["frames"][3]["layout"]["title"]["text"]
-    assert steps_labels(fig)[3].endswith(f"P(positive) = {track['y'][3]:.3g}")
+    assert steps_labels(fig)[3] == f"3 · but · {track['y'][3]:.3g}"
+    assert fig["layout"]["sliders"][0]["currentvalue"]["prefix"] == "t · token · P(positive) = "
     # a what-if edit re-runs the readout: the new verdict shows
     view.whatif.set_text("wonderful wonderful acting")
     track = next(tr for tr in view.canvas.figure["data"] if tr.get("name") == "P(positive)")

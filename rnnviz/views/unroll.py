@@ -246,7 +246,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
         bottom_ax = ax
         stagger = max(map(len, toks), default=1) > 1 and T > 1     # words: alternate two lines, twice the room
         marked = toks.unknown | toks.padding
-        data.append({"type": "scatter", "mode": "text", "x": list(range(T)),
+        data.append({"type": "scatter", "mode": "text", "x0": 0, "dx": 1,               # x = 0..T-1
                      "y": [t % 2 for t in range(T)] if stagger else [0.5] * T, "text": strip_text(toks),
                      "textfont": {"size": 13, "color": [_GREY if t in marked else _INK for t in range(T)]
                                   if marked else _INK},
@@ -259,7 +259,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     if has_readout:
         ax, read_dom = new_axis(read_px)
         bottom_ax = ax
-        tr = {"type": "scatter", "x": list(range(T)), "xaxis": "x", "yaxis": f"y{ax}", "name": readout_name,
+        tr = {"type": "scatter", "x0": 0, "dx": 1, "xaxis": "x", "yaxis": f"y{ax}", "name": readout_name,
               "showlegend": False, "line": {"color": "#444"}, "marker": {"size": 5, "color": "#444"}}
         if values is not None:
             tr.update({"y": shown(values), "mode": "lines+markers" + ("+text" if text else ""),
@@ -303,11 +303,14 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     pads = [{"xref": "x", "yref": "paper", "x0": a - 0.5, "x1": c + 0.5, "y0": low, "y1": heat_top, "fillcolor": _PAD,
              "line": {"width": 0}} for a, c in _spans(toks.padding)] if toks is not None else []
 
+    def said_at(t: int) -> str:
+        return " ".join(([fmt(values[t])] if values is not None else []) + ([f"'{token_text(text[t])}'"] if text else []))
+
     def answer(t: int) -> str:
-        if not has_readout:
-            return ""
-        said_ = ([fmt(values[t])] if values is not None else []) + ([f"'{token_text(text[t])}'"] if text else [])
-        return f" · {name_text} = " + " ".join(said_)
+        return f" · {name_text} = {said_at(t)}" if has_readout else ""
+
+    def label(t: int) -> str:                            # the slider's caption names the readout once
+        return labels[t] + (f" · {said_at(t)}" if has_readout else "")
 
     def veils(x_of) -> list[dict]:
         """Veils over what a direction has not read yet, and the cursor box around column t."""
@@ -331,7 +334,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
         layout["shapes"] = shapes + pads
         for t in range(T):
             rng = time_window(t, T, window, fixed=True)
-            steps.append(Step(labels[t] + answer(t), data={box: {"x": [(rng[0] + rng[1]) / 2]}},
+            steps.append(Step(label(t), data={box: {"x": [(rng[0] + rng[1]) / 2]}},
                               layout={"xaxis": {"range": rng}}))
         layout["title"] = {"text": f"{head}<br><sup>{sub}</sup>{notes}", "x": 0.01}
     else:
@@ -345,10 +348,11 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
                 mark = " (padding)" if t in toks.padding else " (unknown: read as <unk>)" if t in toks.unknown else ""
                 token = f" · input '{token_text(toks[t])}'" + (token_text(mark) if mark else "")
             line = f"{head}: step t = {t}{token}{answer(t)}"
-            steps.append(Step(labels[t] + answer(t), layout={
+            steps.append(Step(label(t), layout={
                 "shapes": shapes + pads, "title": {"text": f"{line}<br><sup>{sub}</sup>{notes}", "x": 0.01}}))
         layout.update(steps[0].layout)
-    timeline = Timeline(steps, active=0, prefix="t · token = ")
+    prefix = ("t · token" if toks is not None else "t") + (f" · {name_text}" if has_readout else "") + " = "
+    timeline = Timeline(steps, active=0, prefix=prefix)
     return {"data": data, "layout": layout}, timeline
 
 
