@@ -22,6 +22,7 @@ _PUBLIC = {
     # views
     "unroll_view": "views", "gates_view": "views", "gradient_view": "views",
     "attention_view": "views", "linked_views": "views", "export_html": "views",
+    "set_projector": "views",
 }
 _SUBMODULES = ("capture", "gradients", "train", "views", "models", "attention", "data", "synthetic")
 

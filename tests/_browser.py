@@ -126,3 +126,53 @@ UNEXECUTED_JS = """() => { const cells = window.jupyterapp.shell.currentWidget.c
   for (let i = 0; i < cells.length; i++) { const c = cells.get(i);
     if (c.type === 'code' && c.sharedModel.getSource().trim() && !c.executionCount) n++; }
   return n; }"""
+
+# A plotly figure's geometry, read in the page (``gd => ...``): its size, what lies outside it, and which labels
+# overlap the slider, the Play buttons, the title or another panel. Boxes are client rects in px; a box touching
+# another by under 1 px does not count. Names: "slider", "menu", "title", "plot xy" (a subplot's plot area),
+# "xticks xy" (that subplot's x tick labels, one box), "xtitle"/"ytitle" (axis titles), "note k" (annotations),
+# "colorbar k", "legend".
+LAYOUT_JS = """gd => {
+  const box = (el) => { const r = el.getBoundingClientRect(); return {l: r.left, t: r.top, r: r.right, b: r.bottom}; };
+  const union = (bs) => bs.length ? {l: Math.min(...bs.map(b => b.l)), t: Math.min(...bs.map(b => b.t)),
+                                     r: Math.max(...bs.map(b => b.r)), b: Math.max(...bs.map(b => b.b))} : null;
+  const seen = (el) => { const r = el.getBoundingClientRect(); const s = getComputedStyle(el);
+    return r.width > 0 && r.height > 0 && s.visibility !== 'hidden' && s.display !== 'none' && el.textContent.trim() !== ''; };
+  const items = [];
+  const add = (name, kind, b) => { if (b) items.push({name, kind, ...b}); };
+  gd.querySelectorAll('.slider-container').forEach((el, i) => add('slider', 'slider', box(el)));
+  gd.querySelectorAll('.updatemenu-container').forEach((el, i) => add('menu', 'menu', box(el)));
+  gd.querySelectorAll('.g-gtitle text').forEach((el) => { if (seen(el)) add('title', 'title', box(el)); });
+  gd.querySelectorAll('.draglayer > g').forEach((g) => {
+    const d = g.querySelector('.nsewdrag'); if (d) add('plot ' + g.getAttribute('class'), 'plot', box(d)); });
+  gd.querySelectorAll('.cartesianlayer > g.subplot').forEach((g) => {
+    const id = Array.from(g.classList).find(c => c !== 'subplot');
+    add('xticks ' + id, 'xticks', union(Array.from(g.querySelectorAll('.xaxislayer-above .xtick text')).filter(seen).map(box)));
+  });
+  gd.querySelectorAll('[class^="g-x"][class$="title"] text').forEach((el) => { if (seen(el)) add('xtitle ' + el.parentNode.getAttribute('class'), 'xtitle', box(el)); });
+  gd.querySelectorAll('[class^="g-y"][class$="title"] text').forEach((el) => { if (seen(el)) add('ytitle ' + el.parentNode.getAttribute('class'), 'ytitle', box(el)); });
+  gd.querySelectorAll('.annotation').forEach((el, i) => { if (seen(el)) add('note ' + i, 'note', box(el)); });
+  gd.querySelectorAll('.colorbar').forEach((el, i) => add('colorbar ' + i, 'colorbar', box(el)));
+  gd.querySelectorAll('.legend').forEach((el) => add('legend', 'legend', box(el)));
+  const fig = box(gd);
+  const hit = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > 1 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 1;
+  const pairs = {slider: ['menu', 'title', 'plot', 'xticks', 'xtitle', 'ytitle', 'note', 'colorbar', 'legend'],
+                 menu: ['title', 'plot', 'xticks', 'xtitle', 'ytitle', 'note', 'colorbar', 'legend'],
+                 title: ['plot', 'xticks', 'xtitle', 'note', 'colorbar', 'legend'],
+                 note: ['note', 'xticks', 'xtitle'],
+                 xticks: ['xtitle', 'xticks'], xtitle: ['plot']};
+  const overlaps = [];
+  for (let i = 0; i < items.length; i++) for (let j = 0; j < items.length; j++) {
+    const a = items[i], b = items[j];
+    if (i === j || !(pairs[a.kind] || []).includes(b.kind) || (a.kind === b.kind && j < i)) continue;
+    if (hit(a, b)) overlaps.push(a.name + ' / ' + b.name);
+  }
+  // tick labels of one subplot on another subplot's plot area
+  for (const a of items) for (const b of items)
+    if (a.kind === 'xticks' && b.kind === 'plot' && a.name.slice(7) !== b.name.slice(5) && hit(a, b))
+      overlaps.push(a.name + ' / ' + b.name);
+  const outside = items.filter(b => b.l < fig.l - 1 || b.r > fig.r + 1 || b.t < fig.t - 1 || b.b > fig.b + 1)
+                       .map(b => b.name);
+  return {width: fig.r - fig.l, height: fig.b - fig.t, top: fig.t, overlaps, outside,
+          kinds: items.map(b => b.kind)};
+}"""

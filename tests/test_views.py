@@ -381,8 +381,13 @@ def test_linked_views_are_one_figure_with_one_time_axis(lstm):
         for key in ("xaxis", "yaxis"):
             name = tr[key][0] + "axis" + tr[key][1:]
             assert name in axes
-    domains = sorted(tuple(fig["layout"][k]["domain"]) for k in axes if k.startswith("yaxis"))
-    assert all(d0[1] <= d1[0] + 1e-9 for d0, d1 in zip(domains, domains[1:]))   # stacked, not overlapping
+    # side by side: every plot area (x domain of its anchor x axis, y domain) apart from every other
+    lay = fig["layout"]
+    boxes = {(tuple(lay["xaxis" + lay[k]["anchor"][1:]]["domain"]), tuple(lay[k]["domain"]))
+             for k in axes if k.startswith("yaxis")}
+    apart = lambda a, b: a[1] <= b[0] + 1e-9 or b[1] <= a[0] + 1e-9  # noqa: E731
+    assert all(apart(p[0], q[0]) or apart(p[1], q[1]) for p in boxes for q in boxes if p != q)
+    assert lay["height"] <= 600                                       # two views fit a laptop with one slider
     linked.set_step(4)
     assert linked.figure_dict()["layout"]["sliders"][0]["active"] == 4
     c = rnnviz.unroll_view(lstm, torch.randn(3, 3), widget=True)

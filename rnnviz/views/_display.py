@@ -30,6 +30,7 @@ from importlib import resources
 
 import numpy as np
 
+from . import _style
 from ._figure import CONFIG, PLAY_FPS, Timeline, add_timeline, as_lists, at_step, check_fps
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -54,9 +55,13 @@ def _number(o):
     raise TypeError(f"cannot write {type(o).__name__} to JSON")
 
 
-def figure_dict(spec: dict, timeline: Timeline, fps: float = PLAY_FPS) -> dict:
-    """The whole figure as plain JSON-ready data: data, layout, frames, config."""
-    fig = as_lists(add_timeline(spec, timeline, fps))
+def figure_dict(spec: dict, timeline: Timeline, fps: float = PLAY_FPS, projector: bool | None = None) -> dict:
+    """The whole figure as plain JSON-ready data: data, layout, frames, config.
+
+    Every view passes here, so every view gets the one look of
+    :mod:`rnnviz.views._style` (laptop or ``projector`` sizes; None: the global switch).
+    """
+    fig = _style.apply(as_lists(add_timeline(spec, timeline, fps)), _style.resolve(projector))
     return {"data": fig["data"], "layout": fig["layout"], "frames": fig["frames"], "config": dict(CONFIG)}
 
 
@@ -165,7 +170,8 @@ class View:
     """A view in a notebook: a figure whose time slider and Play run in the browser.
 
     ``spec`` and ``timeline`` are what the view's builder made; ``fps`` the
-    Play rate. ``figure`` is the whole figure (frames included) as a plotly
+    Play rate; ``projector`` its font sizes (None: the global switch, read now,
+    so a view keeps the size it was built with). ``figure`` is the whole figure (frames included) as a plotly
     ``Figure``, ``figure_dict()`` the same as plain data. ``controls`` are the
     ipywidgets that need the model (empty for most views); when there are any,
     ``widget`` is the live ipywidget (controls above a Canvas) shown in a running
@@ -173,8 +179,9 @@ class View:
     """
 
     def __init__(self, spec: dict, timeline: Timeline, controls: list | None = None, fps: float = PLAY_FPS,
-                 title: str = "rnnviz view"):
+                 title: str = "rnnviz view", projector: bool | None = None):
         self.spec, self.timeline, self.fps = spec, timeline, check_fps(fps)
+        self.projector = _style.resolve(projector)
         self.controls = list(controls or [])
         self.title = title
         self.id = uuid.uuid4().hex
@@ -198,7 +205,7 @@ class View:
         return self.canvas.step if self.canvas is not None else self.timeline.active
 
     def figure_dict(self) -> dict:
-        return figure_dict(self.spec, self.timeline, self.fps)
+        return figure_dict(self.spec, self.timeline, self.fps, self.projector)
 
     @property
     def figure(self):
@@ -246,11 +253,31 @@ class View:
 
 
 def make(spec: dict, timeline: Timeline, widget: bool | None, controls: list | None = None,
-         fps: float = PLAY_FPS, title: str = "rnnviz view"):
-    """A :class:`View` when ``widget`` (default: inside a kernel), else a plain plotly Figure."""
+         fps: float = PLAY_FPS, title: str = "rnnviz view", projector: bool | None = None):
+    """A :class:`View` when ``widget`` (default: inside a kernel), else a plain plotly Figure.
+
+    ``projector``: font sizes for a projector (True), a laptop (False) or as the global switch says (None).
+    """
     if widget is None:
         widget = in_kernel()
     if not isinstance(widget, bool):
         raise TypeError(f"expected widget=True, False or None (auto), got {widget!r}")
-    view = View(spec, timeline, controls=controls if widget else None, fps=fps, title=title)
+    view = View(spec, timeline, controls=controls if widget else None, fps=fps, title=title, projector=projector)
     return view if widget else view.figure
+
+
+def restyle(view, projector: bool | None):
+    """``view`` (a View or a plain Figure a view call returned) at ``projector`` size; None: as built."""
+    if projector is None:
+        return view
+    projector = _style.resolve(projector)
+    if isinstance(view, View):
+        view.projector = projector
+        if view.canvas is not None:
+            view.canvas.show(view.figure_dict(), view.step)
+        return view
+    import plotly.graph_objects as go
+    fig = view.to_plotly_json()
+    styled = _style.apply({"data": fig["data"], "layout": fig["layout"],
+                           "frames": [f.to_plotly_json() for f in view.frames]}, projector)
+    return go.Figure(styled)

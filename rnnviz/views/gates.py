@@ -7,6 +7,7 @@ import numpy as np
 
 from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, notes_line,
                       shown, step_labels, stride_for, time_ticks, token_text)
+from ._display import restyle
 from ._sources import pick_sample
 from ._whatif import show
 
@@ -78,13 +79,48 @@ def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -
     return out
 
 
+_FUTURE = "rgba(255,255,255,0.72)"   # steps not read yet, veiled as in the unroll view
+# what each kind of row reads like, in the view's "how to read" line
+HOWTO = {"LSTM": "rows: gates i, f, o (0..1), candidate g, memory c_t, output h_t; dotted = step shown, pale = not read yet",
+         "GRU": "rows: gates r, z (0..1), candidate n, output h_t; dotted = step shown, pale = not read yet"}
+
+
+def _units_line(units: list[int], H: int) -> str:
+    """Which units the view shows, e.g. 'units 0–3 of 6' or 'units 1, 4 of 6'."""
+    if units == list(range(units[0], units[0] + len(units))) and len(units) > 2:
+        which = f"units {units[0]}–{units[-1]}"
+    else:
+        which = ("unit " if len(units) == 1 else "units ") + ", ".join(map(str, units))
+    return f"{which} of {H}"
+
+
+def equation(kind: str, texts: dict[str, np.ndarray], t: int, j: int, unit: int) -> str:
+    """The state update of step ``t`` for one unit with its numbers, e.g.
+    'unit 0: c_t = f·c_{t−1} + i·g = 0.91·0.42 + 0.33·(−0.8) = 0.12' (LSTM) or
+    'unit 0: h_t = (1 − z)·n + z·h_{t−1} = ...' (GRU)."""
+    if kind == "LSTM":
+        return f"unit {unit}: c_t = f·c_{{t−1}} + i·g = {texts['c'][t, j]}"
+    return f"unit {unit}: h_t = (1 − z)·n + z·h_{{t−1}} = {texts['h'][t, j]}"
+
+
+def cell_range(c: np.ndarray) -> float:
+    """The c_t axis ±m: m = 1 while |c| stays within 1 (the range of tanh-range values), else the
+    next whole number above the largest |c|, so the axis only moves when c_t leaves ±1."""
+    finite = np.abs(c[np.isfinite(c)])
+    top = float(finite.max()) if finite.size else 0.0
+    return 1.0 if top <= 1.0 else float(np.ceil(top))
+
+
 def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, layer: int = -1,
-                direction: int = 0, title: str | None = None):
+                direction: int = 0, title: str | None = None, focus: int | None = None):
     """Figure spec and timeline of the gates view: one row per gate (+ c_t, h_t), one line per unit.
 
     Values are the trace's, rounded to 3 significant digits; each point's hover
     shows the equation and its numbers (pre-activations recovered as σ⁻¹/tanh⁻¹
-    of the gate). The slider moves a time cursor.
+    of the gate). The slider moves a time cursor; steps not read yet are
+    veiled. The title says which units are shown, how to read the view, and
+    the state update of the step shown for the ``focus`` unit (default the
+    first shown; drawn thicker) with its numbers.
     """
     if trace.kind not in _ROWS:
         raise ValueError(f"expected an LSTM or GRU trace (a plain RNN has no gates: use unroll_view), got {trace.kind}")
@@ -97,6 +133,12 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     units = list(range(min(4, H))) if units is None else list(units)
     if not units or any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or not 0 <= u < H for u in units):
         raise ValueError(f"expected units as a non-empty list of unit indices in 0..{H - 1}, got {units!r}")
+    units = [int(u) for u in units]
+    if focus is None:
+        focus = units[0]
+    if isinstance(focus, bool) or not isinstance(focus, (int, np.integer)) or int(focus) not in units:
+        raise ValueError(f"expected focus as one of the units shown {units}, got {focus!r}")
+    fj = units.index(int(focus))
     pick = lambda t: as_numpy(t[layer, direction % D, b][:, units], "Trace")  # noqa: E731  (T, U)
     vals = {name: pick(g) for name, g in trace.gates.items()}
     if trace.cell is not None:
@@ -104,43 +146,54 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     if P == H:
         vals["h"] = pick(trace.hidden)
     rows = [r for r in _ROWS[trace.kind] if r[0] in vals]
-    texts = _texts(trace.kind, vals, direction % D == 1, getattr(trace, "clamp", None) or {})
+    backward = direction % D == 1
+    texts = _texts(trace.kind, vals, backward, getattr(trace, "clamp", None) or {})
     stride = stride_for(T, len(units) * len(rows), MAX_CELLS // 8)  # a point + its hover text ~ 8 heatmap cells
     pos = list(range(0, T, stride))
     labels = step_labels(T, tokens)
     n = len(rows)
-    gap, data, layout = 0.03, [], {}
+    gap, data, layout = 0.035, [], {}
     height = (1.0 - gap * (n - 1)) / n
+    # c_t: one range for the whole trace at this layer (every unit, every sample), so it does not jump
+    c_all = as_numpy(trace.cell[layer, direction % D], "Trace.cell") if trace.cell is not None else np.zeros(1)
+    cm = cell_range(c_all)
     for r, (key, sym, eq, rng) in enumerate(rows):
         ax = "" if r == 0 else str(r + 1)
         top = 1.0 - r * (height + gap)
+        m = 1.0 if rng != "free" else cm
+        scale = ({"range": [-0.05, 1.05], "tickvals": [0, 1]} if rng == "sig" else
+                 {"range": [-1.05 * m, 1.05 * m], "tickvals": [-m, 0, m]})      # fixed: never rescaled by the data
         layout[f"yaxis{ax}"] = {"domain": [max(top - height, 0.0), top], "anchor": "x",
-                                "title": {"text": sym}, "zeroline": True,
-                                **({"range": [-0.05, 1.05]} if rng == "sig" else
-                                   {"range": [-1.05, 1.05]} if rng == "tanh" else {})}   # fixed, c_t free
+                                "title": {"text": sym}, "zeroline": True, "fixedrange": True, **scale}
         for j, u in enumerate(units):
             data.append({
                 "type": "scatter", "mode": "lines", "x": np.asarray(pos), "y": shown(vals[key][pos, j]),
                 "text": texts[key][pos, j].astype(str), "xaxis": "x", "yaxis": f"y{ax}",
-                "line": {"color": _COLOURS[j % len(_COLOURS)], "width": 1.5}, "name": f"unit {u}",
+                "line": {"color": _COLOURS[j % len(_COLOURS)], "width": 3 if j == fj else 1.5},
+                "name": f"unit {u}" + (" (equation)" if j == fj and len(units) > 1 else ""),
                 "legendgroup": f"unit {u}", "showlegend": r == 0,
                 "hovertemplate": f"unit {u} · t = %{{x}}<br>{eq}<br>= %{{text}}<extra></extra>",
             })
     layout["xaxis"] = {"anchor": f"y{n}", "title": {"text": "time step · input token"},
                        **time_ticks(pos, [labels[p] for p in pos])}
-    where = f"layer {layer % L}" + (f", direction {'backward' if direction % D else 'forward'}" if D == 2 else "")
+    where = f"layer {layer % L}" + (f", direction {'backward' if backward else 'forward'}" if D == 2 else "")
     head = title or f"{trace.kind} gates, {where}, sample {b}"
     note = ((f" (one step in {stride} of {T} shown)" if stride > 1 else "")
             + ("" if "h" in vals else " (h_t projected: not shown)") + notes_line(trace))
-    layout.update({"height": min(FIT_HEIGHT, 120 + 130 * n), "margin": {"t": 70}, "hovermode": "closest",
-                   "plot_bgcolor": "white"})
+    howto = f"<br><sup>{_units_line(units, H)} · {HOWTO[trace.kind]}</sup>"
+    layout.update({"height": FIT_HEIGHT, "hovermode": "closest", "legend": {"y": 1, "yanchor": "top"}})
+    half = stride / 2
     steps = []
     for t in pos:
         cursor = {"type": "line", "xref": "x", "yref": "paper", "x0": t, "x1": t, "y0": 0, "y1": 1,
                   "line": {"color": "black", "width": 1.5, "dash": "dot"}}
+        x0, x1 = (pos[0] - half, t - half) if backward else (t + half, pos[-1] + half)
+        veil = {"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
+                "fillcolor": _FUTURE, "line": {"width": 0}, "layer": "above"}
         token = f" · input '{token_text(tokens[t])}'" if tokens else ""
-        text = f"{head}: t = {t}{token}{note}"
-        steps.append(Step(labels[t], layout={"shapes": [cursor], "title": {"text": text, "x": 0.01}}))
+        eqn = f"<br><sup>{equation(trace.kind, texts, t, fj, units[fj])}</sup>"
+        text = f"{head}: t = {t}{token}{note}{eqn}{howto}"
+        steps.append(Step(labels[t], layout={"shapes": [veil, cursor], "title": {"text": text, "x": 0.01}}))
     timeline = Timeline(steps, active=0, prefix="t · token = ")
     layout.update(steps[0].layout)
     return {"data": data, "layout": layout}, timeline
@@ -149,19 +202,26 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
 def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: int = 0, layer: int = -1,
                direction: int = 0, clamp: dict | None = None, module: str | None = None,
                encode: Callable | None = None, text: str | None = None, title: str | None = None,
-               widget: bool | None = None, fps: float = PLAY_FPS):
+               focus: int | None = None, widget: bool | None = None, fps: float = PLAY_FPS,
+               projector: bool | None = None):
     """Show LSTM input/forget/candidate/output gates, c_t and h_t (GRU reset/update/new, h_t) over time.
 
     units: unit indices to draw (default the first 4); one line each, the same
     colour in every row. layer/direction/sample pick what to show (negative
     indices count from the end). Hover shows the gate's equation with its
-    numbers, e.g. "f_t = σ(W_f x_t + U_f h_{t−1} + b_f) = σ(2.61) = 0.932".
-    The other arguments are those of :func:`unroll_view` (live model or Trace,
+    numbers, e.g. "f_t = σ(W_f x_t + U_f h_{t−1} + b_f) = σ(2.61) = 0.932";
+    the title shows the step's state update for the ``focus`` unit (one of
+    ``units``, default the first) with its numbers, e.g.
+    "c_t = f·c_{t−1} + i·g = 0.91·0.42 + 0.33·(−0.8) = 0.12", frame by frame.
+    Gates are drawn on 0..1, candidate and h_t on −1..1, c_t on ±1 (wider
+    only when c_t leaves ±1). ``projector``: projector-sized fonts (None: the
+    global switch, see ``rnnviz.set_projector``). The other arguments are those of :func:`unroll_view` (live model or Trace,
     tokens, clamp, encode/text what-if, widget, fps).
     """
     def checked(trace, toks):
         return check_tokens(toks, trace.hidden.shape[3])
 
-    return show(rnn_or_trace, inputs, tokens, clamp=clamp, module=module, encode=encode, text=text, widget=widget,
-                build=lambda tr, toks: build_gates(tr, toks, units, sample, layer, direction, title),
+    view = show(rnn_or_trace, inputs, tokens, clamp=clamp, module=module, encode=encode, text=text, widget=widget,
+                build=lambda tr, toks: build_gates(tr, toks, units, sample, layer, direction, title, focus),
                 check_tokens=checked, fps=fps, what="rnnviz gates view")
+    return restyle(view, projector)

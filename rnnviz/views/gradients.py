@@ -12,6 +12,8 @@ from ._display import make
 from ._figure import PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, shown, step_labels, time_ticks
 from ._sources import pick_sample
 
+HOWTO = ("one line per layer (dotted: the input); log scale, a grid line per factor 10; "
+         "lower on the left = the gradient vanishes going back in time")
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 
@@ -106,6 +108,7 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
                 per_step[k][first + j] = {"y": _positive(y), "text": [fmt(v) for v in y]}
     head = title or ("gradient norm through time" + (" (mean over the batch)" if sample is None else f", sample {sample}"))
     note = ("<br><sup>" + "; ".join(sorted(notes)) + "</sup>") if notes else ""
+    note += f"<br><sup>{HOWTO}</sup>"
     layout.update({"height": 460, "margin": {"t": 90}, "hovermode": "closest"})
     steps = []
     if history > 1:  # one y range for the whole history, so training visibly moves the curves
@@ -134,7 +137,7 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
 
 def gradient_view(source, inputs=None, loss_fn: Callable | None = None, *, tokens=None, module=None,
                   sample: int | None = None, train: Callable[[], object] | None = None, title: str | None = None,
-                  widget: bool | None = None, fps: float = PLAY_FPS):
+                  widget: bool | None = None, fps: float = PLAY_FPS, projector: bool | None = None):
     """Show ‖dL/dh_t‖ against t on a log scale, per layer (and direction), several models side by side.
 
     source: a GradientFlow; a dict name -> GradientFlow (or name -> live model,
@@ -147,6 +150,7 @@ def gradient_view(source, inputs=None, loss_fn: Callable | None = None, *, token
     index, or None for the mean over the batch. Zero, inf and NaN norms are gaps
     on the log axis and the title says when a model's norms are not finite.
     fps: steps per second Play shows (time steps, or training steps).
+    projector: projector-sized fonts (None: the global switch, ``rnnviz.set_projector``).
     """
     from ..gradients import gradient_flow
     if isinstance(source, nn.Module):
@@ -162,14 +166,14 @@ def gradient_view(source, inputs=None, loss_fn: Callable | None = None, *, token
     spec, timeline = build(models)
     what = "rnnviz gradient view"
     if train is None:
-        return make(spec, timeline, widget, fps=fps, title=what)
+        return make(spec, timeline, widget, fps=fps, title=what, projector=projector)
     if not isinstance(source, GradientRecorder) or not callable(train):
         raise ValueError("train= needs a GradientRecorder as source and a callable that trains (recording into it)")
     if widget is False or (widget is None and not _display.in_kernel()):
-        return make(spec, timeline, False, fps=fps)
+        return make(spec, timeline, False, fps=fps, projector=projector)
     import ipywidgets as widgets
     button = widgets.Button(description="Train", icon="play")
-    view = make(spec, timeline, True, controls=[button], fps=fps, title=what)
+    view = make(spec, timeline, True, controls=[button], fps=fps, title=what, projector=projector)
 
     def clicked(_):
         train()

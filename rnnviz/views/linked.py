@@ -1,21 +1,43 @@
 """Several views on one time axis: one figure, one slider and one Play button for all of them.
 
-Linked views are stacked into a single plotly figure whose animation frames
-move every view's time cursor at once, so they stay together in the browser
-with no kernel, in a saved notebook and in an exported page. Each view's axes,
-colour axis and shapes are renamed so that they do not collide, and its
-vertical extent is squeezed into a band of the combined figure; its title
-becomes an annotation above the band.
+Linked views are put side by side (two per row) into a single plotly figure
+whose animation frames move every view's time cursor at once, so they stay
+together in the browser with no kernel, in a saved notebook and in an exported
+page. Each view's axes, colour axis and shapes are renamed so that they do not
+collide, and its extent is squeezed into a box of the combined figure; its
+title, wrapped to the box, becomes an annotation above the box.
 """
 from __future__ import annotations
 
 import re
 
+from . import _style
 from ._display import View
-from ._figure import Step, Timeline, at_step
+from ._figure import FIT_HEIGHT, Step, Timeline, at_step
 
 _AXIS_KEY = re.compile(r"^([xy])axis(\d*)$")
-_TOP, _TITLE, _GAP, _BOTTOM = 40, 50, 90, 160  # px: above all, title of a band, between bands, slider below
+_TOP, _ROW_GAP = 10, 110         # px: above all; between two rows of views (tick labels, axis title)
+_COL_GAP = 0.14                  # paper: between two columns (a colour bar, then the next view's unit labels)
+_COLUMNS = 2                     # views side by side: two views with one slider fit a 1366x768 laptop
+
+
+def _wrap(text: str, chars: int) -> str:
+    """``text`` with each ``<br>`` line longer than ``chars`` characters broken at spaces; a line
+    wrapped in one tag (``<sup>...</sup>``) keeps the tag on every piece."""
+    out = []
+    for line in text.split("<br>"):
+        m = re.fullmatch(r"(<(\w+)[^>]*>)(.*)(</\2>)", line, re.S)
+        head, body, tail = (m.group(1), m.group(3), m.group(4)) if m else ("", line, "")
+        pieces, cur = [], ""
+        for word in body.split(" "):
+            if cur and len(re.sub(r"<[^>]+>", "", cur + " " + word)) > chars:
+                pieces.append(cur)
+                cur = word
+            else:
+                cur = f"{cur} {word}" if cur else word
+        pieces.append(cur)
+        out += [head + p + tail for p in pieces]
+    return "<br>".join(out)
 
 
 class _Names:
@@ -42,8 +64,10 @@ class _Names:
         return value
 
 
-def _squeeze(obj: dict, names: _Names, lo: float, hi: float) -> dict:
-    """A shape or annotation with its refs renamed and paper-y coordinates moved into [lo, hi]."""
+def _squeeze(obj: dict, names: _Names, box: tuple[float, float, float, float]) -> dict:
+    """A shape or annotation with its refs renamed and paper coordinates moved into ``box``
+    (x0, x1, y0, y1 in the combined figure's paper)."""
+    x0, x1, lo, hi = box
     out = dict(obj)
     for key in ("xref", "yref"):
         if key in out:
@@ -52,6 +76,10 @@ def _squeeze(obj: dict, names: _Names, lo: float, hi: float) -> dict:
         for key in ("y", "y0", "y1"):
             if isinstance(out.get(key), (int, float)):
                 out[key] = lo + out[key] * (hi - lo)
+    if out.get("xref", "paper") == "paper":
+        for key in ("x", "x0", "x1"):
+            if isinstance(out.get(key), (int, float)):
+                out[key] = x0 + out[key] * (x1 - x0)
     return out
 
 
@@ -60,18 +88,43 @@ def _title(layout: dict) -> str:
     return t.get("text", "") if isinstance(t, dict) else str(t)
 
 
-def combine(views: list[View], step: int) -> tuple[dict, Timeline]:
-    """One figure spec and timeline showing ``views`` stacked, all at slider step ``step``."""
+def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict, Timeline]:
+    """One figure spec and timeline showing ``views`` side by side (two per row), all at slider step ``step``.
+
+    Each view keeps its own axes (renamed so they do not collide) inside its
+    box of the combined figure; its title, wrapped to the box's width, becomes
+    an annotation above the box, frame by frame. With two views the figure
+    keeps the height of one view (``FIT_HEIGHT``), so it fits a laptop.
+    """
+    size = _style.sizes(projector)
     specs = [at_step(v.spec, v.timeline, step) for v in views]
-    plots = [max(120, int(s["layout"].get("height", 450)) - 150) for s, _ in specs]   # px of plot area
-    paper = sum(_TITLE + p for p in plots) + _GAP * (len(plots) - 1)
+    cols = min(_COLUMNS, len(views))
+    nrows = -(-len(views) // cols)
+    width = (1 - _COL_GAP * (cols - 1)) / cols
+    chars = {"head": int(_style.PLOT_WIDTH * width / (0.5 * size.title)),
+             "sub": int(_style.PLOT_WIDTH * width / (0.5 * size.text))}
+
+    def wrapped(text: str) -> str:
+        first, _, rest = text.partition("<br>")
+        return _wrap(first, chars["head"]) + ("<br>" + _wrap(rest, chars["sub"]) if rest else "")
+
+    titles = [[wrapped(_title(st.layout)) for st in v.timeline.steps] for v in views]
+    lines = [max(t.count("<br>") + 1 for t in ts) for ts in titles]
+    row_title = [max(lines[i] for i in range(r * cols, min(len(views), (r + 1) * cols))) * 1.3 * size.title + 8
+                 for r in range(nrows)]
+    bottom = 150 if not projector else 200                        # px: tick labels, axis title, slider and Play
+    plot_px = max(200, FIT_HEIGHT - _TOP - bottom - max(row_title))
+    paper = sum(t + plot_px for t in row_title) + _ROW_GAP * (nrows - 1)
     counters: dict[str, int] = {}
-    data, layout, static_notes, bands, all_names = [], {}, [], [], []
-    offset = 0
-    for (spec, _), px in zip(specs, plots):
-        hi = 1 - (offset + _TITLE) / paper
-        lo = 1 - (offset + _TITLE + px) / paper
-        offset += _TITLE + px + _GAP
+    data, layout, static_notes, bands = [], {}, [], []
+    for i, (spec, _) in enumerate(specs):
+        r, c = divmod(i, cols)
+        offset = sum(row_title[:r]) + r * (plot_px + _ROW_GAP)
+        hi = 1 - (offset + row_title[r]) / paper
+        lo = 1 - (offset + row_title[r] + plot_px) / paper
+        x0 = c * (width + _COL_GAP)
+        x1 = x0 + width
+        box = (x0, x1, lo, hi)
         names = _Names(counters)
         first = len(data)
         src = spec["layout"]
@@ -84,7 +137,7 @@ def combine(views: list[View], step: int) -> tuple[dict, Timeline]:
             names.new(tr.get("xaxis", "x"))
             names.new(tr.get("yaxis", "y"))
         if "legend" not in layout and any(tr.get("showlegend") for tr in spec["data"]):
-            layout["legend"] = {"y": hi, "yanchor": "top"}       # beside the view whose lines it names
+            layout["legend"] = {"y": hi, "yanchor": "top"}       # at the right, level with the view it names
         for tr in spec["data"]:
             tr = dict(tr)
             for key in ("xaxis", "yaxis", "coloraxis"):
@@ -97,30 +150,30 @@ def combine(views: list[View], step: int) -> tuple[dict, Timeline]:
             if m:
                 axis = {k: names.ref(v) if k in ("anchor", "matches", "overlaying", "scaleanchor") else v
                         for k, v in value.items()}
-                if m.group(1) == "y":
-                    a, b = axis.get("domain", [0, 1])
-                    axis["domain"] = [lo + a * (hi - lo), lo + b * (hi - lo)]
+                a, b = axis.get("domain", [0, 1])
+                axis["domain"] = ([lo + a * (hi - lo), lo + b * (hi - lo)] if m.group(1) == "y" else
+                                  [x0 + a * (x1 - x0), x0 + b * (x1 - x0)])
                 new = names.map[m.group(1) + m.group(2)]
                 layout[f"{new[0]}axis{new[1:]}"] = axis
             elif key.startswith("coloraxis"):
                 bar = {**value.get("colorbar", {}), "y": (lo + hi) / 2, "yanchor": "middle", "len": hi - lo,
-                       "lenmode": "fraction"}
+                       "lenmode": "fraction", "x": x1 + 0.01, "xanchor": "left"}
                 layout[names.map[key]] = {**value, "colorbar": bar}
             elif key == "annotations":
-                static_notes += [_squeeze(a, names, lo, hi) for a in value]
+                static_notes += [_squeeze(a, names, box) for a in value]
             elif key not in ("shapes", "title", "height", "margin", "sliders", "updatemenus") and key not in layout:
                 layout[key] = value
-        bands.append((first, names, lo, hi))
-        all_names.append(names)
+        bands.append((first, names, box))
 
     def step_layout(k: int) -> dict:
         shapes, notes = [], list(static_notes)
-        for v, (first, names, lo, hi) in zip(views, bands):
+        for i, (v, (first, names, box)) in enumerate(zip(views, bands)):
             st = v.timeline.steps[k]
-            shapes += [_squeeze(s, names, lo, hi) for s in st.layout.get("shapes", [])]
-            notes.append({"text": _title(st.layout), "xref": "paper", "yref": "paper", "x": 0, "y": hi,
-                          "yshift": 8, "xanchor": "left", "yanchor": "bottom", "align": "left",
-                          "showarrow": False, "font": {"size": 14}})
+            shapes += [_squeeze(sh, names, box) for sh in st.layout.get("shapes", [])]
+            notes += [_squeeze(a, names, box) for a in st.layout.get("annotations", [])]
+            notes.append({"text": titles[i][k], "xref": "paper", "yref": "paper", "x": box[0], "y": box[3],
+                          "yshift": 4, "xanchor": "left", "yanchor": "bottom", "align": "left",
+                          "showarrow": False, "name": _style.TITLE_NAME})
         return {"shapes": shapes, "annotations": notes}
 
     steps = []
@@ -129,7 +182,7 @@ def combine(views: list[View], step: int) -> tuple[dict, Timeline]:
         for v, (first, *_rest) in zip(views, bands):
             merged.update({first + i: attrs for i, attrs in v.timeline.steps[k].data.items()})
         steps.append(Step(st.label, data=merged, layout=step_layout(k)))
-    layout.update({"height": paper + _TOP + _BOTTOM, "margin": {"t": _TOP, "b": _BOTTOM}})
+    layout.update({"height": int(paper + _TOP + bottom), "margin": {"t": _TOP, "b": bottom}})
     timeline = Timeline(steps, active=step, prefix=views[0].timeline.prefix)
     return at_step({"data": data, "layout": layout}, timeline, step)
 
@@ -142,20 +195,24 @@ class Linked(View):
     view on its own; the linked figure is for moving through time together.
     """
 
-    def __init__(self, views: list[View]):
+    def __init__(self, views: list[View], projector: bool | None = None):
         self.views = views
         step = views[0].step
-        spec, timeline = combine(views, step)
-        super().__init__(spec, timeline, fps=views[0].fps, title=f"rnnviz linked views ({len(views)})")
+        projector = _style.resolve(projector)
+        spec, timeline = combine(views, step, projector)
+        super().__init__(spec, timeline, fps=views[0].fps, title=f"rnnviz linked views ({len(views)})",
+                         projector=projector)
 
 
-def linked_views(*views: View) -> Linked:
+def linked_views(*views: View, projector: bool | None = None) -> Linked:
     """Link notebook views (e.g. ``unroll_view(...)`` and ``gates_view(...)`` of the same input) to one slider.
 
     The views become one figure with one time slider and Play button, so their
     time cursors move together in the browser, with or without a kernel.
     Every view must have the same number of slider steps. Views are rnnviz
-    views inside Jupyter; elsewhere build them with ``widget=True``.
+    views inside Jupyter; elsewhere build them with ``widget=True``. Two
+    views stand side by side (more: two per row); ``projector``:
+    projector-sized fonts (None: the global switch).
     """
     if len(views) == 1 and isinstance(views[0], (list, tuple)):
         views = tuple(views[0])
@@ -168,4 +225,4 @@ def linked_views(*views: View) -> Linked:
     counts = [v.steps for v in views]
     if len(set(counts)) != 1:
         raise ValueError(f"expected views with the same number of time steps to link, got {counts}")
-    return Linked(list(views))
+    return Linked(list(views), projector)

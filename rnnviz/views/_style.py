@@ -1,0 +1,279 @@
+"""One look for every view, at laptop or projector size, applied where a figure is assembled.
+
+Every view's figure passes through :func:`apply` (in ``_display.figure_dict``),
+so unroll, gates, gradients, attention and linked views share one background
+(white plot and paper), one font family, one colour-bar style, one title
+layout and one way of placing the time slider below the axis labels.
+
+Two sizes:
+
+- laptop (default): tick labels 13 px, axis titles 14 px, titles 17 px; a view
+  with its slider fits the ~650 px a 1366x768 laptop browser shows;
+- projector: tick labels and text 18 px, axis titles 20 px, titles 24 px;
+  the view keeps its height, the plot area gives up the room.
+
+Switch for every view built from now on with ``rnnviz.set_projector(True)``
+or ``rnnviz.views.style(projector=True)``; ``with rnnviz.views.style(projector=True):``
+switches only for the views built inside the block. A view keeps the size it
+was built with.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+FONT_FAMILY = "Open Sans, Helvetica Neue, Arial, sans-serif"
+TEXT_COLOUR = "#222222"
+GRID_COLOUR = "#e8e8e8"
+ZERO_COLOUR = "#b8b8b8"
+LINE_COLOUR = "#888888"
+PLOT_WIDTH = 1000        # px: a typical plot area in JupyterLab at 1366 px (margins and colour bar taken off)
+TOP = 6                  # px above a view's title
+TITLE_NAME = "rnnviz-title"   # an annotation with this name is styled as a title (linked views' band titles)
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """Font sizes in px for one look."""
+
+    tick: int       # tick labels
+    text: int       # legend, annotations, slider caption, buttons, sub-lines of a title
+    axis: int       # axis and colour-bar titles
+    title: int      # the view's title line
+
+    @property
+    def line(self) -> float:
+        """Height of one title line (plotly spaces the lines of a text by 1.3 x its base size)."""
+        return 1.3 * self.title
+
+
+LAPTOP = Sizes(tick=13, text=13, axis=14, title=17)
+PROJECTOR = Sizes(tick=18, text=18, axis=20, title=24)
+
+
+class _State:
+    projector = False
+
+
+class style:
+    """Set the look of the views built from now on; usable as a context manager.
+
+    ``rnnviz.views.style(projector=True)`` makes fonts projector-sized (18 px
+    and more) for every view built afterwards; ``style(projector=False)`` goes
+    back to laptop sizes (13 px ticks). Inside ``with style(projector=True):``
+    the switch holds for the block only. ``style()`` changes nothing and tells
+    the current setting (``.projector``, ``.sizes``).
+    """
+
+    def __init__(self, projector: bool | None = None):
+        if projector is not None and not isinstance(projector, bool):
+            raise TypeError(f"expected projector=True, False or None (keep), got {projector!r}")
+        self.previous = _State.projector
+        if projector is not None:
+            _State.projector = projector
+
+    @property
+    def projector(self) -> bool:
+        return _State.projector
+
+    @property
+    def sizes(self) -> Sizes:
+        return sizes(_State.projector)
+
+    def __enter__(self) -> style:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _State.projector = self.previous
+
+    def __repr__(self) -> str:
+        s = self.sizes
+        return (f"<rnnviz views style: projector={_State.projector} "
+                f"(ticks {s.tick} px, text {s.text} px, titles {s.title} px)>")
+
+
+def set_projector(on: bool = True) -> None:
+    """Projector-sized fonts (18 px and more) for every view built from now on (``False``: laptop sizes)."""
+    if not isinstance(on, bool):
+        raise TypeError(f"expected set_projector(True) or set_projector(False), got {on!r}")
+    _State.projector = on
+
+
+def resolve(projector: bool | None) -> bool:
+    """A view's size: ``projector`` when given, else the global switch as it stands now."""
+    if projector is None:
+        return _State.projector
+    if not isinstance(projector, bool):
+        raise TypeError(f"expected projector=True, False or None (the global switch), got {projector!r}")
+    return projector
+
+
+def sizes(projector: bool) -> Sizes:
+    return PROJECTOR if projector else LAPTOP
+
+
+_AXIS = re.compile(r"^([xy])axis(\d*)$")
+_SUP = re.compile(r"<sup>(.*?)</sup>", re.S)
+
+
+def _font(obj: dict, size: int, key: str = "font") -> None:
+    obj[key] = {**obj.get(key, {}), "size": size}
+
+
+def _title_text(title) -> str:
+    return title.get("text", "") if isinstance(title, dict) else str(title or "")
+
+
+def _sub_lines(text: str, s: Sizes) -> str:
+    """``<sup>`` sub-lines of a title at the text size (plotly draws ``<sup>`` at 70 %, raised)."""
+    return _SUP.sub(lambda m: f'<span style="font-size:{s.text}px">{m.group(1)}</span>', text)
+
+
+def _styled_title(title, s: Sizes, height: float) -> dict:
+    """A view title: top-left, in the title size; ``<sup>`` sub-lines at the text size (not 70 %).
+
+    plotly.js places a title by its first line whatever ``yanchor`` says, and
+    writes the other lines below it: the first line's middle goes ``TOP`` px
+    below the figure's top edge, the margin above the plot makes room for the rest.
+    """
+    title = dict(title) if isinstance(title, dict) else {"text": str(title or "")}
+    title["text"] = _sub_lines(title["text"], s)
+    title.update({"x": 0, "xanchor": "left", "xref": "paper", "yref": "container", "yanchor": "middle",
+                  "y": round(1 - (TOP + 0.5 * s.line) / height, 4)})
+    _font(title, s.title)
+    return title
+
+
+def _lines(text: str) -> int:
+    return text.count("<br>") + 1 if text else 0
+
+
+def _label_band(labels: list[str], domain: list[float], s: Sizes, angle) -> tuple[float, float]:
+    """(tickangle, px) that tick labels below an x axis take: flat when they fit side by side, else -45."""
+    if not labels:
+        return (angle if angle is not None else 0), 1.4 * s.tick
+    chars = max(len(re.sub(r"&\w+;", "x", str(t))) for t in labels)
+    wide = 0.6 * s.tick * chars
+    room = PLOT_WIDTH * (domain[1] - domain[0]) / len(labels)
+    if angle is None:
+        angle = 0 if wide + 8 <= room else -45
+    if angle == 0:
+        return 0, 1.4 * s.tick
+    return angle, 0.71 * (wide + s.tick) + 10
+
+
+def apply(fig: dict, projector: bool) -> dict:
+    """``fig`` (data, layout, frames) with the one look at laptop or projector size; a new dict.
+
+    Sets the background, fonts, axis and colour-bar style, the title block
+    (margin above the plot for every title line of every frame), and moves the
+    time slider and Play below the lowest x axis's tick labels and title.
+    """
+    s = sizes(projector)
+    layout = dict(fig.get("layout", {}))
+    base = {"font": {"family": FONT_FAMILY, "size": s.text, "color": TEXT_COLOUR},
+            "paper_bgcolor": "white", "plot_bgcolor": "white",
+            "hoverlabel": {"font": {"size": s.text}}}
+    axis_look = {"gridcolor": GRID_COLOUR, "zerolinecolor": ZERO_COLOUR, "linecolor": LINE_COLOUR,
+                 "showline": True, "automargin": True}
+    # a template of our own: a plain plotly Figure then shows the same look (not plotly.py's grey default)
+    layout["template"] = {"layout": {**base, "xaxis": axis_look, "yaxis": axis_look}}
+    layout.update(base)
+    bottom, axes = 1.0, {}
+    for key in list(layout):
+        m = _AXIS.match(key)
+        if not m:
+            continue
+        ax = {**axis_look, **layout[key]}
+        _font(ax, s.tick, "tickfont")
+        if "title" in ax:
+            ax["title"] = dict(ax["title"]) if isinstance(ax["title"], dict) else {"text": str(ax["title"])}
+            _font(ax["title"], s.axis)
+        layout[key] = ax
+        axes[m.group(1) + m.group(2)] = ax
+    for key in [k for k in layout if k.startswith("coloraxis")]:
+        ca = dict(layout[key])
+        bar = {"thickness": 14, "outlinewidth": 0, "ticks": "outside", "ticklen": 4, **ca.get("colorbar", {})}
+        _font(bar, s.tick, "tickfont")
+        bar["title"] = dict(bar.get("title", {}))
+        _font(bar["title"], s.axis)
+        ca["colorbar"] = bar
+        layout[key] = ca
+    legend = dict(layout.get("legend", {}))
+    _font(legend, s.text)
+    layout["legend"] = legend
+
+    def notes(anns: list) -> list:
+        out = []
+        for a in anns:
+            a = dict(a)
+            _font(a, s.title if a.get("name") == TITLE_NAME else s.text)
+            if isinstance(a.get("text"), str):
+                a["text"] = _sub_lines(a["text"], s)
+            out.append(a)
+        return out
+
+    if "annotations" in layout:
+        layout["annotations"] = notes(layout["annotations"])
+    height = float(layout.get("height", 450))
+    frames = []
+    lines = _lines(_title_text(layout.get("title")))
+    for fr in fig.get("frames", []):
+        fl = dict(fr.get("layout", {}))
+        if "title" in fl:
+            fl["title"] = _styled_title(fl["title"], s, height)
+            lines = max(lines, _lines(fl["title"]["text"]))
+        if "annotations" in fl:
+            fl["annotations"] = notes(fl["annotations"])
+        frames.append({**fr, "layout": fl})
+    if "title" in layout:
+        layout["title"] = _styled_title(layout["title"], s, height)
+    margin = dict(layout.get("margin", {}))
+    if lines:
+        margin["t"] = max(int(margin.get("t", 0)), int(TOP + lines * s.line + 10))
+    margin.setdefault("l", 70)
+    margin.setdefault("r", 30)
+
+    # the slider goes below the lowest x axis's labels and title, never on them
+    band = 0.0
+    for name, ax in axes.items():
+        if name[0] != "x":
+            continue
+        anchor = axes.get(ax.get("anchor", "y"), {})
+        lo = anchor.get("domain", [0, 1])[0] if isinstance(anchor, dict) else 0
+        if lo > bottom + 1e-6 or ax.get("showticklabels") is False:
+            continue
+        angle, labels = _label_band(list(ax.get("ticktext", [])), ax.get("domain", [0, 1]), s, ax.get("tickangle"))
+        if ax.get("ticktext") is not None and "tickangle" not in ax:
+            ax["tickangle"] = angle
+        title_px = 1.5 * s.axis + 6 if _title_text(ax.get("title")) else 0
+        if lo < bottom - 1e-6:
+            bottom, band = lo, 0.0
+        band = max(band, labels + title_px)
+    pad = int(band + 14)
+    if all(len(sl.get("steps", [])) <= 1 for sl in layout.get("sliders", [])):
+        layout.pop("sliders", None)        # one step: nothing to move through, no slider and no Play
+        layout.pop("updatemenus", None)
+        margin["b"] = max(int(margin.get("b", 0)), pad + 10)
+    sliders = []
+    for sl in layout.get("sliders", []):
+        sl = dict(sl)
+        sl["pad"] = {**sl.get("pad", {}), "t": pad, "l": 9 * s.text + 20}
+        sl["font"] = {"size": s.text, "color": "rgba(0,0,0,0)"}  # the axis already labels each step
+        sl["ticklen"], sl["minorticklen"] = 4, 2
+        cv = dict(sl.get("currentvalue", {}))
+        cv["font"] = {"size": s.text, "color": TEXT_COLOUR}
+        sl["currentvalue"] = cv
+        sliders.append(sl)
+    if sliders:
+        layout["sliders"] = sliders
+        menus = []
+        for um in layout.get("updatemenus", []):
+            um = dict(um)
+            um["pad"] = {**um.get("pad", {}), "t": pad + int(1.6 * s.text) + 4}
+            um["font"] = {"size": s.text}
+            menus.append(um)
+        layout["updatemenus"] = menus
+        margin["b"] = max(int(margin.get("b", 0)), pad + int(1.6 * s.text) + 48)
+    layout["margin"] = margin
+    return {**fig, "layout": layout, "frames": frames}

@@ -1,0 +1,204 @@
+"""One look for every view, laptop and projector sizes, and views that explain themselves (issue 14).
+
+Read without a browser: the figure dicts the views produce. The browser test
+(tests/test_browser.py) checks the same views drawn at 1366x768.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+import torch
+
+import rnnviz
+from rnnviz.views import _style
+from rnnviz.views.gates import cell_range
+
+TOKENS = "the cat sat on the mat".split()
+
+
+@pytest.fixture(autouse=True)
+def laptop():
+    """Every test starts (and leaves the module) at laptop size."""
+    rnnviz.set_projector(False)
+    yield
+    rnnviz.set_projector(False)
+
+
+@pytest.fixture
+def lstm():
+    torch.manual_seed(0)
+    return torch.nn.LSTM(3, 6)
+
+
+def all_views(lstm, **kw) -> dict[str, dict]:
+    """Every kind of view of the course, as figure dicts (frames included)."""
+    torch.manual_seed(1)
+    x = torch.randn(len(TOKENS), 3)
+    flow = rnnviz.gradient_flow(lstm, x, lambda out: out[0][-1].sum())
+    views = {
+        "unroll": rnnviz.unroll_view(lstm, x, tokens=TOKENS, widget=True),
+        "gates": rnnviz.gates_view(lstm, x, tokens=TOKENS, widget=True, **kw),
+        "attention": rnnviz.attention_view(torch.softmax(torch.randn(2, 2, 6, 6), -1), TOKENS, TOKENS, widget=True,
+                                           **kw),
+        "gradients": rnnviz.gradient_view(flow, widget=True, **kw),
+    }
+    views["linked"] = rnnviz.linked_views(views["unroll"], rnnviz.gates_view(lstm, x, tokens=TOKENS, widget=True))
+    return {name: v.figure_dict() for name, v in views.items()}
+
+
+def font_sizes(fig: dict) -> dict[str, list[int]]:
+    """Font sizes by role, from the layout and every frame's layout."""
+    lay = fig["layout"]
+    axes = [v for k, v in lay.items() if re.match(r"^[xy]axis\d*$", k)]
+    out = {"ticks": [a["tickfont"]["size"] for a in axes],
+           "axis titles": [a["title"]["font"]["size"] for a in axes if "title" in a],
+           "titles": ([lay["title"]["font"]["size"]] if "title" in lay else [])
+           + [f["layout"]["title"]["font"]["size"] for f in fig["frames"] if "title" in f["layout"]]
+           + [a["font"]["size"] for f in fig["frames"] for a in f["layout"].get("annotations", [])
+              if a.get("name") == _style.TITLE_NAME],
+           "text": [lay["font"]["size"], lay["legend"]["font"]["size"]]
+           + [a["font"]["size"] for a in lay.get("annotations", [])]
+           + [a["font"]["size"] for f in fig["frames"] for a in f["layout"].get("annotations", [])
+              if a.get("name") != _style.TITLE_NAME],
+           "colour bars": [c["colorbar"]["tickfont"]["size"] for k, c in lay.items() if k.startswith("coloraxis")]}
+    for sl in lay.get("sliders", []):
+        out["text"].append(sl["currentvalue"]["font"]["size"])
+    for um in lay.get("updatemenus", []):
+        out["text"].append(um["font"]["size"])
+    return out
+
+
+def test_laptop_fonts_are_readable_and_projector_fonts_are_18_px_or_more(lstm):
+    for projector, least in ((False, {"ticks": 13, "text": 13, "axis titles": 14, "titles": 17, "colour bars": 13}),
+                             (True, {"ticks": 18, "text": 18, "axis titles": 20, "titles": 24, "colour bars": 18})):
+        rnnviz.set_projector(projector)
+        for name, fig in all_views(lstm).items():
+            roles = font_sizes(fig)
+            assert roles["ticks"] and roles["titles"] and roles["text"], name
+            for role, sizes in roles.items():
+                assert not sizes or min(sizes) == least[role], (name, projector, role, sizes)
+
+
+def test_one_look_everywhere_also_for_a_plain_figure(lstm):
+    figs = all_views(lstm)
+    torch.manual_seed(0)
+    flow = rnnviz.gradient_flow(lstm, torch.randn(4, 3), lambda out: out[0][-1].sum())
+    plain = rnnviz.gradient_view(flow, widget=False)                    # was plotly.py's grey default
+    assert isinstance(plain, go.Figure)
+    figs["plain gradients"] = plain.to_plotly_json()
+    for name, fig in figs.items():
+        lay = fig["layout"]
+        assert (lay["plot_bgcolor"], lay["paper_bgcolor"]) == ("white", "white"), name
+        assert lay["template"]["layout"]["plot_bgcolor"] == "white", name
+        assert lay["font"]["family"] == _style.FONT_FAMILY, name
+        for key, axis in lay.items():
+            if re.match(r"^[xy]axis\d*$", key):
+                assert axis["gridcolor"] == _style.GRID_COLOUR, (name, key)
+            if key.startswith("coloraxis"):
+                assert (axis["colorbar"]["thickness"], axis["colorbar"]["outlinewidth"]) == (14, 0), (name, key)
+
+
+def test_the_switch_holds_for_views_built_after_it_and_a_block_or_a_view_can_choose(lstm):
+    x = torch.randn(4, 3)
+    tick = lambda view: view.figure_dict()["layout"]["xaxis"]["tickfont"]["size"]  # noqa: E731
+    before = rnnviz.unroll_view(lstm, x, widget=True)
+    rnnviz.set_projector(True)
+    after = rnnviz.unroll_view(lstm, x, widget=True)
+    assert (tick(before), tick(after)) == (13, 18)                      # a view keeps the size it was built with
+    rnnviz.set_projector(False)
+    with rnnviz.views.style(projector=True) as look:
+        inside = rnnviz.gates_view(lstm, x, widget=True)
+        assert look.projector is True and look.sizes.tick == 18 and "projector=True" in repr(look)
+    assert rnnviz.views.style().projector is False                      # the block is over
+    assert tick(inside) == 18
+    assert tick(rnnviz.gates_view(lstm, x, widget=True, projector=True)) == 18
+    assert tick(rnnviz.attention_view(torch.rand(3, 3), widget=True, projector=True)) == 18
+    assert rnnviz.gates_view(lstm, x, projector=True).layout.xaxis.tickfont.size == 18   # a plain Figure too
+    with pytest.raises(TypeError, match=r"set_projector\(True\) or set_projector\(False\), got 'yes'"):
+        rnnviz.set_projector("yes")
+    with pytest.raises(TypeError, match="projector=True, False or None"):
+        rnnviz.views.style(projector=1)
+    with pytest.raises(TypeError, match="projector=True, False or None"):
+        rnnviz.attention_view(torch.rand(3, 3), widget=True, projector="big")
+
+
+def test_every_view_says_how_to_read_it_and_titles_leave_room(lstm):
+    for name, fig in all_views(lstm).items():
+        lay = fig["layout"]
+        titles = [lay["title"]["text"]] if "title" in lay else []
+        titles += [a["text"] for a in lay.get("annotations", [])]
+        text = " ".join(titles)
+        assert re.search(r"rows?|lines?|step|colour|column", text), (name, text)
+        lines = max(t.count("<br>") + 1 for t in titles)
+        if "title" in lay:                                               # room above the plot for every line
+            assert lay["margin"]["t"] >= lines * 1.3 * lay["title"]["font"]["size"], name
+
+
+# ---------------------------------------------------------------- gates
+
+def test_gates_title_shows_the_state_update_with_the_numbers_of_each_step(lstm):
+    x = torch.randn(5, 3)
+    view = rnnviz.gates_view(lstm, x, tokens=TOKENS[:5], units=[1, 4], focus=4, widget=True)
+    tr = rnnviz.trace(lstm, x)
+    g = {k: v[0, 0, 0, :, 4] for k, v in tr.gates.items()}
+    c = tr.cell[0, 0, 0, :, 4]
+    frames = view.figure_dict()["frames"]
+    for t, frame in enumerate(frames):
+        line = frame["layout"]["title"]["text"]
+        got = re.search(r"unit 4: c_t = f·c_\{t−1\} \+ i·g = (\S+)·\(?(\S+?)\)? \+ (\S+)·\(?(\S+?)\)? = ([^<\s]+)<", line)
+        assert got, line
+        c_prev = c[t - 1].item() if t else 0.0
+        want = [g["forget"][t].item(), c_prev, g["input"][t].item(), g["cell"][t].item(), c[t].item()]
+        assert [float(v) for v in got.groups()] == [float(f"{v:.3g}") for v in want], (t, line)
+        assert "units 1, 4 of 6" in line
+    gru = torch.nn.GRU(3, 2)
+    tr = rnnviz.trace(gru, x)
+    line = rnnviz.gates_view(gru, x, widget=True).figure_dict()["frames"][3]["layout"]["title"]["text"]
+    z, n, h = (tr.gates["update"][0, 0, 0, 3, 0].item(), tr.gates["new"][0, 0, 0, 3, 0].item(),
+               tr.hidden[0, 0, 0, :, 0])
+    got = re.search(r"unit 0: h_t = \(1 − z\)·n \+ z·h_\{t−1\} = \(1 − (\S+)\)·\(?(\S+?)\)? \+ \S+ = ([^<\s]+)<", line)
+    assert got and [float(v) for v in got.groups()] == [float(f"{v:.3g}") for v in (z, n, h[3].item())], line
+    with pytest.raises(ValueError, match=r"focus as one of the units shown \[1, 4\], got 2"):
+        rnnviz.gates_view(lstm, x, units=[1, 4], focus=2)
+
+
+def test_gates_say_which_units_they_show_and_veil_the_steps_not_read_yet(lstm):
+    fig = rnnviz.gates_view(lstm, torch.randn(6, 3), widget=True).figure_dict()
+    assert "units 0–3 of 6" in fig["layout"]["title"]["text"]
+    for k, frame in enumerate(fig["frames"]):
+        veil, cursor = frame["layout"]["shapes"]
+        assert (veil["x0"], veil["x1"], veil["layer"]) == (k + 0.5, 5.5, "above") and cursor["x0"] == k
+    back = rnnviz.gates_view(torch.nn.LSTM(3, 2, bidirectional=True), torch.randn(6, 3), direction=1,
+                             widget=True).figure_dict()
+    veil = back["frames"][2]["layout"]["shapes"][0]
+    assert (veil["x0"], veil["x1"]) == (-0.5, 1.5)                      # read backward: the start comes last
+    assert fig["layout"]["height"] <= 600
+
+
+def test_c_t_has_a_fixed_range_that_moves_only_when_c_leaves_plus_minus_one(lstm):
+    assert cell_range(np.array([0.2, -0.9])) == 1.0 and cell_range(np.array([2.3, -0.1])) == 3.0
+    x = torch.randn(30, 3)
+    for inputs in (x, 0.1 * x):
+        c_axis = rnnviz.gates_view(lstm, inputs, widget=True).figure_dict()["layout"]["yaxis5"]
+        assert c_axis["range"] == [-1.05, 1.05] and c_axis["tickvals"] == [-1.0, 0, 1.0]
+    clamped = rnnviz.trace(lstm, x, clamp={"forget": 1.0, "input": 1.0})    # c_t adds up g_t: leaves ±1
+    top = np.ceil(clamped.cell.abs().max().item())
+    c_axis = rnnviz.gates_view(clamped, widget=True).figure_dict()["layout"]["yaxis5"]
+    assert top > 1 and c_axis["range"] == [-1.05 * top, 1.05 * top]
+
+
+# ---------------------------------------------------------------- attention
+
+def test_one_query_row_is_a_strip_and_the_title_says_sample_or_mean():
+    w = torch.softmax(torch.randn(4, 1, 12), -1)                        # (B, T=1, S)
+    one = rnnviz.attention_view(w, widget=True).figure_dict()["layout"]
+    assert one["height"] == 170 + 32 and "sliders" not in one and "updatemenus" not in one   # nothing to move
+    mean = rnnviz.attention_view(w, sample=None, widget=True)
+    assert "mean of 4 samples" in mean.figure_dict()["layout"]["title"]["text"]
+    assert [float(v) for v in mean.spec["data"][0]["z"][0]] == [float(f"{v:.3g}") for v in w.mean(0)[0]]
+    assert "sample 2" in rnnviz.attention_view(w, sample=2, widget=True).figure_dict()["layout"]["title"]["text"]
+    many = rnnviz.attention_view(torch.softmax(torch.randn(1, 40, 40), -1), widget=True).figure_dict()["layout"]
+    assert many["height"] == 170 + 320 + 90                              # 320 px of panel at most
