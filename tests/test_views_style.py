@@ -202,3 +202,30 @@ def test_one_query_row_is_a_strip_and_the_title_says_sample_or_mean():
     assert "sample 2" in rnnviz.attention_view(w, sample=2, widget=True).figure_dict()["layout"]["title"]["text"]
     many = rnnviz.attention_view(torch.softmax(torch.randn(1, 40, 40), -1), widget=True).figure_dict()["layout"]
     assert many["height"] == 170 + 320 + 90                              # 320 px of panel at most
+
+
+# ---------------------------------------------------------------- clamp controls
+
+def test_clamp_controls_name_the_quantity_hide_an_unused_value_and_keep_the_cursor(lstm):
+    x = torch.randn(6, 3)
+    view = rnnviz.gates_view(lstm, x, widget=True, clamp={})
+    which, value = [c for c in view.controls if c.description in ("clamp", "to")]
+    assert [label for label, _ in which.options] == ["none", "input gate i", "forget gate f", "candidate g",
+                                                     "output gate o"]
+    assert which.value == "none" and value.layout.display == "none"   # no 1.00 shown while nothing is clamped
+    view.canvas.step = 3                                                 # the user left the cursor at t = 3
+    which.value = "cell"                                                 # "candidate g": g_t, not c_t
+    assert value.layout.display == "" and (value.min, value.max) == (-1.0, 1.0)   # a tanh candidate's range
+    fig = view.canvas.figure
+    assert view.canvas.step == 3 and fig["layout"]["sliders"][0]["active"] == 3
+    assert fig["layout"]["shapes"][1]["x0"] == 3                         # the gates' time cursor stayed at t = 3
+    assert "clamped cell=1" in fig["layout"]["title"]["text"]
+    assert list(fig["data"][8]["y"]) == [1.0] * 6                         # row g_t, unit 0: held at 1
+    value.value = -0.5
+    assert list(view.canvas.figure["data"][8]["y"]) == [-0.5] * 6 and view.canvas.step == 3
+    which.value = "forget"                                               # back to a sigmoid gate: 0..1
+    assert (value.min, value.max, value.value) == (0.0, 1.0, 0.0)
+    which.value = "none"
+    assert value.layout.display == "none" and "clamped" not in view.canvas.figure["layout"]["title"]["text"]
+    gru = rnnviz.gates_view(torch.nn.GRU(3, 2), x, widget=True, clamp={})
+    assert [label for label, _ in gru.controls[0].options] == ["none", "reset gate r", "update gate z", "candidate n"]

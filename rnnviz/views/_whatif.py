@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .._recurrent.cells import GATE_NAMES, RECURRENT
+from .._recurrent.cells import RECURRENT
 from . import _display
+from ._controls import clamp_controls
 from ._display import View, make
 from ._sources import encoded, resolve
 
@@ -74,19 +75,8 @@ def controls(state: WhatIf, text: str | None) -> list:
                            placeholder="type, then Enter", layout=widgets.Layout(width="50%"))
         box.observe(lambda ch: state.set_text(ch["new"]), names="value")
         out.append(box)
-    gates = GATE_NAMES.get(state.trace.kind, ())
-    if gates and isinstance(state.model, RECURRENT):  # clamping goes through rnnviz.trace(rnn, ...)
-        start = next(iter(state.clamp), "none")
-        which = widgets.Dropdown(options=["none", *gates], value=start, description="clamp",
-                                 layout=widgets.Layout(width="180px"))
-        value = widgets.FloatSlider(value=float(state.clamp.get(start, 1.0)), min=0.0, max=1.0, step=0.05,
-                                    continuous_update=False, layout=widgets.Layout(width="200px"))
-
-        def changed(_):
-            state.set_clamp(None if which.value == "none" else {which.value: value.value})
-        which.observe(changed, names="value")
-        value.observe(changed, names="value")
-        out += [which, value]
+    if isinstance(state.model, RECURRENT):  # clamping goes through rnnviz.trace(rnn, ...)
+        out += clamp_controls(state)
     return out
 
 
