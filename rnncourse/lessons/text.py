@@ -148,7 +148,7 @@ def review_encoder(vocab: Vocab, max_len: int | None = None):
     what the views should show: ``dropped``, how many words were cut from the
     start, and ``unknown``, the steps whose word is not in the vocabulary (read as <unk>).
     """
-    from rnnviz.views._figure import Tokens
+    from rnnviz.views import Tokens
 
     def encode(text: str):
         words = vocab.tokenizer(text)
