@@ -281,7 +281,8 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
         data.append(tr)
         layout[f"yaxis{ax}"] = {"domain": read_dom, "anchor": "x", "range": rng, "fixedrange": True,
                                 "showticklabels": values is not None, "nticks": 3, "zeroline": False}
-        tracks.append((name_text, read_dom, 36 if values is not None else 8))   # clear of its tick labels
+        short = name_text if len(readout_name) <= 11 else "<br>".join(name_text.split(" ", 1))  # fits the margin
+        tracks.append((short, read_dom, 36 if values is not None else 8))   # clear of its tick labels
     layout["xaxis"] = {"title": {"text": "time step t", "standoff": 4}, "anchor": f"y{bottom_ax}",
                        "range": time_window(0, T, window, fixed=True), "ticks": "outside"}
     m = symmetric_range(h)                                                  # fixed: ±1 for tanh-range h
