@@ -32,12 +32,13 @@ def _toy(n: int, seed: int) -> Split:
     return Split(ids, lengths, labels)
 
 
+@pytest.mark.parametrize("pack", [True, False])
 @pytest.mark.parametrize("pooling", ["last", "mean", "meanmax"])
 @pytest.mark.parametrize("stride", [1, 4])
-def test_padding_changes_nothing(pooling, stride):
+def test_padding_changes_nothing(pooling, stride, pack):
     """A review scores the same alone and in a padded batch: padding never reaches the output."""
     torch.manual_seed(0)
-    model = ReviewRNN(20, embed_dim=4, hidden_size=3, pooling=pooling, stride=stride).eval()
+    model = ReviewRNN(20, embed_dim=4, hidden_size=3, pooling=pooling, stride=stride, pack=pack).eval()
     ids = torch.tensor([[7, 8, 9, 10, 11, 0, 0, 0, 0], [7, 8, 9, 10, 11, 12, 13, 14, 15]])  # (2, 9)
     lengths = torch.tensor([5, 9])
     both = model(ids, lengths)                                                  # (2, 2)
@@ -122,3 +123,15 @@ def test_the_shortening_product_is_the_convolution(stride):
     by_conv = model.conv(x.transpose(1, 2)).transpose(1, 2)                     # (B, T / stride, E)
     torch.testing.assert_close(model.shorten(x), by_conv, rtol=1e-5, atol=1e-6)
     assert model.shorten(x).shape == (3, 4, 5)
+
+
+@pytest.mark.parametrize("pooling", ["last", "meanmax"])
+def test_running_over_the_padding_computes_the_same_function(pooling):
+    """pack=False (the RNN also steps through the padding, then ignores it) gives the packed model's logits."""
+    torch.manual_seed(0)
+    packed = ReviewRNN(20, embed_dim=4, hidden_size=3, pooling=pooling, stride=2).eval()
+    unpacked = ReviewRNN(20, embed_dim=4, hidden_size=3, pooling=pooling, stride=2, pack=False).eval()
+    unpacked.load_state_dict(packed.state_dict())
+    batch = _toy(16, 4)
+    torch.testing.assert_close(unpacked(batch.ids, batch.lengths), packed(batch.ids, batch.lengths),
+                               rtol=1e-5, atol=1e-6)

@@ -4,6 +4,8 @@
   a recurrent layer, and the last state or the pooled states into a linear layer.
 - :func:`train_reviews` - a fixed, seeded schedule (epochs of length-bucketed batches, so a
   fixed number of optimiser steps), with train and test accuracy after every epoch.
+- :func:`ablation` and :func:`ablation_table` - one recipe, then one choice changed per row, each
+  row trained on the same reviews with the same number of epochs.
 
 Letters: B batch, T time (words), T' time after the convolution, E embedding, H units, C classes.
 """
@@ -17,7 +19,8 @@ from torch import nn
 
 from rnnviz.models import last_layer_state, make_rnn, run_rnn as run
 
-__all__ = ["ReviewRNN", "Trained", "train_reviews", "reference_epoch_seconds", "keras_start"]
+__all__ = ["ReviewRNN", "Trained", "train_reviews", "reference_epoch_seconds", "keras_start", "last_words",
+           "Row", "ablation", "ablation_table"]
 
 POOLINGS = ("last", "mean", "meanmax")
 
@@ -30,17 +33,23 @@ class ReviewRNN(nn.Module):
     With ``stride=1`` there is no convolution: the reference is ``ReviewRNN(10_000, embed_dim=2,
     hidden_size=32, cell="rnn", pooling="last")``. A stride s convolution turns every s words into
     one step, so the RNN runs s times fewer sequential steps.
+
+    ``pack=True`` skips each review's padding (torch's packed sequences). ``pack=False`` runs the RNN
+    over the padding of the batch too and ignores those steps afterwards: a forward RNN's state at
+    step t never depends on the padding after t, so the model computes the same function (up to float
+    rounding), and its backward pass is several times faster on a CPU for long reviews.
     ``forward(ids, lengths=None)``: ids (B, T) int64, padding 0 on the right -> logits (B, C).
     """
 
     def __init__(self, vocab_size: int, *, embed_dim: int = 32, hidden_size: int = 32, cell: str = "gru",
-                 pooling: str = "meanmax", stride: int = 1, embed_dropout: float = 0.0, num_classes: int = 2):
+                 pooling: str = "meanmax", stride: int = 1, embed_dropout: float = 0.0, num_classes: int = 2,
+                 pack: bool = True):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
         if not isinstance(stride, int) or stride < 1:
             raise ValueError(f"stride must be a positive int, got {stride!r}")
-        self.vocab_size, self.pooling, self.stride = vocab_size, pooling, stride
+        self.vocab_size, self.pooling, self.stride, self.pack = vocab_size, pooling, stride, pack
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
         self.dropout = nn.Dropout(embed_dropout)
         self.conv = nn.Conv1d(embed_dim, embed_dim, stride, stride=stride) if stride > 1 else None
@@ -74,10 +83,16 @@ class ReviewRNN(nn.Module):
             x = torch.relu(self.shorten(x))                                           # (B, T', E)
             lengths = (lengths + self.stride - 1) // self.stride                      # (B,)
         lengths = lengths.clamp(min=1)
-        out, h_n = run(self.rnn, x, lengths)                                          # (B, T', H), (1, B, H)
+        if self.pack:
+            out, h_n = run(self.rnn, x, lengths)                                      # (B, T', H), (1, B, H)
+            last = last_layer_state(h_n, self.rnn)                                    # (B, H)
+        else:
+            out, _ = self.rnn(x[:, : int(lengths.max())])                             # (B, T'', H), T'' <= T'
+            last = out[torch.arange(B), lengths - 1]                                  # (B, H) at each last word
         if self.pooling == "last":
-            return self.head(last_layer_state(h_n, self.rnn))                         # (B, C)
+            return self.head(last)                                                    # (B, C)
         valid = torch.arange(out.shape[1])[None, :] < lengths[:, None]                # (B, T')
+        out = out * valid[:, :, None]                                                 # padding steps -> 0
         mean = out.sum(1) / lengths[:, None].to(out.dtype)                            # (B, H), padding is 0
         if self.pooling == "mean":
             return self.head(mean)
@@ -203,3 +218,79 @@ def reference_epoch_seconds(train, *, batches: int = 10, batch_size: int = 32, s
         if done == batches:
             break
     return (time.process_time() - start) / done * len(loader)
+
+
+def last_words(split, n: int):
+    """The last ``n`` words of every review of an IMDB ``Reviews`` split whose ids hold each review's
+    last words left-aligned (``align="left", keep="last"``), as a ``Reviews`` again: ids (N, n).
+
+    The same reviews cut shorter, as ``rnnviz.data.imdb(max_len=n, ...)`` would load them.
+    """
+    from dataclasses import replace
+
+    T = split.ids.shape[1]
+    if not 1 <= n <= T:
+        raise ValueError(f"expected n in 1..{T}, got {n}")
+    lengths = split.lengths.clamp(max=n)                                              # (N,)
+    start = split.lengths - lengths                                                   # (N,) first kept word
+    cols = (start[:, None] + torch.arange(n)[None, :]).clamp(max=T - 1)               # (N, n)
+    ids = split.ids.gather(1, cols)                                                   # (N, n)
+    ids = ids.masked_fill(torch.arange(n)[None, :] >= lengths[:, None], 0)            # padding on the right
+    return replace(split, ids=ids, lengths=lengths)
+
+
+@dataclass
+class Row:
+    """One row of :func:`ablation`: what changed, the test accuracy, the training CPU time, and the
+    recurrent steps the model runs for a review of full length."""
+
+    change: str
+    recipe: dict
+    test_acc: float
+    cpu_s: float
+    rnn_steps: int
+
+
+RECIPE = dict(max_len=400, embed_dim=32, stride=8, pooling="meanmax", schedule="one-cycle", hidden_size=32,
+              cell="gru", lr=1e-2, batch_size=256)
+
+
+def ablation(train, test, changes: dict, *, recipe: dict | None = None, epochs: int, seed: int = 0) -> list:
+    """Train ``recipe`` (default :data:`RECIPE`) once as given, then once per entry of ``changes``
+    (``{"what changed": {key: new value, ...}}``) with only those keys changed; return the rows.
+
+    ``train`` and ``test`` are IMDB ``Reviews`` splits holding at least ``recipe["max_len"]`` words
+    per review; a row with a smaller ``max_len`` reads only each review's last ``max_len`` words.
+    Every row trains on the same reviews, for the same epochs, from the same seed, and is scored on
+    the same test reviews, so the rows differ in the changed choice only. The models run with
+    ``pack=False`` (the same function as packed, faster to train). Recipe keys: ``max_len``,
+    ``embed_dim``, ``stride``, ``pooling``, ``hidden_size``, ``cell`` (the model), ``schedule``,
+    ``lr``, ``batch_size`` (the training).
+    """
+    base = dict(RECIPE if recipe is None else recipe)
+    vocab = int(max(train.ids.max(), test.ids.max())) + 1
+    rows = []
+    for change, diff in {"the recipe": {}, **changes}.items():
+        unknown = set(diff) - set(base)
+        if unknown:
+            raise ValueError(f"unknown recipe keys {sorted(unknown)} in {change!r}; expected some of {sorted(base)}")
+        r = {**base, **diff}
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            model = ReviewRNN(vocab, embed_dim=r["embed_dim"], hidden_size=r["hidden_size"],
+                              cell=r["cell"], pooling=r["pooling"], stride=r["stride"], pack=False)
+            run = train_reviews(model, last_words(train, r["max_len"]), last_words(test, r["max_len"]),
+                                epochs=epochs, batch_size=r["batch_size"], lr=r["lr"], schedule=r["schedule"],
+                                seed=seed, score_train=False)
+        rows.append(Row(change, r, run.test_acc[-1], run.cpu_s, -(-r["max_len"] // r["stride"])))
+    return rows
+
+
+def ablation_table(rows: list) -> str:
+    """The rows of :func:`ablation` as a plain-text table, the first row as the reference for the
+    differences."""
+    lines = [f"{'':38s} {'test acc':>8s} {'vs recipe':>9s} {'RNN steps':>9s} {'train CPU s':>11s}"]
+    for row in rows:
+        lines.append(f"{row.change:38s} {row.test_acc:8.3f} {row.test_acc - rows[0].test_acc:+9.3f} "
+                     f"{row.rnn_steps:9d} {row.cpu_s:11.1f}")
+    return "\n".join(lines)
