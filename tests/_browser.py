@@ -81,10 +81,10 @@ def lab_server(root_dir: Path, home: Path):
 class OfflinePage:
     """A chromium page whose requests may only go to ``allowed`` prefixes; others are recorded."""
 
-    def __init__(self, browser, allowed: tuple[str, ...]):
+    def __init__(self, browser, allowed: tuple[str, ...], viewport: tuple[int, int] = (1300, 1000)):
         self.blocked: list[str] = []
         self.errors: list[str] = []
-        self.page = browser.new_page(viewport={"width": 1300, "height": 1000})
+        self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
         self.page.route("**/*", self._route)
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.allowed = allowed + ("data:", "blob:")
@@ -154,7 +154,16 @@ LAYOUT_JS = """gd => {
   gd.querySelectorAll('.annotation').forEach((el, i) => { if (seen(el)) add('note ' + i, 'note', box(el)); });
   gd.querySelectorAll('.colorbar').forEach((el, i) => add('colorbar ' + i, 'colorbar', box(el)));
   gd.querySelectorAll('.legend').forEach((el) => add('legend', 'legend', box(el)));
-  const fig = box(gd);
+  const svg = gd.querySelector('.main-svg');
+  const fig = box(svg || gd);                            // what plotly draws into: beyond it is cut off
+  gd.querySelectorAll('.cartesianlayer > g.subplot').forEach((g) => {  // neighbouring tick labels on one axis
+    const ticks = Array.from(g.querySelectorAll('.xaxislayer-above .xtick text'))
+      .filter(el => seen(el) && !/rotate/.test(el.getAttribute('transform') || '')).map(box);   // flat labels
+    ticks.sort((a, b) => a.l - b.l);
+    for (let i = 1; i < ticks.length; i++)
+      if (ticks[i].l < ticks[i - 1].r - 1 && Math.min(ticks[i].b, ticks[i - 1].b) - Math.max(ticks[i].t, ticks[i - 1].t) > 1) {
+        items.push({name: 'colliding xticks', kind: 'collide', ...ticks[i]}); break; }
+  });
   const hit = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > 1 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 1;
   const pairs = {slider: ['menu', 'title', 'plot', 'xticks', 'xtitle', 'ytitle', 'note', 'colorbar', 'legend'],
                  menu: ['title', 'plot', 'xticks', 'xtitle', 'ytitle', 'note', 'colorbar', 'legend'],
@@ -171,8 +180,14 @@ LAYOUT_JS = """gd => {
   for (const a of items) for (const b of items)
     if (a.kind === 'xticks' && b.kind === 'plot' && a.name.slice(7) !== b.name.slice(5) && hit(a, b))
       overlaps.push(a.name + ' / ' + b.name);
+  items.filter(b => b.kind === 'collide').forEach(b => overlaps.push(b.name));
   const outside = items.filter(b => b.l < fig.l - 1 || b.r > fig.r + 1 || b.t < fig.t - 1 || b.b > fig.b + 1)
                        .map(b => b.name);
   return {width: fig.r - fig.l, height: fig.b - fig.t, top: fig.t, overlaps, outside,
           kinds: items.map(b => b.kind)};
 }"""
+
+LAPTOP = (1366, 768)   # px: a laptop's browser window (the notebook area JupyterLab leaves is measured in the page)
+# the notebook's visible area (below JupyterLab's menu, tabs and toolbar, above its status bar), in px
+NOTEBOOK_AREA_JS = """() => { const w = window.jupyterapp.shell.currentWidget;
+  const r = w.content.node.getBoundingClientRect(); return {width: r.width, height: r.height}; }"""

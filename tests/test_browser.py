@@ -27,8 +27,8 @@ import nbformat
 import pytest
 from playwright.sync_api import sync_playwright
 
-from _browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DRAWN_OUTPUTS_JS, ERRORS_JS, KERNEL_IDLE_JS,
-                      LAST_CELL_RUNNING_JS, RUN_ALL_JS,
+from _browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DRAWN_OUTPUTS_JS, ERRORS_JS, KERNEL_IDLE_JS, LAPTOP,
+                      LAST_CELL_RUNNING_JS, LAYOUT_JS, NOTEBOOK_AREA_JS, RUN_ALL_JS,
                       SAVE_JS, SHUTDOWN_JS, SLIDER_ACTIVE_JS, START_RUN_ALL_JS, UNEXECUTED_JS, OfflinePage,
                       lab_server)
 from conftest import ROOT
@@ -89,10 +89,10 @@ def served(tmp_path_factory, browser):
 
 
 @contextmanager
-def notebook_page(url: str, browser, name: str, timeout_s: float):
+def notebook_page(url: str, browser, name: str, timeout_s: float, viewport: tuple[int, int] = (1300, 1000)):
     """Open ``name`` in JupyterLab, run all its cells, yield the page; then shut its
     kernel down and close the page, so the next notebook starts clean."""
-    op = OfflinePage(browser, allowed=(url,))
+    op = OfflinePage(browser, allowed=(url,), viewport=viewport)
     page = op.page
     try:
         # a workspace of its own per notebook, so no page restores another's open tabs
@@ -149,8 +149,10 @@ def test_course_notebooks_exist():
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_course_notebook_runs_in_jupyterlab(served, notebook: Path):
+    """Every notebook runs in JupyterLab in a 1366x768 laptop window; each view in it, with its
+    controls, fits the notebook area and no label lies on the slider, the Play button or another panel."""
     url, browser, _ = served
-    with notebook_page(url, browser, notebook.name, timeout_s=300) as op:
+    with notebook_page(url, browser, notebook.name, timeout_s=300, viewport=LAPTOP) as op:
         page = op.page
         errors = page.evaluate(ERRORS_JS)
         page.screenshot(path=str(ARTIFACTS / f"{notebook.stem}.png"), full_page=True)
@@ -158,7 +160,37 @@ def test_course_notebook_runs_in_jupyterlab(served, notebook: Path):
         assert page.evaluate(UNEXECUTED_JS) == 0, "some cells did not run"
         if "_view(" in notebook.read_text():
             wait_for_plots(page, 1, timeout_s=60)   # a live view hides its static copy: any shown one
+            problems = check_views_fit(page, notebook.stem)
+            assert problems == [], problems
         assert_offline(op)
+
+
+def check_views_fit(page, stem: str) -> list[str]:
+    """Screenshot every shown view of the open notebook (tests/artifacts/<stem>_view<k>.png) and say
+    what does not fit the notebook area at 1366x768 or overlaps (labels on the slider or another panel)."""
+    area = page.evaluate(NOTEBOOK_AREA_JS)
+    problems = []
+    views = page.locator(".jp-OutputArea-child:has(.js-plotly-plot)")
+    for k in range(views.count()):
+        out = views.nth(k)
+        if not out.is_visible():
+            continue                                  # a static copy hidden by its live widget
+        out.scroll_into_view_if_needed()
+        plot = out.locator(".js-plotly-plot").first
+        plot.locator(".main-svg").first.wait_for(timeout=20_000)
+        time.sleep(0.6)
+        geo = plot.evaluate(LAYOUT_JS)
+        box = out.bounding_box()                      # the view with its controls (live widgets)
+        out.screenshot(path=str(ARTIFACTS / f"{stem}_view{k}.png"))
+        name = f"{stem} view {k}"
+        if box["height"] > area["height"] or box["width"] > area["width"] + 1:
+            problems.append(f"{name}: {box['width']:.0f}x{box['height']:.0f} px does not fit the notebook area "
+                            f"{area['width']:.0f}x{area['height']:.0f}")
+        if geo["overlaps"]:
+            problems.append(f"{name}: overlaps {geo['overlaps']}")
+        if geo["outside"]:
+            problems.append(f"{name}: drawn outside the figure: {geo['outside']}")
+    return problems
 
 
 def test_exported_html_draws_offline(tmp_path, browser):
@@ -240,7 +272,7 @@ def check_live_update(page) -> dict:
     step = live.evaluate(SLIDER_ACTIVE_JS)
     before = live.screenshot()
     started = time.time()
-    page.locator(".jupyter-widgets select").first.select_option("forget")
+    page.locator(".jupyter-widgets select").first.select_option(label="forget gate f")
     page.wait_for_function("""() => Array.from(document.querySelectorAll('.jupyter-widgets .js-plotly-plot'))
         .some(gd => gd.layout.title.text.includes('clamped forget'))""", timeout=30_000)
     seconds = time.time() - started

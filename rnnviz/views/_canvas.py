@@ -69,6 +69,7 @@ function hideStatic(model, gd) {
 async function render({ model, el }) {
   const Plotly = await loadPlotly(model);
   const gd = document.createElement("div");
+  gd.style.width = "100%";                    // as wide as the output area, like the static figure
   el.appendChild(gd);
   hideStatic(model, gd);
   let shown = model.get("step");

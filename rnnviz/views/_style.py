@@ -27,7 +27,8 @@ TEXT_COLOUR = "#222222"
 GRID_COLOUR = "#e8e8e8"
 ZERO_COLOUR = "#b8b8b8"
 LINE_COLOUR = "#888888"
-PLOT_WIDTH = 1000        # px: a typical plot area in JupyterLab at 1366 px (margins and colour bar taken off)
+PLOT_WIDTH = 700         # px: a plot area in JupyterLab at 1366 px, margins, legend and colour bar taken off
+                         # (on the small side: labels judged to fit side by side must fit there)
 TOP = 6                  # px above a view's title
 TITLE_NAME = "rnnviz-title"   # an annotation with this name is styled as a title (linked views' band titles)
 

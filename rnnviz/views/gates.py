@@ -81,8 +81,8 @@ def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -
 
 _FUTURE = "rgba(255,255,255,0.72)"   # steps not read yet, veiled as in the unroll view
 # what each kind of row reads like, in the view's "how to read" line
-HOWTO = {"LSTM": "rows: gates i, f, o (0..1), candidate g, memory c_t, output h_t; dotted = step shown, pale = not read yet",
-         "GRU": "rows: gates r, z (0..1), candidate n, output h_t; dotted = step shown, pale = not read yet"}
+HOWTO = {"LSTM": "gates i, f, o in 0..1; dotted line = step shown, pale = not read yet",
+         "GRU": "gates r, z in 0..1; dotted line = step shown, pale = not read yet"}
 
 
 def _units_line(units: list[int], H: int) -> str:
