@@ -76,6 +76,8 @@ class ReviewRNN(nn.Module):
         B, T = ids.shape
         if lengths is None:
             lengths = torch.full((B,), T, dtype=torch.long)
+        T = max(int(lengths.max()), 1)
+        ids = ids[:, :T]                                                              # (B, T) past the longest: padding
         x = self.dropout(self.embedding(ids))                                         # (B, T, E)
         if self.conv is not None:
             pad = (-T) % self.stride
