@@ -135,3 +135,51 @@ def test_running_over_the_padding_computes_the_same_function(pooling):
     batch = _toy(16, 4)
     torch.testing.assert_close(unpacked(batch.ids, batch.lengths), packed(batch.ids, batch.lengths),
                                rtol=1e-5, atol=1e-6)
+
+
+def test_last_words_keeps_each_reviews_end_left_aligned():
+    from rnncourse.lessons.reviews import last_words
+
+    split = Split(torch.tensor([[1, 2, 3, 4, 5, 0], [6, 7, 0, 0, 0, 0], [8, 9, 10, 11, 12, 13]]),
+                  torch.tensor([5, 2, 6]), torch.tensor([0, 1, 1]))
+    cut = last_words(split, 3)
+    assert torch.equal(cut.ids, torch.tensor([[3, 4, 5], [6, 7, 0], [11, 12, 13]]))
+    assert torch.equal(cut.lengths, torch.tensor([3, 2, 3])) and torch.equal(cut.labels, split.labels)
+    assert torch.equal(last_words(split, 6).ids, split.ids)
+    with pytest.raises(ValueError, match="1..6"):
+        last_words(split, 7)
+
+
+def test_recipe_model_follows_the_recipe_and_leaves_the_rng_alone():
+    from rnncourse.lessons.reviews import RECIPE, recipe_model
+
+    state = torch.get_rng_state()
+    model = recipe_model({**RECIPE, "embed_dim": 6, "stride": 2, "pooling": "last"}, vocab_size=50, seed=1)
+    assert torch.equal(state, torch.get_rng_state())
+    assert model.embedding.weight.shape == (50, 6) and model.stride == 2 and model.pooling == "last"
+    assert isinstance(model.rnn, nn.GRU) and not model.pack
+    again = recipe_model({**RECIPE, "embed_dim": 6, "stride": 2, "pooling": "last"}, vocab_size=50, seed=1)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+
+
+def test_ablation_changes_one_choice_per_row_on_the_same_budget():
+    from rnncourse.lessons.reviews import RECIPE, ablation, ablation_table
+
+    train, test = _toy(512, 0), _toy(128, 1)
+    recipe = {**RECIPE, "max_len": 12, "embed_dim": 8, "hidden_size": 8, "stride": 2, "batch_size": 32}
+    changes = {"last state": {"pooling": "last"}, "last 6 words": {"max_len": 6}, "no convolution": {"stride": 1}}
+    rows = ablation(train, test, changes, recipe=recipe, epochs=3, seed=0)
+    assert [r.change for r in rows] == ["the recipe", *changes]
+    assert rows[0].recipe == recipe and rows[1].recipe == {**recipe, "pooling": "last"}
+    assert [r.rnn_steps for r in rows] == [6, 6, 3, 12]                          # max_len / stride, rounded up
+    assert all(0 <= r.test_acc <= 1 and r.cpu_s > 0 for r in rows)
+    assert rows[0].test_acc > 0.8, rows                                          # the word is easy to find; chance 0.5
+    again = ablation(train, test, changes, recipe=recipe, epochs=3, seed=0)
+    assert [r.test_acc for r in again] == [r.test_acc for r in rows]             # seeded: the same table again
+    table = ablation_table(rows).splitlines()
+    assert len(table) == 5 and "vs recipe" in table[0] and "+0.000" in table[1]
+    assert table[3].startswith("last 6 words") and f"{rows[2].test_acc - rows[0].test_acc:+.3f}" in table[3]
+    with pytest.raises(ValueError, match="unknown recipe keys"):
+        ablation(train, test, {"bigger": {"layers": 2}}, recipe=recipe, epochs=1)
+    with pytest.raises(ValueError, match="lacks"):
+        ablation(train, test, {}, recipe={"max_len": 12}, epochs=1)

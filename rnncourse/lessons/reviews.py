@@ -20,7 +20,7 @@ from torch import nn
 from rnnviz.models import last_layer_state, make_rnn, run_rnn as run
 
 __all__ = ["ReviewRNN", "Trained", "train_reviews", "reference_epoch_seconds", "keras_start", "last_words",
-           "Row", "ablation", "ablation_table"]
+           "RECIPE", "CHANGES", "recipe_model", "Row", "ablation", "ablation_table"]
 
 POOLINGS = ("last", "mean", "meanmax")
 
@@ -253,37 +253,57 @@ class Row:
     rnn_steps: int
 
 
-RECIPE = dict(max_len=400, embed_dim=32, stride=8, pooling="meanmax", schedule="one-cycle", hidden_size=32,
-              cell="gru", lr=1e-2, batch_size=256)
+RECIPE = dict(max_len=400, embed_dim=32, stride=8, hidden_size=32, cell="gru", pooling="meanmax",
+              schedule="one-cycle", lr=2e-2, batch_size=256)
+"""Notebook 06's recurrent recipe: the last 400 words, 32-d embeddings, a stride-8 convolution, a GRU of
+32 units, mean and max of its states, Adam with a one-cycle rate peaking at 0.02, batches of 256."""
+
+CHANGES = {
+    "last state instead of mean+max of states": {"pooling": "last"},
+    "last 100 words instead of 400": {"max_len": 100},
+    "2-d embedding instead of 32-d": {"embed_dim": 2},
+    "constant learning rate instead of one-cycle": {"schedule": "constant"},
+    "no convolution: the GRU reads every word": {"stride": 1},
+}
+"""The one-choice changes of notebook 06's ablation, each against :data:`RECIPE`."""
 
 
-def ablation(train, test, changes: dict, *, recipe: dict | None = None, epochs: int, seed: int = 0) -> list:
+def recipe_model(recipe: dict, vocab_size: int, seed: int = 0) -> ReviewRNN:
+    """A fresh ``ReviewRNN`` with the model keys of ``recipe`` (see :data:`RECIPE`), its weights drawn
+    from ``seed`` without touching the global random state; it runs with ``pack=False``."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        return ReviewRNN(vocab_size, embed_dim=recipe["embed_dim"], hidden_size=recipe["hidden_size"],
+                         cell=recipe["cell"], pooling=recipe["pooling"], stride=recipe["stride"], pack=False)
+
+
+def ablation(train, test, changes: dict | None = None, *, recipe: dict | None = None, epochs: int,
+             seed: int = 0) -> list:
     """Train ``recipe`` (default :data:`RECIPE`) once as given, then once per entry of ``changes``
-    (``{"what changed": {key: new value, ...}}``) with only those keys changed; return the rows.
+    (default :data:`CHANGES`; ``{"what changed": {key: new value, ...}}``) with only those keys
+    changed; return the :class:`Row` s, the recipe first.
 
     ``train`` and ``test`` are IMDB ``Reviews`` splits holding at least ``recipe["max_len"]`` words
     per review; a row with a smaller ``max_len`` reads only each review's last ``max_len`` words.
-    Every row trains on the same reviews, for the same epochs, from the same seed, and is scored on
-    the same test reviews, so the rows differ in the changed choice only. The models run with
-    ``pack=False`` (the same function as packed, faster to train). Recipe keys: ``max_len``,
-    ``embed_dim``, ``stride``, ``pooling``, ``hidden_size``, ``cell`` (the model), ``schedule``,
-    ``lr``, ``batch_size`` (the training).
+    Every row trains on the same reviews, for the same epochs (so the same number of optimiser steps),
+    from the same seed, and is scored on the same test reviews: the rows differ in the changed choice
+    only. The time is the CPU time of training (:func:`train_reviews`).
     """
     base = dict(RECIPE if recipe is None else recipe)
+    missing = set(RECIPE) - set(base)
+    if missing:
+        raise ValueError(f"recipe lacks {sorted(missing)}; expected the keys of RECIPE: {sorted(RECIPE)}")
     vocab = int(max(train.ids.max(), test.ids.max())) + 1
     rows = []
-    for change, diff in {"the recipe": {}, **changes}.items():
+    for change, diff in {"the recipe": {}, **(CHANGES if changes is None else changes)}.items():
         unknown = set(diff) - set(base)
         if unknown:
             raise ValueError(f"unknown recipe keys {sorted(unknown)} in {change!r}; expected some of {sorted(base)}")
         r = {**base, **diff}
         with torch.random.fork_rng():
-            torch.manual_seed(seed)
-            model = ReviewRNN(vocab, embed_dim=r["embed_dim"], hidden_size=r["hidden_size"],
-                              cell=r["cell"], pooling=r["pooling"], stride=r["stride"], pack=False)
-            run = train_reviews(model, last_words(train, r["max_len"]), last_words(test, r["max_len"]),
-                                epochs=epochs, batch_size=r["batch_size"], lr=r["lr"], schedule=r["schedule"],
-                                seed=seed, score_train=False)
+            run = train_reviews(recipe_model(r, vocab, seed), last_words(train, r["max_len"]),
+                                last_words(test, r["max_len"]), epochs=epochs, batch_size=r["batch_size"],
+                                lr=r["lr"], schedule=r["schedule"], seed=seed, score_train=False)
         rows.append(Row(change, r, run.test_acc[-1], run.cpu_s, -(-r["max_len"] // r["stride"])))
     return rows
 
@@ -291,8 +311,9 @@ def ablation(train, test, changes: dict, *, recipe: dict | None = None, epochs: 
 def ablation_table(rows: list) -> str:
     """The rows of :func:`ablation` as a plain-text table, the first row as the reference for the
     differences."""
-    lines = [f"{'':38s} {'test acc':>8s} {'vs recipe':>9s} {'RNN steps':>9s} {'train CPU s':>11s}"]
+    width = max(len(row.change) for row in rows)
+    lines = [f"{'':{width}s} {'test acc':>8s} {'vs recipe':>9s} {'RNN steps':>9s} {'train CPU s':>11s}"]
     for row in rows:
-        lines.append(f"{row.change:38s} {row.test_acc:8.3f} {row.test_acc - rows[0].test_acc:+9.3f} "
+        lines.append(f"{row.change:{width}s} {row.test_acc:8.3f} {row.test_acc - rows[0].test_acc:+9.3f} "
                      f"{row.rnn_steps:9d} {row.cpu_s:11.1f}")
     return "\n".join(lines)
