@@ -229,3 +229,35 @@ def test_clamp_controls_name_the_quantity_hide_an_unused_value_and_keep_the_curs
     assert value.layout.display == "none" and "clamped" not in view.canvas.figure["layout"]["title"]["text"]
     gru = rnnviz.gates_view(torch.nn.GRU(3, 2), x, widget=True, clamp={})
     assert [label for label, _ in gru.controls[0].options] == ["none", "reset gate r", "update gate z", "candidate n"]
+
+
+def test_long_title_lines_wrap_to_the_figure_and_labels_above_the_plot_get_room(lstm):
+    """A long title or note line (e.g. "the model was in training mode: ...") breaks at spaces into
+    lines that fit ``TITLE_WIDTH`` px, each sub-line keeping its small size; the margin above the plot
+    grows with the lines; "head k" labels above attention panels get a line of their own."""
+    x = torch.randn(len(TOKENS), 3)
+    note = "a long note " * 20                                       # 240 characters on one line
+    for projector in (False, True):
+        s = _style.sizes(projector)
+        rnnviz.set_projector(projector)
+        fig = rnnviz.unroll_view(lstm, x, tokens=TOKENS, title=note.strip(), widget=True).figure_dict()
+        for frame in fig["frames"]:
+            text = frame["layout"]["title"]["text"]
+            lines = text.split("<br>")
+            assert len(lines) >= 4, text                               # the head went over three lines at least
+            for line in lines:
+                size = s.text if f"font-size:{s.text}px" in line else s.title
+                plain = re.sub(r"<[^>]+>", "", line)
+                assert len(plain) <= _style.TITLE_WIDTH / (0.5 * size), (projector, line)
+                assert "<sup>" not in line                              # every sub-line at the text size
+            assert fig["layout"]["margin"]["t"] >= len(lines) * s.line
+        words = re.sub(r"<[^>]+>", "", fig["frames"][0]["layout"]["title"]["text"].replace("<br>", " ")).split()
+        assert " ".join(words).startswith(" ".join(note.split()))          # nothing lost
+    rnnviz.set_projector(False)
+    assert _style.wrap("<sup>aa bb cc</sup>", 5) == "<sup>aa bb</sup><br><sup>cc</sup>"
+    # the slider's own step labels are invisible (the axis labels the steps): they take no room by Play
+    assert fig["layout"]["sliders"][0]["font"] == {"size": 1, "color": "rgba(0,0,0,0)"}
+    heads = rnnviz.attention_view(torch.softmax(torch.randn(1, 2, 4, 4), -1), widget=True).figure_dict()["layout"]
+    one = rnnviz.attention_view(torch.softmax(torch.randn(1, 1, 4, 4), -1), widget=True).figure_dict()["layout"]
+    assert [a["yanchor"] for a in heads["annotations"]] == ["bottom", "bottom"]
+    assert heads["margin"]["t"] >= one["margin"]["t"] + 1.4 * _style.LAPTOP.text   # a line for "head k"

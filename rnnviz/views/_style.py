@@ -30,6 +30,8 @@ LINE_COLOUR = "#888888"
 PLOT_WIDTH = 700         # px: a plot area in JupyterLab at 1366 px, margins, legend and colour bar taken off
                          # (on the small side: labels judged to fit side by side must fit there)
 TOP = 6                  # px above a view's title
+TITLE_WIDTH = 700        # px a title line may take from the plot's left edge: long lines wrap to it (a figure in
+                         # JupyterLab at 1366 px gives a title about 830 px; a character is taken as half its size)
 TITLE_NAME = "rnnviz-title"   # an annotation with this name is styled as a title (linked views' band titles)
 
 
@@ -138,11 +140,40 @@ def _styled_title(title, s: Sizes, height: float) -> dict:
     below the figure's top edge, the margin above the plot makes room for the rest.
     """
     title = dict(title) if isinstance(title, dict) else {"text": str(title or "")}
-    title["text"] = _sub_lines(title["text"], s)
+    title["text"] = _sub_lines(wrap_title(title["text"], TITLE_WIDTH, s), s)
     title.update({"x": 0, "xanchor": "left", "xref": "paper", "yref": "container", "yanchor": "middle",
                   "y": round(1 - (TOP + 0.5 * s.line) / height, 4)})
     _font(title, s.title)
     return title
+
+
+def wrap(text: str, chars: int) -> str:
+    """``text`` with each ``<br>`` line longer than ``chars`` characters (tags not counted) broken at
+    spaces; a line wrapped in one tag (``<sup>...</sup>``) keeps the tag on every piece."""
+    out = []
+    for line in text.split("<br>"):
+        m = re.fullmatch(r"(<(\w+)[^>]*>)(.*)(</\2>)", line, re.S)
+        head, body, tail = (m.group(1), m.group(3), m.group(4)) if m else ("", line, "")
+        pieces, cur = [], ""
+        for word in body.split(" "):
+            if cur and len(re.sub(r"<[^>]+>", "", cur + " " + word)) > chars:
+                pieces.append(cur)
+                cur = word
+            else:
+                cur = f"{cur} {word}" if cur else word
+        pieces.append(cur)
+        out += [head + p + tail for p in pieces]
+    return "<br>".join(out)
+
+
+def wrap_title(text: str, px: float, s: Sizes) -> str:
+    """A title's lines wrapped to ``px`` pixels: ``<sup>`` sub-lines at the text size, the others at the
+    title size, a character taken as half its font size wide (Open Sans/Arial average under 0.5)."""
+    lines = []
+    for line in text.split("<br>"):
+        size = s.text if re.fullmatch(r"<sup>.*</sup>", line, re.S) else s.title
+        lines.append(wrap(line, max(10, int(px / (0.5 * size)))))
+    return "<br>".join(lines)
 
 
 def _lines(text: str) -> int:
@@ -161,6 +192,19 @@ def _label_band(labels: list[str], domain: list[float], s: Sizes, angle) -> tupl
     if angle == 0:
         return 0, 1.4 * s.tick
     return angle, 0.71 * (wide + s.tick) + 10
+
+
+def _labels_above_top(layout: dict, axes: dict) -> bool:
+    """Whether an annotation sits above the topmost plot (on the domain of a y axis that reaches the
+    top, at y >= 1): the title block then needs a line more, or the title's last line lies on it."""
+    for a in layout.get("annotations", []):
+        yref = str(a.get("yref", ""))
+        if not yref.endswith(" domain") or not isinstance(a.get("y"), (int, float)) or a["y"] < 1:
+            continue
+        ax = axes.get(yref.split(" ")[0])
+        if isinstance(ax, dict) and ax.get("domain", [0, 1])[1] >= 1 - 1e-6:
+            return True
+    return False
 
 
 def apply(fig: dict, projector: bool) -> dict:
@@ -218,6 +262,8 @@ def apply(fig: dict, projector: bool) -> dict:
         layout["annotations"] = notes(layout["annotations"])
     height = float(layout.get("height", 450))
     frames = []
+    if "title" in layout:
+        layout["title"] = _styled_title(layout["title"], s, height)
     lines = _lines(_title_text(layout.get("title")))
     for fr in fig.get("frames", []):
         fl = dict(fr.get("layout", {}))
@@ -227,11 +273,10 @@ def apply(fig: dict, projector: bool) -> dict:
         if "annotations" in fl:
             fl["annotations"] = notes(fl["annotations"])
         frames.append({**fr, "layout": fl})
-    if "title" in layout:
-        layout["title"] = _styled_title(layout["title"], s, height)
     margin = dict(layout.get("margin", {}))
     if lines:
-        margin["t"] = max(int(margin.get("t", 0)), int(TOP + lines * s.line + 10))
+        above = 1.4 * s.text + 4 if _labels_above_top(layout, axes) else 0   # e.g. attention's "head 0"
+        margin["t"] = max(int(margin.get("t", 0)), int(TOP + lines * s.line + 10 + above))
     margin.setdefault("l", 70)
     margin.setdefault("r", 30)
 
@@ -260,7 +305,9 @@ def apply(fig: dict, projector: bool) -> dict:
     for sl in layout.get("sliders", []):
         sl = dict(sl)
         sl["pad"] = {**sl.get("pad", {}), "t": pad, "l": 9 * s.text + 20}
-        sl["font"] = {"size": s.text, "color": "rgba(0,0,0,0)"}  # the axis already labels each step
+        # the axis already labels each step: the slider's own step labels are invisible and take no room
+        # (plotly has no switch to hide them; at 1 px they can no more reach the Play buttons)
+        sl["font"] = {"size": 1, "color": "rgba(0,0,0,0)"}
         sl["ticklen"], sl["minorticklen"] = 4, 2
         cv = dict(sl.get("currentvalue", {}))
         cv["font"] = {"size": s.text, "color": TEXT_COLOUR}

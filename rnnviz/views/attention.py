@@ -83,8 +83,8 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
                                 "title": {"text": "target" if c == 0 else ""}, **time_ticks(list(range(T)), yl)}
         if heads > 1:
             layout.setdefault("annotations", []).append({
-                "text": f"head {names[k]}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1.06,
-                "showarrow": False})
+                "text": f"head {names[k]}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1,
+                "yanchor": "bottom", "yshift": 2, "showarrow": False})      # just above the panel (room: _style)
     top = max(1.0, float(np.nanmax(w))) if np.isfinite(w).any() else 1.0   # weights lie in [0, 1]: fixed
     layout["coloraxis"] = {"colorscale": SEQUENTIAL, "cmin": 0.0, "cmax": top, "colorbar": {"title": {"text": "weight"}}}
     # title block and source labels ~170 px, the slider and Play ~90 px more when there are steps to move through

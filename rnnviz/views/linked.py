@@ -21,25 +21,6 @@ _COL_GAP = 0.14                  # paper: between two columns (a colour bar, the
 _COLUMNS = 2                     # views side by side: two views with one slider fit a 1366x768 laptop
 
 
-def _wrap(text: str, chars: int) -> str:
-    """``text`` with each ``<br>`` line longer than ``chars`` characters broken at spaces; a line
-    wrapped in one tag (``<sup>...</sup>``) keeps the tag on every piece."""
-    out = []
-    for line in text.split("<br>"):
-        m = re.fullmatch(r"(<(\w+)[^>]*>)(.*)(</\2>)", line, re.S)
-        head, body, tail = (m.group(1), m.group(3), m.group(4)) if m else ("", line, "")
-        pieces, cur = [], ""
-        for word in body.split(" "):
-            if cur and len(re.sub(r"<[^>]+>", "", cur + " " + word)) > chars:
-                pieces.append(cur)
-                cur = word
-            else:
-                cur = f"{cur} {word}" if cur else word
-        pieces.append(cur)
-        out += [head + p + tail for p in pieces]
-    return "<br>".join(out)
-
-
 class _Names:
     """Renames one view's axes (x2 -> x5, ...) and colour axes into the combined figure's."""
 
@@ -106,7 +87,7 @@ def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict
 
     def wrapped(text: str) -> str:
         first, _, rest = text.partition("<br>")
-        return _wrap(first, chars["head"]) + ("<br>" + _wrap(rest, chars["sub"]) if rest else "")
+        return _style.wrap(first, chars["head"]) + ("<br>" + _style.wrap(rest, chars["sub"]) if rest else "")
 
     titles = [[wrapped(_title(st.layout)) for st in v.timeline.steps] for v in views]
     lines = [max(t.count("<br>") + 1 for t in ts) for ts in titles]
