@@ -222,6 +222,55 @@ def test_exported_html_draws_offline(tmp_path, browser):
         op.page.close()
 
 
+# the live Canvas's script run with a stand-in anywidget model: its element is put on the page only after
+# render() started (as JupyterLab does), in a 930 px box that later narrows to 800 px
+CANVAS_JS = """async () => {
+  const url = URL.createObjectURL(new Blob([window.ESM], {type: 'text/javascript'}));
+  const mod = (await import(url)).default;
+  const state = {figure: window.FIG, step: 0, view_id: 'x'};
+  const model = {get: k => state[k], set: (k, v) => { state[k] = v; }, save_changes() {}, on() {}, off() {},
+                 send() {}};
+  const el = document.createElement('div'), box = document.getElementById('box');
+  const done = mod.render({model, el});
+  await new Promise(r => setTimeout(r, 300));
+  box.appendChild(el);
+  await done;
+  await new Promise(r => setTimeout(r, 300));
+  const gd = el.querySelector('.js-plotly-plot'), first = gd._fullLayout.width;
+  box.style.width = '800px';
+  await new Promise(r => setTimeout(r, 500));
+  return {first, narrowed: gd._fullLayout.width, height: gd._fullLayout.height};
+}"""
+
+
+def test_live_canvas_draws_as_wide_as_its_output(tmp_path, browser):
+    """The live figure of a view with kernel controls takes its output's width (it stayed at plotly's
+    default 700 px when its element was not yet on the page at the first draw) and follows it."""
+    import json
+
+    import torch
+
+    import rnnviz
+    from rnnviz.views._canvas import _ESM
+    from rnnviz.views._display import plotly_js, to_json
+
+    torch.manual_seed(0)
+    fig = rnnviz.unroll_view(torch.nn.LSTM(3, 8), torch.randn(6, 3), widget=True, clamp={}).figure_dict()
+    page_html = (f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body style="margin:0">'
+                 f'<div id="box" style="width:930px"></div><script>{plotly_js()}</script>'
+                 f"<script>window.FIG = {to_json(fig)}; window.ESM = {json.dumps(_ESM)};</script></body></html>")
+    path = tmp_path / "canvas.html"
+    path.write_text(page_html, encoding="utf-8")
+    op = OfflinePage(browser, allowed=("file://",))
+    try:
+        op.page.goto(path.as_uri())
+        sizes = op.page.evaluate(CANVAS_JS)
+        assert sizes == {"first": 930, "narrowed": 800, "height": fig["layout"]["height"]}, sizes
+        assert op.blocked == [] and op.errors == [], (op.blocked, op.errors)
+    finally:
+        op.page.close()
+
+
 # ---------------------------------------------------------------- views as a class uses them
 
 def visible_plots(page) -> int:

@@ -66,12 +66,28 @@ function hideStatic(model, gd) {
   look();
 }
 
+// The figure's layout gives a height, never a width: with autosize plotly.js takes the width of `gd`
+// every time it draws. Without it plotly.js fixes the width at its first draw, and a widget's element
+// is often not on the page yet then (0 px wide): the figure stayed at plotly's default 700 px.
+const autosized = (layout) => ({ ...layout, autosize: true });
+
+// Resolves once `el` is on the page and has a width (at most `ms` later: the figure is drawn anyway).
+function attached(el, ms) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const look = () => (el.isConnected && el.clientWidth > 0) || performance.now() - t0 > ms
+      ? resolve() : requestAnimationFrame(look);
+    look();
+  });
+}
+
 async function render({ model, el }) {
   const Plotly = await loadPlotly(model);
   const gd = document.createElement("div");
   gd.style.width = "100%";                    // as wide as the output area, like the static figure
   el.appendChild(gd);
   hideStatic(model, gd);
+  await attached(gd, 5000);
   let shown = model.get("step");
 
   const report = (k) => {
@@ -81,8 +97,14 @@ async function render({ model, el }) {
     mode: "immediate", frame: { duration: 0, redraw: true }, transition: { duration: 0 } });
 
   const fig = model.get("figure");
-  await Plotly.newPlot(gd, fig.data, fig.layout, fig.config);
+  await Plotly.newPlot(gd, fig.data, autosized(fig.layout), { ...fig.config, responsive: true });
   await Plotly.addFrames(gd, fig.frames);
+  // the output area changes width (attached late, sidebar opened, window resized): draw to the new width
+  const resized = new ResizeObserver(() => {
+    const w = gd.clientWidth;
+    if (w > 0 && gd._fullLayout && Math.abs(gd._fullLayout.width - w) > 1) Plotly.Plots.resize(gd);
+  });
+  resized.observe(gd);
   gd.on("plotly_sliderchange", (e) => report(e.step._index ?? e.slider.steps.indexOf(e.step)));
   gd.on("plotly_animatingframe", (e) => report(frameIndex(gd, e.name)));
 
@@ -90,7 +112,8 @@ async function render({ model, el }) {
     const t0 = performance.now();
     const next = model.get("figure");
     shown = model.get("step");
-    await Plotly.react(gd, { data: next.data, layout: next.layout, frames: next.frames, config: next.config });
+    await Plotly.react(gd, { data: next.data, layout: autosized(next.layout), frames: next.frames,
+                             config: { ...next.config, responsive: true } });
     gd.rnnvizUpdateMs = performance.now() - t0;   // what the browser spent on the update (tests read it)
   };
   const moved = () => {
@@ -99,7 +122,9 @@ async function render({ model, el }) {
   };
   model.on("change:figure", redraw);
   model.on("change:step", moved);
-  return () => { model.off("change:figure", redraw); model.off("change:step", moved); Plotly.purge(gd); };
+  return () => {
+    model.off("change:figure", redraw); model.off("change:step", moved); resized.disconnect(); Plotly.purge(gd);
+  };
 }
 
 export default { render };
