@@ -32,6 +32,7 @@ from _browser import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, DRAWN_OUTPUTS_JS, ERRO
                       SAVE_JS, SHUTDOWN_JS, SLIDER_ACTIVE_JS, START_RUN_ALL_JS, UNEXECUTED_JS, OfflinePage,
                       lab_server)
 from conftest import ROOT
+from rnnviz.views._display import KERNEL_NOTE
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -395,6 +396,17 @@ def test_views_live_controls_update_the_same_figure_in_place(views_run):
     print(f"clamp to picture: {live['seconds']:.2f} s in all, {live['browser_ms']:.0f} ms in the browser")
 
 
+# widget outputs whose model is missing: JupyterLab leaves bare text in them (no child elements)
+MISSING_WIDGET_JS = """() => [...document.querySelectorAll('.jp-OutputArea-output.jupyter-widgets')]
+    .filter(n => n.children.length === 0)
+    .map(n => ({text: n.textContent, size: getComputedStyle(n).fontSize,
+                after: getComputedStyle(n, '::after').content}))"""
+# the outputs carrying rnnviz's kernel-note style that take room on the page (must be none)
+KERNEL_CSS_SHOWN_JS = """() => [...document.querySelectorAll('.rnnviz-kernel-css')]
+    .map(n => n.closest('.jp-OutputArea-child')).filter(c => c && c.getBoundingClientRect().height > 0)
+    .map(c => c.getBoundingClientRect().height)"""
+
+
 def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, served):
     url, browser, root = served
     saved = nbformat.read(root / "views.ipynb", as_version=4)
@@ -432,8 +444,13 @@ def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, se
         first.screenshot(path=str(ARTIFACTS / "views_reopened_first.png"))
         assert page.evaluate(ERRORS_JS) == [] and op.errors == [], op.errors
         assert_offline(op)
-        # the only widget output is the live controls of the one view that has them; its figure is drawn
+        # the only widget output is the live controls of the one view that has them; its figure is drawn,
+        # and JupyterLab's "model not found" line under it reads as rnnviz's note that the controls need a kernel
         assert sum("model not found" in t for t in shown) <= 1, shown
+        missing = page.evaluate(MISSING_WIDGET_JS)
+        assert len(missing) == 1, missing
+        assert missing[0]["size"] == "0px" and KERNEL_NOTE in missing[0]["after"], missing
+        assert page.evaluate(KERNEL_CSS_SHOWN_JS) == [], "the note's style output takes room on the page"
     finally:
         try:
             page.evaluate(SHUTDOWN_JS)

@@ -159,3 +159,21 @@ def test_set_step_moves_the_live_cursor(kernel, lstm):
 def test_fps_is_checked():
     with pytest.raises(ValueError, match="fps as steps per second"):
         rnnviz.attention_view(torch.rand(2, 2), fps=0)
+
+
+def test_a_view_with_kernel_controls_words_the_missing_widget_line_as_the_kernel_note(kernel, lstm, monkeypatch):
+    import IPython.display
+    from rnnviz.views._display import KERNEL_CSS, KERNEL_NOTE
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append(obj))
+    enc = lambda s: (torch.randn(len(s), 3), list(s))  # noqa: E731
+    rnnviz.unroll_view(lstm, encode=enc, text="abc")._ipython_display_()
+    assert [set(b) for b in shown] == [{PLOTLY_MIME, "text/html", "text/plain"},
+                                       {WIDGET_MIME, "text/html", "text/plain"}, {"text/html"}]
+    css = shown[2]["text/html"]
+    assert css == KERNEL_CSS and f'content:"{KERNEL_NOTE}"' in css
+    # only JupyterLab's bare "model not found" text node is restyled, never a drawn widget
+    assert ".jupyter-widgets:not(:has(*))::after" in css
+    shown.clear()
+    rnnviz.unroll_view(lstm, torch.randn(3, 3))._ipython_display_()            # no controls: one output, no style
+    assert len(shown) == 1

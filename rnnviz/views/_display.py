@@ -244,12 +244,35 @@ class View:
                 "text/plain": KERNEL_NOTE}
 
     def _ipython_display_(self):
-        """Show the figure, then (with kernel controls) the live widget, which hides the figure while it runs."""
+        """Show the figure, then (with kernel controls) the live widget, which hides the figure while it runs,
+        and a hidden style that words JupyterLab's "model not found" line as :data:`KERNEL_NOTE`."""
         from IPython.display import display
         display(self._repr_mimebundle_(), raw=True)
         live = self.live_bundle()
         if live is not None:
             display(live, raw=True)
+            display({"text/html": KERNEL_CSS}, raw=True)
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal (quotes and backslashes escaped, non-ASCII as code points)."""
+    return '"' + "".join(c if c.isascii() and c not in '"\\' else f"\\{ord(c):06x}" for c in text) + '"'
+
+
+# A saved notebook reopened without the kernel has no widget model, and JupyterLab writes
+# "Error displaying widget: model not found" as bare text into the widget's output node (no
+# child elements, class jupyter-widgets). In cells that show a view with kernel controls this
+# style turns that line into KERNEL_NOTE; its own output takes no room. It applies where the
+# output is trusted (the notebook ran or was saved here); elsewhere JupyterLab's own line stays.
+_MISSING = ".jp-OutputArea:has(.rnnviz-kernel-css) .jp-OutputArea-output.jupyter-widgets:not(:has(*))"
+KERNEL_CSS = (
+    '<div class="rnnviz-kernel-css"><style>'
+    ".jp-OutputArea-child:has(.rnnviz-kernel-css){display:none}"
+    f"{_MISSING}{{font-size:0}}"
+    f"{_MISSING}::after{{content:{_css_string(KERNEL_NOTE)};font-size:var(--jp-content-font-size1,13px);"
+    "color:var(--jp-ui-font-color1,#333)}"
+    "</style></div>"
+)
 
 
 def make(spec: dict, timeline: Timeline, widget: bool | None, controls: list | None = None,
