@@ -261,3 +261,25 @@ def test_long_title_lines_wrap_to_the_figure_and_labels_above_the_plot_get_room(
     one = rnnviz.attention_view(torch.softmax(torch.randn(1, 1, 4, 4), -1), widget=True).figure_dict()["layout"]
     assert [a["yanchor"] for a in heads["annotations"]] == ["bottom", "bottom"]
     assert heads["margin"]["t"] >= one["margin"]["t"] + 1.4 * _style.LAPTOP.text   # a line for "head k"
+
+
+def test_gates_write_tokens_in_a_strip_under_the_rows_and_label_time_with_flat_numbers(lstm):
+    """Tokens go in a strip under the gate rows (as in the unroll view), not in rotated tick labels
+    whose boxes reach the axis title; too many steps for a strip: the title and slider name the token."""
+    x = torch.randn(len(TOKENS), 3)
+    fig = rnnviz.gates_view(lstm, x, tokens=TOKENS, widget=True).figure_dict()
+    lay = fig["layout"]
+    assert "ticktext" not in lay["xaxis"] and lay["xaxis"].get("tickangle", 0) == 0
+    assert lay["xaxis"]["title"]["text"] == "time step t"
+    strip = [tr for tr in fig["data"] if tr["name"] == "input tokens"]
+    assert len(strip) == 1 and strip[0]["text"] == TOKENS and list(strip[0]["x"]) == list(range(len(TOKENS)))
+    strip_axis = lay["yaxis" + strip[0]["yaxis"][1:]]
+    assert lay["xaxis"]["anchor"] == strip[0]["yaxis"]                  # the time axis under the strip
+    rows = [v["domain"] for k, v in lay.items() if re.match(r"^yaxis\d*$", k) and v is not strip_axis]
+    assert strip_axis["domain"][1] < min(d[0] for d in rows)             # below every gate row
+    assert any(a["text"] == "input" for a in lay["annotations"])
+    assert "input 'cat'" in fig["frames"][1]["layout"]["title"]["text"]
+    many = "the cat sat on the mat and ran off".split() * 6              # 54 words: more than a strip holds
+    long = rnnviz.gates_view(lstm, torch.randn(len(many), 3), tokens=many, widget=True).figure_dict()
+    assert not [tr for tr in long["data"] if tr["name"] == "input tokens"]
+    assert "ticktext" not in long["layout"]["xaxis"] and "input 'sat'" in long["frames"][2]["layout"]["title"]["text"]

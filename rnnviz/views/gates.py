@@ -5,8 +5,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, notes_line,
-                      shown, step_labels, stride_for, time_ticks, token_text)
+from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, WINDOW, Step, Timeline, Tokens, as_numpy, check_tokens, fmt,
+                      notes_line, shown, step_labels, strip_text, stride_for, token_text)
 from ._display import restyle
 from ._sources import pick_sample
 from ._whatif import show
@@ -80,6 +80,14 @@ def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -
 
 
 _FUTURE = "rgba(255,255,255,0.72)"   # steps not read yet, veiled as in the unroll view
+_GREY, _INK = "#888", "#111"
+STRIP = 0.09                          # of the plot area's height: the token strip under the gate rows (~32 px)
+
+
+def strip_steps(tokens) -> int:
+    """How many steps a token strip can write side by side: 50 single characters or ``WINDOW`` words
+    (words alternate two lines), as the unroll view shows at once; beyond, the title and slider say the token."""
+    return 50 if max(map(len, tokens), default=1) <= 1 else WINDOW
 # what each kind of row reads like, in the view's "how to read" line
 HOWTO = {"LSTM": "gates i, f, o in 0..1; dotted line = step shown, pale = not read yet",
          "GRU": "gates r, z in 0..1; dotted line = step shown, pale = not read yet"}
@@ -120,7 +128,10 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     of the gate). The slider moves a time cursor; steps not read yet are
     veiled. The title says which units are shown, how to read the view, and
     the state update of the step shown for the ``focus`` unit (default the
-    first shown; drawn thicker) with its numbers.
+    first shown; drawn thicker) with its numbers. Under the rows, a token strip
+    writes each token under its step as the unroll view does (up to
+    :func:`strip_steps` steps shown; beyond, the title and the slider name the
+    token of the step shown); the time axis is labelled with numbers, flat.
     """
     if trace.kind not in _ROWS:
         raise ValueError(f"expected an LSTM or GRU trace (a plain RNN has no gates: use unroll_view), got {trace.kind}")
@@ -153,7 +164,9 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     labels = step_labels(T, tokens)
     n = len(rows)
     gap, data, layout = 0.035, [], {}
-    height = (1.0 - gap * (n - 1)) / n
+    toks = None if tokens is None else tokens if isinstance(tokens, Tokens) else Tokens(tokens)
+    strip = toks is not None and len(pos) <= strip_steps(toks)   # tokens under their steps, not as tick labels
+    height = (1.0 - gap * (n - 1) - ((STRIP + gap) if strip else 0.0)) / n
     # c_t: one range for the whole trace at this layer (every unit, every sample), so it does not jump
     c_all = as_numpy(trace.cell[layer, direction % D], "Trace.cell") if trace.cell is not None else np.zeros(1)
     cm = cell_range(c_all)
@@ -174,15 +187,33 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
                 "legendgroup": f"unit {u}", "showlegend": r == 0,
                 "hovertemplate": f"unit {u} · t = %{{x}}<br>{eq}<br>= %{{text}}<extra></extra>",
             })
-    layout["xaxis"] = {"anchor": f"y{n}", "title": {"text": "time step · input token"},
-                       **time_ticks(pos, [labels[p] for p in pos])}
+    bottom = n
+    if strip:                                  # the token strip, as in the unroll view: flat text, never rotated
+        bottom = n + 1
+        stagger = max(map(len, toks), default=1) > 1 and len(pos) > 1     # words: alternate two lines
+        marked = toks.unknown | toks.padding
+        text = strip_text(toks)
+        data.append({"type": "scatter", "mode": "text", "x": np.asarray(pos),
+                     "y": [k % 2 for k in range(len(pos))] if stagger else [0.5] * len(pos),
+                     "text": [text[t] for t in pos], "xaxis": "x", "yaxis": f"y{bottom}",
+                     "textfont": {"size": 13, "color": [_GREY if t in marked else _INK for t in pos]
+                                  if marked else _INK},
+                     "name": "input tokens", "showlegend": False,
+                     "hovertemplate": "t = %{x}: %{text}<extra>input</extra>"})
+        layout[f"yaxis{bottom}"] = {"domain": [0.0, STRIP], "anchor": "x", "range": [1.6, -0.6] if stagger else [0, 1],
+                                    "showticklabels": False, "showgrid": False, "zeroline": False,
+                                    "fixedrange": True}
+        layout["annotations"] = [{"text": "input", "xref": "paper", "yref": "paper", "x": 0, "xshift": -8,
+                                  "y": STRIP / 2, "xanchor": "right", "yanchor": "middle", "showarrow": False}]
+    half = stride / 2
+    layout["xaxis"] = {"anchor": f"y{bottom}", "title": {"text": "time step t", "standoff": 4}, "ticks": "outside",
+                       "range": [pos[0] - half, pos[-1] + half]}
     where = f"layer {layer % L}" + (f", direction {'backward' if backward else 'forward'}" if D == 2 else "")
     head = title or f"{trace.kind} gates, {where}, sample {b}"
     note = ((f" (one step in {stride} of {T} shown)" if stride > 1 else "")
             + ("" if "h" in vals else " (h_t projected: not shown)") + notes_line(trace))
     howto = f"<br><sup>{_units_line(units, H)} · {HOWTO[trace.kind]}</sup>"
     layout.update({"height": FIT_HEIGHT, "hovermode": "closest", "legend": {"y": 1, "yanchor": "top"}})
-    half = stride / 2
     steps = []
     for t in pos:
         cursor = {"type": "line", "xref": "x", "yref": "paper", "x0": t, "x1": t, "y0": 0, "y1": 1,
