@@ -228,3 +228,35 @@ def test_a_2000_step_view_is_under_a_megabyte():
     view = rnnviz.unroll_view(lstm, torch.randn(2000, 8), tokens=[f"w{t}" for t in range(2000)], widget=True)
     size = len(json.dumps(view._repr_mimebundle_()["application/vnd.plotly.v1+json"]))
     assert size < 1_000_000
+
+
+# ---------------------------------------------------------------- linked
+
+def test_a_long_view_keeps_its_window_veils_cursor_and_title_when_linked():
+    """Linked views carry a long unroll view's static veils and cursor box, its per-step 40-step window
+    (on its renamed time axis) and its title, next to a view whose steps move shapes (gates)."""
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(4, 16)
+    x = torch.randn(80, 4)
+    long = rnnviz.unroll_view(gru, x, widget=True)
+    gates = rnnviz.gates_view(gru, x, widget=True)
+    fig = rnnviz.linked_views(long, gates).figure_dict()
+    own = long.figure_dict()
+    # the unroll view's time axis in the linked figure: the one its heatmaps use
+    xname = next(tr["xaxis"] for tr in fig["data"] if tr["type"] == "heatmap" and tr["name"] == "layer 0")
+    key = "xaxis" + xname[1:]
+    assert fig["layout"][key]["range"] == own["layout"]["xaxis"]["range"]      # opens on its window at step 0
+    cursor_of = lambda lay: [s for s in lay["shapes"] if s.get("xref") == f"{xname} domain"  # noqa: E731
+                             and s.get("line", {}).get("color") == "black"]
+    for k in (0, 30, 79):
+        frame = fig["frames"][k]["layout"]
+        assert frame[key]["range"] == own["frames"][k]["layout"]["xaxis"]["range"] == time_window(k, 80, 40, fixed=True)
+        assert len(cursor_of(frame)) == 1                                      # the read head, fixed on screen
+        assert (cursor_of(frame)[0]["x0"], cursor_of(frame)[0]["x1"]) == pytest.approx((13 / 40, 14 / 40))
+        veils = [s for s in frame["shapes"] if s.get("xref") == f"{xname} domain" and "fillcolor" in s]
+        assert len(veils) == 1 and veils[0]["yref"].endswith(" domain")
+        gate_lines = [s for s in frame["shapes"] if s.get("type") == "line"]
+        assert [s["x0"] for s in gate_lines] == [k]                            # the gates' cursor moves too
+        titles = [a["text"] for a in frame["annotations"] if a.get("name") == "rnnviz-title"]
+        assert len(titles) == 2 and titles[0].startswith("GRU unrolled in time") and f"t = {k}" in titles[1].replace("<br>", " ")
+    assert len(cursor_of(fig["layout"])) == 1                                  # the figure as first drawn

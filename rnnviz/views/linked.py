@@ -17,7 +17,7 @@ from ._figure import FIT_HEIGHT, Step, Timeline, at_step
 
 _AXIS_KEY = re.compile(r"^([xy])axis(\d*)$")
 _TOP, _ROW_GAP = 10, 110         # px: above all; between two rows of views (tick labels, axis title)
-_COL_GAP = 0.14                  # paper: between two columns (a colour bar, then the next view's unit labels)
+_COL_GAP = 0.2                   # paper: between two columns (a colour bar with its labels, then the next view's axis labels and title)
 _COLUMNS = 2                     # views side by side: two views with one slider fit a 1366x768 laptop
 
 
@@ -82,14 +82,17 @@ def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict
     cols = min(_COLUMNS, len(views))
     nrows = -(-len(views) // cols)
     width = (1 - _COL_GAP * (cols - 1)) / cols
-    chars = {"head": int(_style.PLOT_WIDTH * width / (0.5 * size.title)),
-             "sub": int(_style.PLOT_WIDTH * width / (0.5 * size.text))}
+    room = width + _COL_GAP * 0.8      # a title may reach over the gap, up to just before the next view
+    chars = {"head": int(_style.PLOT_WIDTH * room / (0.5 * size.title)),
+             "sub": int(_style.PLOT_WIDTH * room / (0.5 * size.text))}
 
     def wrapped(text: str) -> str:
         first, _, rest = text.partition("<br>")
         return _style.wrap(first, chars["head"]) + ("<br>" + _style.wrap(rest, chars["sub"]) if rest else "")
 
-    titles = [[wrapped(_title(st.layout)) for st in v.timeline.steps] for v in views]
+    # a step's title, or the view's own when its steps leave the title as it is (a long unroll view)
+    titles = [[wrapped(_title(st.layout if "title" in st.layout else v.spec["layout"])) for st in v.timeline.steps]
+              for v in views]
     lines = [max(t.count("<br>") + 1 for t in ts) for ts in titles]
     row_title = [max(lines[i] for i in range(r * cols, min(len(views), (r + 1) * cols))) * 1.3 * size.title + 8
                  for r in range(nrows)]
@@ -97,7 +100,7 @@ def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict
     plot_px = max(200, FIT_HEIGHT - _TOP - bottom - max(row_title))
     paper = sum(t + plot_px for t in row_title) + _ROW_GAP * (nrows - 1)
     counters: dict[str, int] = {}
-    data, layout, static_notes, bands = [], {}, [], []
+    data, layout, bands = [], {}, []
     for i, (spec, _) in enumerate(specs):
         r, c = divmod(i, cols)
         offset = sum(row_title[:r]) + r * (plot_px + _ROW_GAP)
@@ -140,22 +143,31 @@ def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict
                 bar = {**value.get("colorbar", {}), "y": (lo + hi) / 2, "yanchor": "middle", "len": hi - lo,
                        "lenmode": "fraction", "x": x1 + 0.01, "xanchor": "left"}
                 layout[names.map[key]] = {**value, "colorbar": bar}
-            elif key == "annotations":
-                static_notes += [_squeeze(a, names, box) for a in value]
-            elif key not in ("shapes", "title", "height", "margin", "sliders", "updatemenus") and key not in layout:
+            elif key not in ("shapes", "annotations", "title", "height", "margin", "sliders", "updatemenus") \
+                    and key not in layout:
                 layout[key] = value
-        bands.append((first, names, box))
+        bands.append((first, names, box, src))
 
     def step_layout(k: int) -> dict:
-        shapes, notes = [], list(static_notes)
-        for i, (v, (first, names, box)) in enumerate(zip(views, bands)):
+        """Frame k's layout: every view's shapes and notes (a step's own, or the view's static ones when its
+        steps leave them as they are, e.g. a long unroll view's veils and cursor), its title, and the axis
+        settings its step makes (a long unroll view's 40-step window), on the renamed axes."""
+        shapes, notes, axes = [], [], {}
+        for i, (v, (first, names, box, src)) in enumerate(zip(views, bands)):
             st = v.timeline.steps[k]
-            shapes += [_squeeze(sh, names, box) for sh in st.layout.get("shapes", [])]
-            notes += [_squeeze(a, names, box) for a in st.layout.get("annotations", [])]
+            shapes += [_squeeze(sh, names, box) for sh in st.layout.get("shapes", src.get("shapes", []))]
+            notes += [_squeeze(a, names, box) for a in st.layout.get("annotations", src.get("annotations", []))]
             notes.append({"text": titles[i][k], "xref": "paper", "yref": "paper", "x": box[0], "y": box[3],
                           "yshift": 4, "xanchor": "left", "yanchor": "bottom", "align": "left",
                           "showarrow": False, "name": _style.TITLE_NAME})
-        return {"shapes": shapes, "annotations": notes}
+            for key, value in st.layout.items():
+                m = _AXIS_KEY.match(key)
+                if m and isinstance(value, dict):
+                    if "domain" in value:
+                        raise ValueError(f"cannot link a view whose steps move an axis's domain ({key})")
+                    new = names.map[m.group(1) + m.group(2)]
+                    axes[f"{new[0]}axis{new[1:]}"] = {a: names.ref(b) for a, b in value.items()}
+        return {"shapes": shapes, "annotations": notes, **axes}
 
     steps = []
     for k, st in enumerate(views[0].timeline.steps):
