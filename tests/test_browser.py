@@ -458,6 +458,57 @@ def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, se
             page.close()
 
 
+def notebook7_baseline_errors(url: str, browser, root: Path) -> list[str]:
+    """The page errors Notebook 7 logs for a notebook with no outputs (its own, not rnnviz's)."""
+    nbformat.write(nbformat.v4.new_notebook(), root / "empty.ipynb")
+    op = OfflinePage(browser, allowed=(url,))
+    try:
+        op.page.goto(f"{url}/notebooks/empty.ipynb")
+        op.page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+        time.sleep(3)
+        return list(op.errors)
+    finally:
+        op.page.close()
+
+
+def test_views_saved_notebook_draws_scrubs_and_plays_in_notebook7(views_run, served):
+    """The same saved notebook opened in Notebook 7's own page (/notebooks/...), not JupyterLab's:
+    its bundled plotly renderer draws every view, and the slider and Play run in the browser."""
+    url, browser, root = served
+    op = OfflinePage(browser, allowed=(url,))
+    page = op.page
+    try:
+        page.goto(f"{url}/notebooks/views.ipynb")
+        deadline = time.time() + 90
+        while page.evaluate(DRAWN_OUTPUTS_JS) < STATIC_VIEWS and time.time() < deadline:
+            time.sleep(0.5)
+        time.sleep(2)
+        page.screenshot(path=str(ARTIFACTS / "views_notebook7.png"))
+        assert "/notebooks/" in page.url and page.locator("#main-panel, .jp-NotebookPanel").count() > 0
+        assert page.evaluate(DRAWN_OUTPUTS_JS) == STATIC_VIEWS, "a view is missing in Notebook 7"
+        first = page.locator(".jp-RenderedPlotly").nth(0)
+        first.scroll_into_view_if_needed()
+        first.hover()
+        first.locator(".slider-rail-rect").first.wait_for(timeout=30_000)
+        time.sleep(0.5)
+        before = first.screenshot()
+        click_rail(page, first, 0.5)
+        time.sleep(0.8)
+        assert first.screenshot() != before, "the first view did not scrub in Notebook 7"
+        click_rail(page, first, 0.0)
+        time.sleep(0.5)
+        seen = play_and_watch(page, first, 2.0)
+        assert advanced(seen) >= 3, f"Play did not run in Notebook 7: {seen}"
+        # Notebook 7 logs a few errors of its own on any notebook page; the views must add none
+        assert set(op.errors) <= set(notebook7_baseline_errors(url, browser, root)), op.errors
+        assert_offline(op)
+    finally:
+        try:
+            page.evaluate("() => window.jupyterapp?.shell?.currentWidget?.sessionContext?.shutdown()")  # Notebook 7 app
+        finally:
+            page.close()
+
+
 def test_views_nbconvert_page_draws_scrubs_and_plays_every_view_offline(views_run, browser, tmp_path):
     root = views_run["root"]
     out = tmp_path / "views.html"
