@@ -283,3 +283,17 @@ def test_gates_write_tokens_in_a_strip_under_the_rows_and_label_time_with_flat_n
     long = rnnviz.gates_view(lstm, torch.randn(len(many), 3), tokens=many, widget=True).figure_dict()
     assert not [tr for tr in long["data"] if tr["name"] == "input tokens"]
     assert "ticktext" not in long["layout"]["xaxis"] and "input 'sat'" in long["frames"][2]["layout"]["title"]["text"]
+
+
+def test_rotated_tick_labels_keep_off_their_axis_title_and_a_one_row_panel_has_a_readable_colour_bar():
+    """One query row over 15 "t · token" sources (notebook 05): labels turn -45 degrees, and their
+    corners reached the axis title at plotly.js's own standoff; the colour bar was as thin as the row."""
+    ex = list("1702oct8ebr0u31")
+    lay = rnnviz.attention_view(torch.softmax(torch.randn(1, 1, 15), -1), ex, ["month?"], widget=True) \
+        .figure_dict()["layout"]
+    assert lay["xaxis"]["tickangle"] == -45 and lay["xaxis"]["title"]["standoff"] >= _style.ROTATED_STANDOFF
+    assert "standoff" not in lay["yaxis"]["title"]                       # flat labels: plotly.js's own
+    bar = lay["coloraxis"]["colorbar"]
+    assert (bar["lenmode"], bar["len"]) == ("pixels", 110)
+    tall = rnnviz.attention_view(torch.softmax(torch.randn(1, 8, 8), -1), widget=True).figure_dict()["layout"]
+    assert "lenmode" not in tall["coloraxis"]["colorbar"]

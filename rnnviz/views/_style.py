@@ -32,6 +32,7 @@ PLOT_WIDTH = 700         # px: a plot area in JupyterLab at 1366 px, margins, le
 TOP = 6                  # px above a view's title
 TITLE_WIDTH = 700        # px a title line may take from the plot's left edge: long lines wrap to it (a figure in
                          # JupyterLab at 1366 px gives a title about 830 px; a character is taken as half its size)
+ROTATED_STANDOFF = 14    # px between rotated tick labels and their axis title (plotly.js's default let them touch)
 TITLE_NAME = "rnnviz-title"   # an annotation with this name is styled as a title (linked views' band titles)
 
 
@@ -292,10 +293,13 @@ def apply(fig: dict, projector: bool) -> dict:
         angle, labels = _label_band(list(ax.get("ticktext", [])), ax.get("domain", [0, 1]), s, ax.get("tickangle"))
         if ax.get("ticktext") is not None and "tickangle" not in ax:
             ax["tickangle"] = angle
-        title_px = 1.5 * s.axis + 6 if _title_text(ax.get("title")) else 0
+        title_px = 1.5 * s.axis + 6 + (ROTATED_STANDOFF if angle else 0) if _title_text(ax.get("title")) else 0
         if lo < bottom - 1e-6:
             bottom, band = lo, 0.0
         band = max(band, labels + title_px)
+    for name, ax in axes.items():             # rotated tick labels: their corners reach lower than plotly.js
+        if name[0] == "x" and ax.get("tickangle") not in (None, 0) and _title_text(ax.get("title")):  # allows for
+            ax["title"] = {**ax["title"], "standoff": max(ROTATED_STANDOFF, ax["title"].get("standoff", 0))}
     pad = int(band + 14)
     if all(len(sl.get("steps", [])) <= 1 for sl in layout.get("sliders", [])):
         layout.pop("sliders", None)        # one step: nothing to move through, no slider and no Play

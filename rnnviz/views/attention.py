@@ -12,6 +12,7 @@ _MASK = "rgba(255,255,255,0.85)"
 _COLUMNS = 4  # heads per row of panels
 ROW_PX = 32   # px at most per target step: one query row is a strip, not a 300 px block
 PANEL_PX = 320  # px of a panel with many target steps
+BAR_PX = 110    # px at least of the colour bar (its 0 .. 1 labels apart), also beside a one-row panel
 HOWTO = "row = target step, column = source; yellow = large weight; each row sums to 1"
 
 
@@ -86,7 +87,10 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
                 "text": f"head {names[k]}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1,
                 "yanchor": "bottom", "yshift": 2, "showarrow": False})      # just above the panel (room: _style)
     top = max(1.0, float(np.nanmax(w))) if np.isfinite(w).any() else 1.0   # weights lie in [0, 1]: fixed
-    layout["coloraxis"] = {"colorscale": SEQUENTIAL, "cmin": 0.0, "cmax": top, "colorbar": {"title": {"text": "weight"}}}
+    bar = {"title": {"text": "weight"}}
+    if plot_px < BAR_PX:                      # a thin strip of panels: a colour bar as long as them could not be read
+        bar.update({"lenmode": "pixels", "len": BAR_PX, "y": 0.5, "yanchor": "middle"})
+    layout["coloraxis"] = {"colorscale": SEQUENTIAL, "cmin": 0.0, "cmax": top, "colorbar": bar}
     # title block and source labels ~170 px, the slider and Play ~90 px more when there are steps to move through
     layout.update({"height": min(FIT_HEIGHT, 170 + plot_px + (90 if T > 1 else 0))})
     shape = tuple(getattr(weights, "shape", None) or np.shape(weights))
