@@ -183,3 +183,14 @@ def test_ablation_changes_one_choice_per_row_on_the_same_budget():
         ablation(train, test, {"bigger": {"layers": 2}}, recipe=recipe, epochs=1)
     with pytest.raises(ValueError, match="lacks"):
         ablation(train, test, {}, recipe={"max_len": 12}, epochs=1)
+
+
+def test_training_accuracy_on_a_fixed_sample():
+    """score_train=n scores n training reviews; a count beyond the split says what is allowed."""
+    train, test = _toy(200, 0), _toy(50, 1)
+    torch.manual_seed(0)
+    model = ReviewRNN(20, embed_dim=4, hidden_size=4)
+    run = train_reviews(model, train, test, epochs=2, batch_size=50, seed=1, score_train=7)
+    assert len(run.train_acc) == 2 and all(abs(a * 7 - round(a * 7)) < 1e-9 for a in run.train_acc)  # k/7
+    with pytest.raises(ValueError, match="1..200"):
+        train_reviews(model, train, test, epochs=1, score_train=201)
