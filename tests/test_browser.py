@@ -407,6 +407,29 @@ KERNEL_CSS_SHOWN_JS = """() => [...document.querySelectorAll('.rnnviz-kernel-css
     .map(c => c.getBoundingClientRect().height)"""
 
 
+def open_saved_views(page, url: str, shot: str) -> None:
+    """Open the saved views notebook at ``url``, wait until every static view is drawn, screenshot it."""
+    page.goto(url)
+    deadline = time.time() + 90
+    while page.evaluate(DRAWN_OUTPUTS_JS) < STATIC_VIEWS and time.time() < deadline:
+        time.sleep(0.5)
+    time.sleep(2)
+    page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+    assert page.evaluate(DRAWN_OUTPUTS_JS) == STATIC_VIEWS, f"a view is missing at {url}"
+
+
+def assert_scrubs(page, out, what: str) -> None:
+    """Clicking the middle of ``out``'s slider rail changes its picture (time moved in the browser)."""
+    out.scroll_into_view_if_needed()
+    out.hover()
+    out.locator(".slider-rail-rect").first.wait_for(timeout=30_000)
+    time.sleep(0.5)
+    before = out.screenshot()
+    click_rail(page, out, 0.5)
+    time.sleep(0.8)
+    assert out.screenshot() != before, f"{what} did not scrub"
+
+
 def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, served):
     url, browser, root = served
     saved = nbformat.read(root / "views.ipynb", as_version=4)
@@ -414,27 +437,13 @@ def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, se
     op = OfflinePage(browser, allowed=(url,))
     page = op.page
     try:
-        page.goto(f"{url}/lab/workspaces/views-reopened/tree/views.ipynb?reset")
         # JupyterLab's plotly renderer first shows the picture it saved with the notebook (a PNG),
         # or draws the figure when there is none; the mouse over it makes it a live figure.
-        deadline = time.time() + 90
-        while page.evaluate(DRAWN_OUTPUTS_JS) < STATIC_VIEWS and time.time() < deadline:
-            time.sleep(0.5)
-        time.sleep(2)
-        page.screenshot(path=str(ARTIFACTS / "views_reopened.png"), full_page=True)
-        assert page.evaluate(DRAWN_OUTPUTS_JS) == STATIC_VIEWS, "a view is missing in the reopened notebook"
+        open_saved_views(page, f"{url}/lab/workspaces/views-reopened/tree/views.ipynb?reset", "views_reopened.png")
         shown = page.locator(".jp-OutputArea-output").all_inner_texts()
         outputs = page.locator(".jp-RenderedPlotly")
         for i in range(STATIC_VIEWS):
-            out = outputs.nth(i)
-            out.scroll_into_view_if_needed()
-            out.hover()
-            out.locator(".slider-rail-rect").first.wait_for(timeout=30_000)
-            time.sleep(0.5)
-            before = out.screenshot()
-            click_rail(page, out, 0.5)
-            time.sleep(0.8)
-            assert out.screenshot() != before, f"view {i} did not scrub in the reopened notebook"
+            assert_scrubs(page, outputs.nth(i), f"view {i} of the reopened notebook")
         first = outputs.nth(0)
         first.scroll_into_view_if_needed()
         click_rail(page, first, 0.0)
@@ -478,23 +487,10 @@ def test_views_saved_notebook_draws_scrubs_and_plays_in_notebook7(views_run, ser
     op = OfflinePage(browser, allowed=(url,))
     page = op.page
     try:
-        page.goto(f"{url}/notebooks/views.ipynb")
-        deadline = time.time() + 90
-        while page.evaluate(DRAWN_OUTPUTS_JS) < STATIC_VIEWS and time.time() < deadline:
-            time.sleep(0.5)
-        time.sleep(2)
-        page.screenshot(path=str(ARTIFACTS / "views_notebook7.png"))
+        open_saved_views(page, f"{url}/notebooks/views.ipynb", "views_notebook7.png")
         assert "/notebooks/" in page.url and page.locator("#main-panel, .jp-NotebookPanel").count() > 0
-        assert page.evaluate(DRAWN_OUTPUTS_JS) == STATIC_VIEWS, "a view is missing in Notebook 7"
         first = page.locator(".jp-RenderedPlotly").nth(0)
-        first.scroll_into_view_if_needed()
-        first.hover()
-        first.locator(".slider-rail-rect").first.wait_for(timeout=30_000)
-        time.sleep(0.5)
-        before = first.screenshot()
-        click_rail(page, first, 0.5)
-        time.sleep(0.8)
-        assert first.screenshot() != before, "the first view did not scrub in Notebook 7"
+        assert_scrubs(page, first, "the first view in Notebook 7")
         click_rail(page, first, 0.0)
         time.sleep(0.5)
         seen = play_and_watch(page, first, 2.0)
