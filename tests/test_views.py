@@ -412,3 +412,20 @@ def test_export_html_expands_the_home_directory(tmp_path, monkeypatch, lstm):
     monkeypatch.setenv("HOME", str(tmp_path))
     path = rnnviz.export_html(rnnviz.unroll_view(lstm, torch.randn(4, 3), widget=True), "~/x.html")
     assert path == tmp_path / "x.html" and path.stat().st_size > 1_000_000
+
+
+def test_linked_clamped_and_free_gates_views_list_each_unit_once_in_the_legend():
+    # clamped against unclamped side by side: one slider, and one legend entry per unit that
+    # toggles that unit in both views (the same legend group)
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(3, 6)
+    x = torch.randn(12, 3)                                                    # (T, I)
+    free = rnnviz.gates_view(lstm, x, widget=True)
+    clamped = rnnviz.gates_view(lstm, x, clamp={"forget": 1.0}, widget=True)
+    fig = rnnviz.linked_views(free, clamped).figure_dict()
+    listed = [(t.get("legendgroup"), t.get("name")) for t in fig["data"] if t.get("showlegend")]
+    assert len(listed) == len(set(listed)) == 4                               # units 0-3, once each
+    groups = {t.get("legendgroup") for t in fig["data"] if t.get("legendgroup")}
+    for g in groups:                                                          # each group spans both views
+        axes = {t["xaxis"] for t in fig["data"] if t.get("legendgroup") == g}
+        assert len(axes) >= 2, (g, axes)

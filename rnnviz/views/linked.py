@@ -101,6 +101,7 @@ def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict
     paper = sum(t + plot_px for t in row_title) + _ROW_GAP * (nrows - 1)
     counters: dict[str, int] = {}
     data, layout, bands = [], {}, []
+    in_legend = set()      # (legend group, name) already listed: one legend entry toggles it in every view
     for i, (spec, _) in enumerate(specs):
         r, c = divmod(i, cols)
         offset = sum(row_title[:r]) + r * (plot_px + _ROW_GAP)
@@ -128,6 +129,10 @@ def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict
                 tr[key] = names.ref(tr.get(key, key[0] if key != "coloraxis" else None))
             if tr["coloraxis"] is None:
                 del tr["coloraxis"]
+            if tr.get("showlegend"):
+                key = (tr.get("legendgroup"), tr.get("name"))
+                tr["showlegend"] = key not in in_legend
+                in_legend.add(key)
             data.append(tr)
         for key, value in src.items():
             m = _AXIS_KEY.match(key)
