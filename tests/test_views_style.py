@@ -5,6 +5,7 @@ Read without a browser: the figure dicts the views produce. The browser test
 """
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -265,7 +266,7 @@ def test_long_title_lines_wrap_to_the_figure_and_labels_above_the_plot_get_room(
 
 def test_gates_write_tokens_in_a_strip_under_the_rows_and_label_time_with_flat_numbers(lstm):
     """Tokens go in a strip under the gate rows (as in the unroll view), not in rotated tick labels
-    whose boxes reach the axis title; too many steps for a strip: the title and slider name the token."""
+    whose boxes reach the axis title."""
     x = torch.randn(len(TOKENS), 3)
     fig = rnnviz.gates_view(lstm, x, tokens=TOKENS, widget=True).figure_dict()
     lay = fig["layout"]
@@ -279,10 +280,31 @@ def test_gates_write_tokens_in_a_strip_under_the_rows_and_label_time_with_flat_n
     assert strip_axis["domain"][1] < min(d[0] for d in rows)             # below every gate row
     assert any(a["text"] == "input" for a in lay["annotations"])
     assert "input 'cat'" in fig["frames"][1]["layout"]["title"]["text"]
-    many = "the cat sat on the mat and ran off".split() * 6              # 54 words: more than a strip holds
-    long = rnnviz.gates_view(lstm, torch.randn(len(many), 3), tokens=many, widget=True).figure_dict()
-    assert not [tr for tr in long["data"] if tr["name"] == "input tokens"]
-    assert "ticktext" not in long["layout"]["xaxis"] and "input 'sat'" in long["frames"][2]["layout"]["title"]["text"]
+
+
+def test_gates_of_a_long_input_show_a_window_that_follows_the_cursor(lstm):
+    """54 words (more than the 40 a strip holds at once) and 2,000 steps: the x axis shows a window
+    of at most 40 steps containing the step shown, every token stays in the strip, and the
+    view stays under the 1 MB budget; the values are the trace's, every step kept."""
+    many = "the cat sat on the mat and ran off".split() * 6              # 54 words
+    x = torch.randn(len(many), 3)
+    fig = rnnviz.gates_view(lstm, x, tokens=many, widget=True).figure_dict()
+    strip = [tr for tr in fig["data"] if tr["name"] == "input tokens"]
+    assert len(strip) == 1 and strip[0]["text"] == many
+    assert "ticktext" not in fig["layout"]["xaxis"]
+    for k, frame in enumerate(fig["frames"]):
+        lo, hi = frame["layout"]["xaxis"]["range"]
+        assert hi - lo <= 40 and lo < k < hi and lo >= -0.5 and hi <= len(many) - 0.5, (k, lo, hi)
+    assert "input 'sat'" in fig["frames"][2]["layout"]["title"]["text"]
+    tr = rnnviz.trace(lstm, x)
+    forget = [d for d in fig["data"] if d.get("yaxis") == "y2" and d["name"].startswith("unit 1")][0]
+    want = tr.gates["forget"][0, 0, 0, :, 1].double().numpy()                # (T,) unit 1
+    assert forget["x0"] == 0 and forget["dx"] == 1 and len(forget["y"]) == len(many)
+    assert np.allclose(forget["y"], want, rtol=5e-3, atol=0)   # 3 significant digits: half a unit of the 3rd is <= 5e-3 relative
+    words = [f"w{t % 97}" for t in range(2000)]                           # 2,000 steps: every 4th kept, said
+    big = rnnviz.gates_view(lstm, torch.randn(2000, 3), tokens=words, widget=True)
+    assert len(json.dumps(big._repr_mimebundle_()["application/vnd.plotly.v1+json"])) < 1_000_000
+    assert "one step in 4 of 2000 shown" in big.figure_dict()["layout"]["title"]["text"]
 
 
 def test_rotated_tick_labels_keep_off_their_axis_title_and_a_one_row_panel_has_a_readable_colour_bar():
@@ -297,3 +319,12 @@ def test_rotated_tick_labels_keep_off_their_axis_title_and_a_one_row_panel_has_a
     assert (bar["lenmode"], bar["len"]) == ("pixels", 110)
     tall = rnnviz.attention_view(torch.softmax(torch.randn(1, 8, 8), -1), widget=True).figure_dict()["layout"]
     assert "lenmode" not in tall["coloraxis"]["colorbar"]
+
+
+def test_a_long_gates_view_keeps_its_time_axis_title_and_anchor_at_every_step(lstm):
+    many = "the cat sat on the mat".split() * 10                             # 60 words: windowed
+    view = rnnviz.gates_view(lstm, torch.randn(len(many), 3), tokens=many, widget=True)
+    for k in (0, 30):
+        view.set_step(k)
+        axis = view.figure_dict()["layout"]["xaxis"]
+        assert axis["title"]["text"] == "time step t" and axis["anchor"] != "y" and k < axis["range"][1]

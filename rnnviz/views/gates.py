@@ -6,7 +6,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, WINDOW, Step, Timeline, Tokens, as_numpy, check_tokens, fmt,
-                      notes_line, shown, step_labels, strip_text, stride_for, token_text)
+                      notes_line, shown, step_labels, strip_text, stride_for, time_window, token_text)
 from ._display import restyle
 from ._sources import pick_sample
 from ._whatif import show
@@ -81,6 +81,7 @@ def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -
 
 _FUTURE = "rgba(255,255,255,0.72)"   # steps not read yet, veiled as in the unroll view
 _GREY, _INK = "#888", "#111"
+MAX_FRAMES = 600                      # slider steps a gates view keeps (every k-th step beyond; the title says so)
 STRIP = 0.09                          # of the plot area's height: the token strip under the gate rows (~32 px)
 
 
@@ -129,9 +130,15 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     veiled. The title says which units are shown, how to read the view, and
     the state update of the step shown for the ``focus`` unit (default the
     first shown; drawn thicker) with its numbers. Under the rows, a token strip
-    writes each token under its step as the unroll view does (up to
-    :func:`strip_steps` steps shown; beyond, the title and the slider name the
-    token of the step shown); the time axis is labelled with numbers, flat.
+    writes each token under its step as the unroll view does; the time axis
+    is labelled with numbers, flat.
+
+    Long inputs (more than :func:`strip_steps` steps with tokens, ``WINDOW``
+    without): the x axis shows a window of that many steps around t, which
+    each step moves (kept inside the sequence), so lines and tokens stay
+    readable; hover then gives the value without the equation (the title
+    still writes the focus unit's update with its numbers). Beyond
+    ``MAX_FRAMES`` steps every k-th step is kept, and the title says so.
     """
     if trace.kind not in _ROWS:
         raise ValueError(f"expected an LSTM or GRU trace (a plain RNN has no gates: use unroll_view), got {trace.kind}")
@@ -159,13 +166,16 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     rows = [r for r in _ROWS[trace.kind] if r[0] in vals]
     backward = direction % D == 1
     texts = _texts(trace.kind, vals, backward, getattr(trace, "clamp", None) or {})
-    stride = stride_for(T, len(units) * len(rows), MAX_CELLS // 8)  # a point + its hover text ~ 8 heatmap cells
+    toks = None if tokens is None else tokens if isinstance(tokens, Tokens) else Tokens(tokens)
+    window = strip_steps(toks) if toks is not None else WINDOW
+    long = T > window                        # a sliding window of ``window`` steps; points carry no hover text
+    stride = stride_for(T, len(units) * len(rows), MAX_CELLS if long else MAX_CELLS // 8)  # text ~ 8 cells a point
+    stride = max(stride, -(-T // MAX_FRAMES))  # a frame carries its step's equation (~0.9 KB): 1 MB holds ~600
     pos = list(range(0, T, stride))
     labels = step_labels(T, tokens)
     n = len(rows)
     gap, data, layout = 0.035, [], {}
-    toks = None if tokens is None else tokens if isinstance(tokens, Tokens) else Tokens(tokens)
-    strip = toks is not None and len(pos) <= strip_steps(toks)   # tokens under their steps, not as tick labels
+    strip = toks is not None and (long or len(pos) <= strip_steps(toks))   # tokens under their steps, not as ticks
     height = (1.0 - gap * (n - 1) - ((STRIP + gap) if strip else 0.0)) / n
     # c_t: one range for the whole trace at this layer (every unit, every sample), so it does not jump
     c_all = as_numpy(trace.cell[layer, direction % D], "Trace.cell") if trace.cell is not None else np.zeros(1)
@@ -179,14 +189,19 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         layout[f"yaxis{ax}"] = {"domain": [max(top - height, 0.0), top], "anchor": "x",
                                 "title": {"text": sym}, "zeroline": True, "fixedrange": True, **scale}
         for j, u in enumerate(units):
-            data.append({
-                "type": "scatter", "mode": "lines", "x": np.asarray(pos), "y": shown(vals[key][pos, j]),
-                "text": texts[key][pos, j].astype(str), "xaxis": "x", "yaxis": f"y{ax}",
+            line = {
+                "type": "scatter", "mode": "lines", "x0": pos[0], "dx": stride, "y": shown(vals[key][pos, j]),
+                "xaxis": "x", "yaxis": f"y{ax}",
                 "line": {"color": _COLOURS[j % len(_COLOURS)], "width": 3 if j == fj else 1.5},
                 "name": f"unit {u}" + (" (equation)" if j == fj and len(units) > 1 else ""),
                 "legendgroup": f"unit {u}", "showlegend": r == 0,
                 "hovertemplate": f"unit {u} · t = %{{x}}<br>{eq}<br>= %{{text}}<extra></extra>",
-            })
+            }
+            if long:                         # 2,000 steps of equation text would pass the 1 MB budget
+                line["hovertemplate"] = f"unit {u} · t = %{{x}}<br>{sym} = %{{y}}<extra></extra>"
+            else:
+                line["text"] = texts[key][pos, j].astype(str)
+            data.append(line)
     bottom = n
     if strip:                                  # the token strip, as in the unroll view: flat text, never rotated
         bottom = n + 1
@@ -206,8 +221,9 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         layout["annotations"] = [{"text": "input", "xref": "paper", "yref": "paper", "x": 0, "xshift": -8,
                                   "y": STRIP / 2, "xanchor": "right", "yanchor": "middle", "showarrow": False}]
     half = stride / 2
+    span = lambda t: time_window(t, T, window) if long else [pos[0] - half, pos[-1] + half]  # noqa: E731
     layout["xaxis"] = {"anchor": f"y{bottom}", "title": {"text": "time step t", "standoff": 4}, "ticks": "outside",
-                       "range": [pos[0] - half, pos[-1] + half]}
+                       "range": span(pos[0])}
     where = f"layer {layer % L}" + (f", direction {'backward' if backward else 'forward'}" if D == 2 else "")
     head = title or f"{trace.kind} gates, {where}, sample {b}"
     note = ((f" (one step in {stride} of {T} shown)" if stride > 1 else "")
@@ -224,9 +240,14 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         token = f" · input '{token_text(tokens[t])}'" if tokens else ""
         eqn = f"<br><sup>{equation(trace.kind, texts, t, fj, units[fj])}</sup>"
         text = f"{head}: t = {t}{token}{note}{eqn}{howto}"
-        steps.append(Step(labels[t], layout={"shapes": [veil, cursor], "title": {"text": text, "x": 0.01}}))
+        frame = {"shapes": [veil, cursor], "title": {"text": text, "x": 0.01}}
+        if long:
+            frame["xaxis"] = {"range": span(t)}                       # the window follows the cursor
+        steps.append(Step(labels[t], layout=frame))
     timeline = Timeline(steps, active=0, prefix="t · token = ")
-    layout.update(steps[0].layout)
+    first = dict(steps[0].layout)
+    layout["xaxis"].update(first.pop("xaxis", {}))              # a step sets the axis's range, not the axis
+    layout.update(first)
     return {"data": data, "layout": layout}, timeline
 
 
