@@ -429,3 +429,23 @@ def test_linked_clamped_and_free_gates_views_list_each_unit_once_in_the_legend()
     for g in groups:                                                          # each group spans both views
         axes = {t["xaxis"] for t in fig["data"] if t.get("legendgroup") == g}
         assert len(axes) >= 2, (g, axes)
+
+
+def test_linked_views_focus_a_unit_in_every_view():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(3, 6)
+    x = torch.randn(12, 3)                                                    # (T, I)
+    unroll, gates = rnnviz.unroll_view(lstm, x, widget=True), rnnviz.gates_view(lstm, x, widget=True)
+    plain = rnnviz.linked_views(unroll, gates).figure_dict()
+    fig = rnnviz.linked_views(unroll, gates, focus=2).figure_dict()
+    heat = [t for t in fig["data"] if t["type"] == "heatmap"][0]
+    row = [str(y) for y in heat["y"]].index("2")
+    boxes = [s for s in fig["layout"]["shapes"] if s.get("yref") == heat["yaxis"] and s["y0"] == row - 0.5]
+    assert len(boxes) == 1 and boxes[0]["xref"] == f"{heat['xaxis']} domain"
+    assert all(len(f["layout"]["shapes"]) == len(fig["layout"]["shapes"]) for f in fig["frames"])  # every step
+    assert len(fig["layout"]["shapes"]) == len(plain["layout"]["shapes"]) + 1
+    lines = [t for t in fig["data"] if str(t.get("legendgroup", "")).startswith("unit ")]
+    assert {t["line"]["width"] for t in lines if t["legendgroup"] == "unit 2"} == {3.5}
+    assert all(t.get("opacity") == 0.35 for t in lines if t["legendgroup"] != "unit 2")
+    with pytest.raises(TypeError, match="focus as a unit index"):
+        rnnviz.linked_views(unroll, gates, focus="2")

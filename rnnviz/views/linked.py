@@ -69,13 +69,36 @@ def _title(layout: dict) -> str:
     return t.get("text", "") if isinstance(t, dict) else str(t)
 
 
-def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict, Timeline]:
+def _focus(data: list[dict], unit: int | None) -> list[dict]:
+    """Highlight ``unit`` in every linked view: its row outlined in each unroll heatmap (shapes, returned)
+    and its lines drawn thick in each gates view, the other units' lines faded (``data`` changed in place)."""
+    if unit is None:
+        return []
+    shapes = []
+    for tr in data:
+        if tr.get("type") == "heatmap" and str(unit) in [str(y) for y in tr.get("y", [])] \
+                and tr.get("name") != "whole sequence":
+            row = [str(y) for y in tr["y"]].index(str(unit))          # a category axis: shapes use the row index
+            shapes.append({"type": "rect", "xref": f"{tr['xaxis']} domain", "yref": tr["yaxis"], "x0": 0, "x1": 1,
+                           "y0": row - 0.5, "y1": row + 0.5, "line": {"color": "black", "width": 2},
+                           "fillcolor": "rgba(0,0,0,0)", "layer": "above"})
+        elif str(tr.get("legendgroup", "")).startswith("unit "):
+            if tr["legendgroup"] == f"unit {unit}":
+                tr["line"] = {**tr.get("line", {}), "width": 3.5}
+            else:
+                tr["opacity"] = 0.35
+    return shapes
+
+
+def combine(views: list[View], step: int, projector: bool = False,
+            focus: int | None = None) -> tuple[dict, Timeline]:
     """One figure spec and timeline showing ``views`` side by side (two per row), all at slider step ``step``.
 
     Each view keeps its own axes (renamed so they do not collide) inside its
     box of the combined figure; its title, wrapped to the box's width, becomes
     an annotation above the box, frame by frame. With two views the figure
     keeps the height of one view (``FIT_HEIGHT``), so it fits a laptop.
+    ``focus``: a unit highlighted in every view (see :func:`_focus`).
     """
     size = _style.sizes(projector)
     specs = [at_step(v.spec, v.timeline, step) for v in views]
@@ -157,7 +180,7 @@ def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict
         """Frame k's layout: every view's shapes and notes (a step's own, or the view's static ones when its
         steps leave them as they are, e.g. a long unroll view's veils and cursor), its title, and the axis
         settings its step makes (a long unroll view's 40-step window), on the renamed axes."""
-        shapes, notes, axes = [], [], {}
+        shapes, notes, axes = list(marks), [], {}
         for i, (v, (first, names, box, src)) in enumerate(zip(views, bands)):
             st = v.timeline.steps[k]
             shapes += [_squeeze(sh, names, box) for sh in st.layout.get("shapes", src.get("shapes", []))]
@@ -174,6 +197,7 @@ def combine(views: list[View], step: int, projector: bool = False) -> tuple[dict
                     axes[f"{new[0]}axis{new[1:]}"] = {a: names.ref(b) for a, b in value.items()}
         return {"shapes": shapes, "annotations": notes, **axes}
 
+    marks = _focus(data, focus)
     steps = []
     for k, st in enumerate(views[0].timeline.steps):
         merged = {}
@@ -193,16 +217,16 @@ class Linked(View):
     view on its own; the linked figure is for moving through time together.
     """
 
-    def __init__(self, views: list[View], projector: bool | None = None):
+    def __init__(self, views: list[View], projector: bool | None = None, focus: int | None = None):
         self.views = views
         step = views[0].step
         projector = _style.resolve(projector)
-        spec, timeline = combine(views, step, projector)
+        spec, timeline = combine(views, step, projector, focus)
         super().__init__(spec, timeline, fps=views[0].fps, title=f"rnnviz linked views ({len(views)})",
                          projector=projector)
 
 
-def linked_views(*views: View, projector: bool | None = None) -> Linked:
+def linked_views(*views: View, projector: bool | None = None, focus: int | None = None) -> Linked:
     """Link notebook views (e.g. ``unroll_view(...)`` and ``gates_view(...)`` of the same input) to one slider.
 
     The views become one figure with one time slider and Play button, so their
@@ -210,8 +234,13 @@ def linked_views(*views: View, projector: bool | None = None) -> Linked:
     Every view must have the same number of slider steps. Views are rnnviz
     views inside Jupyter; elsewhere build them with ``widget=True``. Two
     views stand side by side (more: two per row); ``projector``:
-    projector-sized fonts (None: the global switch).
+    projector-sized fonts (None: the global switch). ``focus``: a unit index
+    highlighted in every view (its heatmap row outlined, its gate lines drawn
+    thick and the others faded); clicking a unit in the legend hides or
+    shows it in every view.
     """
+    if focus is not None and (isinstance(focus, bool) or not isinstance(focus, int) or focus < 0):
+        raise TypeError(f"expected focus as a unit index (an int >= 0) or None, got {focus!r}")
     if len(views) == 1 and isinstance(views[0], (list, tuple)):
         views = tuple(views[0])
     if len(views) < 2:
@@ -223,4 +252,4 @@ def linked_views(*views: View, projector: bool | None = None) -> Linked:
     counts = [v.steps for v in views]
     if len(set(counts)) != 1:
         raise ValueError(f"expected views with the same number of time steps to link, got {counts}")
-    return Linked(list(views), projector)
+    return Linked(list(views), projector, focus)
