@@ -191,6 +191,27 @@ def strip_text(tokens: Tokens) -> list[str]:
     return out
 
 
+STRIP_GREY, STRIP_INK = "#888", "#111"   # unknown / padding tokens, the others
+
+
+def token_strip(tokens: Tokens, pos, yaxis: str, domain: list[float]) -> tuple[dict, dict]:
+    """The token strip under a view's rows: a text trace writing the token of each step in ``pos``
+    (words alternate two lines, so each has twice the room; unknown and padding tokens grey) and its
+    y axis on ``domain``. The caller gives the trace its x values."""
+    stagger = max(map(len, tokens), default=1) > 1 and len(pos) > 1
+    marked = tokens.unknown | tokens.padding
+    text = strip_text(tokens)
+    trace = {"type": "scatter", "mode": "text",
+             "y": [k % 2 for k in range(len(pos))] if stagger else [0.5] * len(pos), "text": [text[t] for t in pos],
+             "textfont": {"size": 13, "color": [STRIP_GREY if t in marked else STRIP_INK for t in pos]
+                          if marked else STRIP_INK},
+             "xaxis": "x", "yaxis": yaxis, "name": "input tokens", "showlegend": False,
+             "hovertemplate": "t = %{x}: %{text}<extra>input</extra>"}
+    axis = {"domain": domain, "anchor": "x", "range": [1.6, -0.6] if stagger else [0, 1],
+            "showticklabels": False, "showgrid": False, "zeroline": False, "fixedrange": True}
+    return trace, axis
+
+
 def time_window(t: int, steps: int, width: int, fixed: bool = False) -> list[float]:
     """The x range of a ``width``-step window around step ``t``.
 

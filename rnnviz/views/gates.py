@@ -6,7 +6,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, WINDOW, Step, Timeline, Tokens, as_numpy, check_tokens, fmt,
-                      notes_line, shown, step_labels, strip_text, stride_for, time_window, token_text)
+                      notes_line, shown, step_labels, stride_for, time_window, token_strip, token_text)
 from ._display import restyle
 from ._sources import pick_sample
 from ._whatif import show
@@ -80,7 +80,6 @@ def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -
 
 
 _FUTURE = "rgba(255,255,255,0.72)"   # steps not read yet, veiled as in the unroll view
-_GREY, _INK = "#888", "#111"
 MAX_FRAMES = 600                      # slider steps a gates view keeps (every k-th step beyond; the title says so)
 STRIP = 0.09                          # of the plot area's height: the token strip under the gate rows (~32 px)
 
@@ -205,19 +204,8 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     bottom = n
     if strip:                                  # the token strip, as in the unroll view: flat text, never rotated
         bottom = n + 1
-        stagger = max(map(len, toks), default=1) > 1 and len(pos) > 1     # words: alternate two lines
-        marked = toks.unknown | toks.padding
-        text = strip_text(toks)
-        data.append({"type": "scatter", "mode": "text", "x": np.asarray(pos),
-                     "y": [k % 2 for k in range(len(pos))] if stagger else [0.5] * len(pos),
-                     "text": [text[t] for t in pos], "xaxis": "x", "yaxis": f"y{bottom}",
-                     "textfont": {"size": 13, "color": [_GREY if t in marked else _INK for t in pos]
-                                  if marked else _INK},
-                     "name": "input tokens", "showlegend": False,
-                     "hovertemplate": "t = %{x}: %{text}<extra>input</extra>"})
-        layout[f"yaxis{bottom}"] = {"domain": [0.0, STRIP], "anchor": "x", "range": [1.6, -0.6] if stagger else [0, 1],
-                                    "showticklabels": False, "showgrid": False, "zeroline": False,
-                                    "fixedrange": True}
+        strip, layout[f"yaxis{bottom}"] = token_strip(toks, pos, f"y{bottom}", [0.0, STRIP])
+        data.append({**strip, "x": np.asarray(pos)})
         layout["annotations"] = [{"text": "input", "xref": "paper", "yref": "paper", "x": 0, "xshift": -8,
                                   "y": STRIP / 2, "xanchor": "right", "yanchor": "middle", "showarrow": False}]
     half = stride / 2

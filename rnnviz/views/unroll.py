@@ -15,15 +15,13 @@ import numpy as np
 import torch
 
 from ._figure import (DIVERGING, FIT_HEIGHT, OVERVIEW_COLS, PLAY_FPS, WINDOW, Step, Timeline, Tokens, as_numpy,
-                      check_tokens, fmt, notes_line, shown, step_labels, strip_text, symmetric_range, time_window,
+                      check_tokens, fmt, notes_line, shown, step_labels, symmetric_range, time_window, token_strip,
                       token_text)
 from ._sources import pick_sample
 from ._whatif import show
 
 _MASK = "rgba(255,255,255,0.88)"
 _PAD = "rgba(90,90,90,0.35)"
-_GREY = "#888"
-_INK = "#111"
 MAX_UNITS = 32       # heatmap rows one panel shows by default (about 8 px a row); more are chosen by units=
 
 
@@ -244,16 +242,8 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     if toks is not None:
         ax, strip_dom = new_axis(strip_px, 10 if read_px else 0)
         bottom_ax = ax
-        stagger = max(map(len, toks), default=1) > 1 and T > 1     # words: alternate two lines, twice the room
-        marked = toks.unknown | toks.padding
-        data.append({"type": "scatter", "mode": "text", "x0": 0, "dx": 1,               # x = 0..T-1
-                     "y": [t % 2 for t in range(T)] if stagger else [0.5] * T, "text": strip_text(toks),
-                     "textfont": {"size": 13, "color": [_GREY if t in marked else _INK for t in range(T)]
-                                  if marked else _INK},
-                     "xaxis": "x", "yaxis": f"y{ax}", "name": "input tokens", "showlegend": False,
-                     "hovertemplate": "t = %{x}: %{text}<extra>input</extra>"})
-        layout[f"yaxis{ax}"] = {"domain": strip_dom, "anchor": "x", "range": [1.6, -0.6] if stagger else [0, 1],
-                                "showticklabels": False, "showgrid": False, "zeroline": False, "fixedrange": True}
+        strip, layout[f"yaxis{ax}"] = token_strip(toks, range(T), f"y{ax}", strip_dom)
+        data.append({**strip, "x0": 0, "dx": 1})                                       # x = 0..T-1
         tracks.append(("input", strip_dom, 8))
     read_dom = None
     if has_readout:
