@@ -430,6 +430,26 @@ def assert_scrubs(page, out, what: str) -> None:
     assert out.screenshot() != before, f"{what} did not scrub"
 
 
+# the focus state of a linked view: each gates line's unit, width and opacity, and which unit outlines show
+FOCUS_STATE_JS = """gd => ({
+    lines: gd.data.filter(t => String(t.legendgroup || '').startsWith('unit '))
+        .map(t => [t.legendgroup.slice(5), t.line.width, t.opacity === undefined ? 1 : t.opacity]),
+    outlines: gd.data.filter(t => String(t.name || '').endsWith('(focus)') && t.opacity > 0)
+        .map(t => t.name)})"""
+
+
+def choose_focus(page, out, label: str) -> dict:
+    """Pick ``label`` in a linked view's focus menu (a plotly dropdown), then move its slider: the state after."""
+    out.scroll_into_view_if_needed()
+    out.hover()
+    out.locator(".updatemenu-header-group").first.click()
+    out.locator(".updatemenu-item-text", has_text=label).first.click()
+    time.sleep(0.5)
+    click_rail(page, out, 0.8)          # a frame after the choice must keep it
+    time.sleep(0.8)
+    return out.locator(".js-plotly-plot").first.evaluate(FOCUS_STATE_JS)
+
+
 def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, served):
     url, browser, root = served
     saved = nbformat.read(root / "views.ipynb", as_version=4)
@@ -444,6 +464,11 @@ def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, se
         outputs = page.locator(".jp-RenderedPlotly")
         for i in range(STATIC_VIEWS):
             assert_scrubs(page, outputs.nth(i), f"view {i} of the reopened notebook")
+        # the linked view (third): choosing a unit in its focus menu highlights it in both views, with no kernel
+        focus = choose_focus(page, outputs.nth(2), "focus: unit 2")
+        assert focus["lines"] and all((w, o) == ((3.5, 1) if u == "2" else (1.5, 0.35)) for u, w, o in focus["lines"]), focus
+        assert focus["outlines"] == ["unit 2 (focus)"] * 2, focus          # the row of unit 2 in both layers' heatmaps
+        outputs.nth(2).screenshot(path=str(ARTIFACTS / "views_reopened_linked_focus.png"))
         first = outputs.nth(0)
         first.scroll_into_view_if_needed()
         click_rail(page, first, 0.0)

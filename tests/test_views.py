@@ -366,7 +366,10 @@ def test_linked_views_are_one_figure_with_one_time_axis(lstm):
     b = rnnviz.gates_view(lstm, x, widget=True)
     linked = rnnviz.linked_views(a, b)
     fig = linked.figure_dict()
-    assert len(fig["data"]) == len(a.spec["data"]) + len(b.spec["data"])
+    heatmaps = sum(t["type"] == "heatmap" for t in a.spec["data"])
+    units = len({t["legendgroup"] for t in b.spec["data"] if t.get("legendgroup")})
+    # both views' traces, then a focus outline per unroll heatmap and unit of the gates view
+    assert len(fig["data"]) == len(a.spec["data"]) + len(b.spec["data"]) + heatmaps * units
     assert len(fig["layout"]["sliders"]) == 1 and len(fig["frames"]) == 5
     # every frame moves both views' cursors: the unroll outline and the gates line sit on the same step
     for k, frame in enumerate(fig["frames"]):
@@ -436,16 +439,38 @@ def test_linked_views_focus_a_unit_in_every_view():
     lstm = torch.nn.LSTM(3, 6)
     x = torch.randn(12, 3)                                                    # (T, I)
     unroll, gates = rnnviz.unroll_view(lstm, x, widget=True), rnnviz.gates_view(lstm, x, widget=True)
-    plain = rnnviz.linked_views(unroll, gates).figure_dict()
     fig = rnnviz.linked_views(unroll, gates, focus=2).figure_dict()
     heat = [t for t in fig["data"] if t["type"] == "heatmap"][0]
-    row = [str(y) for y in heat["y"]].index("2")
-    boxes = [s for s in fig["layout"]["shapes"] if s.get("yref") == heat["yaxis"] and s["y0"] == row - 0.5]
-    assert len(boxes) == 1 and boxes[0]["xref"] == f"{heat['xaxis']} domain"
-    assert all(len(f["layout"]["shapes"]) == len(fig["layout"]["shapes"]) for f in fig["frames"])  # every step
-    assert len(fig["layout"]["shapes"]) == len(plain["layout"]["shapes"]) + 1
+    outlines = [t for t in fig["data"] if t["type"] == "bar" and t["name"].endswith("(focus)")]
+    assert [t["y"] for t in outlines] == [["0"], ["1"], ["2"], ["3"]]         # one per unit of the gates view
+    assert all(t["yaxis"] == heat["yaxis"] and t["x"] == [12] and t["base"] == [-0.5] for t in outlines)
+    assert [t["opacity"] for t in outlines] == [0, 0, 1, 0]                   # unit 2's row outlined at first
     lines = [t for t in fig["data"] if str(t.get("legendgroup", "")).startswith("unit ")]
     assert {t["line"]["width"] for t in lines if t["legendgroup"] == "unit 2"} == {3.5}
     assert all(t.get("opacity") == 0.35 for t in lines if t["legendgroup"] != "unit 2")
+    # frames never touch the focus (a trace, not a shape: a frame replaces every shape)
+    index = {id(t): i for i, t in enumerate(fig["data"])}
+    touched = {i for f in fig["frames"] for i in f.get("traces", [])}
+    assert not touched & {index[id(t)] for t in outlines + lines}
+    # the browser's menu: none, then each unit; a choice restyles the lines and shows that unit's outline
+    menu = [m for m in fig["layout"]["updatemenus"] if m["type"] == "dropdown"][0]
+    assert [b["label"] for b in menu["buttons"]] == ["focus: none"] + [f"focus: unit {u}" for u in range(4)]
+    assert menu["active"] == 3
+    for b in menu["buttons"]:
+        values, traces = b["args"]
+        state = dict(zip(traces, zip(values["line.width"], values["opacity"])))
+        unit = b["label"].removeprefix("focus: unit ")
+        for t in lines:
+            width, opacity = state[index[id(t)]]
+            if b["label"] == "focus: none":
+                assert opacity == 1.0                                      # widths: checked against plain below
+            else:
+                assert (width, opacity) == ((3.5, 1.0) if t["legendgroup"] == f"unit {unit}" else (1.5, 0.35))
+        assert [state[index[id(t)]][1] for t in outlines] == [float(t["y"][0] == unit) for t in outlines]
+    none = dict(zip(menu["buttons"][0]["args"][1], menu["buttons"][0]["args"][0]["line.width"]))
+    plain = rnnviz.linked_views(unroll, gates).figure_dict()                   # "none" = the views as drawn
+    assert [none[index[id(t)]] for t in lines] == [t["line"]["width"] for t in plain["data"]
+                                                   if str(t.get("legendgroup", "")).startswith("unit ")]
+    assert [t.get("opacity") for t in plain["data"] if t["type"] == "bar"] == [0.0] * 4
     with pytest.raises(TypeError, match="focus as a unit index"):
         rnnviz.linked_views(unroll, gates, focus="2")

@@ -316,7 +316,7 @@ def add_timeline(fig: dict, timeline: Timeline, fps: float = PLAY_FPS) -> dict:
          "layout": st.layout}
         for k, st in enumerate(timeline.steps)
     ]
-    layout["updatemenus"] = [{
+    layout["updatemenus"] = list(layout.get("updatemenus", [])) + [{
         "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
         "xanchor": "left", "yanchor": "top", "pad": {"t": 60, "r": 10},
         "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, play_args(fps)]},

@@ -303,7 +303,11 @@ def apply(fig: dict, projector: bool) -> dict:
     pad = int(band + 14)
     if all(len(sl.get("steps", [])) <= 1 for sl in layout.get("sliders", [])):
         layout.pop("sliders", None)        # one step: nothing to move through, no slider and no Play
-        layout.pop("updatemenus", None)
+        menus = [um for um in layout.get("updatemenus", []) if not _plays(um)]   # a menu of its own stays
+        if menus:
+            layout["updatemenus"] = menus
+        else:
+            layout.pop("updatemenus", None)
         margin["b"] = max(int(margin.get("b", 0)), pad + 10)
     sliders = []
     for sl in layout.get("sliders", []):
@@ -329,3 +333,8 @@ def apply(fig: dict, projector: bool) -> dict:
         margin["b"] = max(int(margin.get("b", 0)), pad + int(1.6 * s.text) + 48)
     layout["margin"] = margin
     return {**fig, "layout": layout, "frames": frames}
+
+
+def _plays(menu: dict) -> bool:
+    """True for the timeline's Play/Pause buttons (they animate frames)."""
+    return any(b.get("method") == "animate" for b in menu.get("buttons", []))

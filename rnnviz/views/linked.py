@@ -69,25 +69,74 @@ def _title(layout: dict) -> str:
     return t.get("text", "") if isinstance(t, dict) else str(t)
 
 
-def _focus(data: list[dict], unit: int | None) -> list[dict]:
-    """Highlight ``unit`` in every linked view: its row outlined in each unroll heatmap (shapes, returned)
-    and its lines drawn thick in each gates view, the other units' lines faded (``data`` changed in place)."""
-    if unit is None:
-        return []
-    shapes = []
-    for tr in data:
-        if tr.get("type") == "heatmap" and str(unit) in [str(y) for y in tr.get("y", [])] \
-                and tr.get("name") != "whole sequence":
-            row = [str(y) for y in tr["y"]].index(str(unit))          # a category axis: shapes use the row index
-            shapes.append({"type": "rect", "xref": f"{tr['xaxis']} domain", "yref": tr["yaxis"], "x0": 0, "x1": 1,
-                           "y0": row - 0.5, "y1": row + 0.5, "line": {"color": "black", "width": 2},
-                           "fillcolor": "rgba(0,0,0,0)", "layer": "above"})
-        elif str(tr.get("legendgroup", "")).startswith("unit "):
-            if tr["legendgroup"] == f"unit {unit}":
-                tr["line"] = {**tr.get("line", {}), "width": 3.5}
-            else:
-                tr["opacity"] = 0.35
-    return shapes
+_FOCUS_MENU = 16                 # units the browser's focus menu lists at most (those of the gates views first)
+_FADED = 0.35                    # opacity of the other units' gate lines while one unit is in focus
+
+
+def _unit_of(tr: dict) -> str | None:
+    """The unit a gates-view line belongs to ("3" for legend group "unit 3"), else None."""
+    group = str(tr.get("legendgroup", ""))
+    return group[5:] if group.startswith("unit ") else None
+
+
+def _focus(data: list[dict], unit: int | None) -> dict | None:
+    """Unit focus in the browser: outline traces appended to ``data`` and a focus menu (returned).
+
+    Each unroll heatmap gets one outline per unit the menu lists (a horizontal
+    bar one row high, transparent inside, drawn only while its unit is in
+    focus), so the outline is a trace that the animation frames never touch,
+    unlike a shape, which each frame replaces. The menu's entries restyle
+    every line of the gates views (the unit's lines thick, the others faded)
+    and show that unit's outlines, all in plotly.js with no kernel. ``unit``
+    is the focus the figure opens with (None: no focus). None is returned
+    when no view has units to focus.
+    """
+    lines = [i for i, tr in enumerate(data) if _unit_of(tr) is not None]
+    heats = [i for i, tr in enumerate(data) if tr.get("type") == "heatmap" and tr.get("name") != "whole sequence"
+             and (tr.get("y") or None) is not None]
+    menu: list[str] = []
+    for i in lines:
+        if _unit_of(data[i]) not in menu:
+            menu.append(_unit_of(data[i]))
+    for i in ([] if menu else heats):        # with gates views, their units (another would fade every line)
+        menu += [str(y) for y in data[i]["y"] if str(y) not in menu]
+    if unit is not None and str(unit) not in menu:
+        menu.insert(0, str(unit))
+    menu = menu[:max(_FOCUS_MENU, 1 + menu.index(str(unit)) if unit is not None else 0)]
+    if not menu:
+        return None
+    outlines: list[tuple[int, str]] = []             # (trace index, unit)
+    for i in heats:
+        heat, rows = data[i], [str(y) for y in data[i]["y"]]
+        width = len(heat["x"]) if "x" in heat else len(heat["z"][0])
+        for u in menu:
+            if u in rows:
+                outlines.append((len(data), u))
+                data.append({"type": "bar", "orientation": "h", "y": [u], "x": [width], "base": [-0.5], "width": [1],
+                             "xaxis": heat["xaxis"], "yaxis": heat["yaxis"], "name": f"unit {u} (focus)",
+                             "hoverinfo": "skip", "showlegend": False, "opacity": 0.0,
+                             "marker": {"color": "rgba(0,0,0,0)", "line": {"color": "black", "width": 2.5}}})
+    widths = {i: data[i].get("line", {}).get("width", 2) for i in lines}
+    touched = lines + [i for i, _ in outlines]
+
+    def state(u: str | None) -> dict:
+        """restyle values for ``touched`` with unit ``u`` in focus (None: as the views drew them)."""
+        width = [widths[i] if u is None else 3.5 if _unit_of(data[i]) == u else 1.5 for i in lines]
+        opacity = [1.0 if u is None or _unit_of(data[i]) == u else _FADED for i in lines]
+        width += [2.5] * len(outlines)
+        opacity += [1.0 if o == u else 0.0 for _, o in outlines]
+        return {"line.width": width, "opacity": opacity}
+
+    for i, value in zip(touched, zip(*state(None if unit is None else str(unit)).values())):
+        if i in widths:
+            data[i]["line"] = {**data[i].get("line", {}), "width": value[0]}
+        data[i]["opacity"] = value[1]
+    options = [None] + menu
+    return {"type": "dropdown", "direction": "up", "showactive": True, "x": 1.0, "xanchor": "left",
+            "y": 0.0, "yanchor": "top", "pad": {"t": 52, "l": 8},
+            "active": options.index(None if unit is None else str(unit)),
+            "buttons": [{"label": "focus: none" if u is None else f"focus: unit {u}", "method": "restyle",
+                         "args": [state(u), touched]} for u in options]}
 
 
 def combine(views: list[View], step: int, projector: bool = False,
@@ -197,7 +246,8 @@ def combine(views: list[View], step: int, projector: bool = False,
                     axes[f"{new[0]}axis{new[1:]}"] = {a: names.ref(b) for a, b in value.items()}
         return {"shapes": shapes, "annotations": notes, **axes}
 
-    marks = _focus(data, focus)
+    marks: list[dict] = []
+    menu = _focus(data, focus)
     steps = []
     for k, st in enumerate(views[0].timeline.steps):
         merged = {}
@@ -205,6 +255,8 @@ def combine(views: list[View], step: int, projector: bool = False,
             merged.update({first + i: attrs for i, attrs in v.timeline.steps[k].data.items()})
         steps.append(Step(st.label, data=merged, layout=step_layout(k)))
     layout.update({"height": int(paper + _TOP + bottom), "margin": {"t": _TOP, "b": bottom}})
+    if menu is not None:
+        layout["updatemenus"] = [menu]          # the timeline adds Play and Pause beside it
     timeline = Timeline(steps, active=step, prefix=views[0].timeline.prefix)
     return at_step({"data": data, "layout": layout}, timeline, step)
 
@@ -234,10 +286,11 @@ def linked_views(*views: View, projector: bool | None = None, focus: int | None 
     Every view must have the same number of slider steps. Views are rnnviz
     views inside Jupyter; elsewhere build them with ``widget=True``. Two
     views stand side by side (more: two per row); ``projector``:
-    projector-sized fonts (None: the global switch). ``focus``: a unit index
-    highlighted in every view (its heatmap row outlined, its gate lines drawn
-    thick and the others faded); clicking a unit in the legend hides or
-    shows it in every view.
+    projector-sized fonts (None: the global switch). A focus menu beside
+    the slider (in the browser, no kernel needed) highlights one unit in every
+    view: its heatmap rows outlined, its gate lines drawn thick and the others
+    faded; ``focus`` is the unit index the figure opens with (None: no
+    focus). Clicking a unit in the legend hides or shows it in every view.
     """
     if focus is not None and (isinstance(focus, bool) or not isinstance(focus, int) or focus < 0):
         raise TypeError(f"expected focus as a unit index (an int >= 0) or None, got {focus!r}")
