@@ -1,6 +1,7 @@
 """LSTM and GRU gates over time for chosen units, with each gate's equation and numbers on hover."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -9,7 +10,9 @@ from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, WINDOW, Step, Timeline, T
                       notes_line, shown, step_labels, stride_for, time_window, token_strip, token_text)
 from ._display import restyle
 from ._sources import pick_sample
+from ._style import LAPTOP, TITLE_WIDTH
 from ._whatif import show
+from .unroll import _check_count, pick_units
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 # row key -> (label, equation, kind of value): "sig" gate in 0..1, "tanh" in -1..1, "free"
@@ -93,6 +96,10 @@ HOWTO = {"LSTM": "gates i, f, o in 0..1; dotted line = step shown, pale = not re
          "GRU": "gates r, z in 0..1; dotted line = step shown, pale = not read yet"}
 
 
+MAX_UNITS = 4                         # lines per row by default: beyond ~8 (the colours) a row is unreadable
+SUB_CHARS = int(TITLE_WIDTH / (0.5 * LAPTOP.text))   # characters a title's sub-line holds before it wraps
+
+
 def _units_line(units: list[int], H: int) -> str:
     """Which units the view shows, e.g. 'units 0–3 of 6' or 'units 1, 4 of 6'."""
     if units == list(range(units[0], units[0] + len(units))) and len(units) > 2:
@@ -100,6 +107,45 @@ def _units_line(units: list[int], H: int) -> str:
     else:
         which = ("unit " if len(units) == 1 else "units ") + ", ".join(map(str, units))
     return f"{which} of {H}"
+
+
+def choose_units(trace, tokens, units, max_units: int, layer: int, direction: int, b: int) -> tuple[list[int], str]:
+    """Which units a gates view draws (in legend and colour order) and a phrase saying so.
+
+    units: None (the first ``max_units``), a list/range of unit indices (kept
+    in that order), "active" (the ``max_units`` units with the largest mean
+    |h_t| over the steps, most active first) or ("token", word) (the
+    ``max_units`` units whose h_t correlates most, |Pearson r|, with "the
+    input at t is ``word``"), chosen as :func:`~rnnviz.views.unroll.pick_units`
+    does for the unroll view, on h_t of this layer, direction and sample. An
+    LSTM with ``proj_size`` has h_t in another space than its gates: its
+    units are then judged by o_t ⊙ tanh(c_t), each unit's output before the
+    projection.
+    """
+    H = next(iter(trace.gates.values())).shape[-1]
+    if units is None:
+        chosen = list(range(min(max_units, H)))
+        return chosen, _units_line(chosen, H)
+    if isinstance(units, str) or (isinstance(units, tuple) and len(units) == 2 and units[0] == "token"):
+        d = direction % trace.hidden.shape[1]
+        if trace.hidden.shape[-1] == H:
+            h, said = as_numpy(trace.hidden[layer, d, b], "Trace.hidden"), None
+        else:                                    # projected h_t: the unit's own output o ⊙ tanh(c)
+            o = as_numpy(trace.gates["output"][layer, d, b], "Trace.gates")
+            h, said = o * np.tanh(as_numpy(trace.cell[layer, d, b], "Trace.cell")), "|o⊙tanh(c)|"
+        chosen, phrase = pick_units(h, units, max_units, tokens)
+        phrase = re.sub(r", [^,]* on top$", "", phrase)          # a gates view has no rows: the legend's order
+        return chosen, phrase if said is None else phrase.replace("|h|", said)
+    if not hasattr(units, "__iter__") or isinstance(units, bytes):
+        raise TypeError(f"expected units as 'active', ('token', word) or a list/range of unit indices, "
+                        f"got {type(units).__name__}")
+    chosen = list(units)
+    if not chosen or any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or not 0 <= u < H
+                         for u in chosen):
+        raise ValueError(f"expected units as 'active', ('token', word) or a non-empty list of unit indices "
+                         f"in 0..{H - 1}, got {chosen!r}")
+    chosen = [int(u) for u in chosen]
+    return chosen, _units_line(chosen, H)
 
 
 def equation(kind: str, texts: dict[str, np.ndarray], t: int, j: int, unit: int) -> str:
@@ -120,7 +166,8 @@ def cell_range(c: np.ndarray) -> float:
 
 
 def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, layer: int = -1,
-                direction: int = 0, title: str | None = None, focus: int | None = None):
+                direction: int = 0, title: str | None = None, focus: int | None = None,
+                max_units: int | None = None):
     """Figure spec and timeline of the gates view: one row per gate (+ c_t, h_t), one line per unit.
 
     Values are the trace's, rounded to 3 significant digits; each point's hover
@@ -128,9 +175,10 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     of the gate). The slider moves a time cursor; steps not read yet are
     veiled. The title says which units are shown, how to read the view, and
     the state update of the step shown for the ``focus`` unit (default the
-    first shown; drawn thicker) with its numbers. Under the rows, a token strip
-    writes each token under its step as the unroll view does; the time axis
-    is labelled with numbers, flat.
+    first shown; drawn thicker) with its numbers. ``units``/``max_units``:
+    which units, see :func:`choose_units` (default the first ``MAX_UNITS``).
+    Under the rows, a token strip writes each token under its step as the
+    unroll view does; the time axis is labelled with numbers, flat.
 
     Long inputs (more than :func:`strip_steps` steps with tokens, ``WINDOW``
     without): the x axis shows a window of that many steps around t, which
@@ -147,10 +195,9 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     for what, value, size in (("layer", layer, L), ("direction", direction, D)):
         if isinstance(value, bool) or not isinstance(value, int) or not -size <= value < size:
             raise ValueError(f"expected {what} as an int in {-size}..{size - 1}, got {value!r}")
-    units = list(range(min(4, H))) if units is None else list(units)
-    if not units or any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or not 0 <= u < H for u in units):
-        raise ValueError(f"expected units as a non-empty list of unit indices in 0..{H - 1}, got {units!r}")
-    units = [int(u) for u in units]
+    max_units = MAX_UNITS if max_units is None else _check_count(max_units, "max_units")
+    toks = None if tokens is None else tokens if isinstance(tokens, Tokens) else Tokens(tokens)
+    units, phrase = choose_units(trace, toks, units, max_units, layer, direction, b)
     if focus is None:
         focus = units[0]
     if isinstance(focus, bool) or not isinstance(focus, (int, np.integer)) or int(focus) not in units:
@@ -165,7 +212,6 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     rows = [r for r in _ROWS[trace.kind] if r[0] in vals]
     backward = direction % D == 1
     texts = _texts(trace.kind, vals, backward, getattr(trace, "clamp", None) or {})
-    toks = None if tokens is None else tokens if isinstance(tokens, Tokens) else Tokens(tokens)
     window = strip_steps(toks) if toks is not None else WINDOW
     long = T > window                        # a sliding window of ``window`` steps; points carry no hover text
     stride = stride_for(T, len(units) * len(rows), MAX_CELLS if long else MAX_CELLS // 8)  # text ~ 8 cells a point
@@ -216,7 +262,9 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     head = title or f"{trace.kind} gates, {where}, sample {b}"
     note = ((f" (one step in {stride} of {T} shown)" if stride > 1 else "")
             + ("" if "h" in vals else " (h_t projected: not shown)") + notes_line(trace))
-    howto = f"<br><sup>{_units_line(units, H)} · {HOWTO[trace.kind]}</sup>"
+    howto = f"{phrase} · {HOWTO[trace.kind]}"      # one sub-line when it fits, else the phrase on a line of its own
+    howto = (f"<br><sup>{howto}</sup>" if len(howto) <= SUB_CHARS
+             else f"<br><sup>{phrase}</sup><br><sup>{HOWTO[trace.kind]}</sup>")
     layout.update({"height": FIT_HEIGHT, "hovermode": "closest", "legend": {"y": 1, "yanchor": "top"}})
     steps = []
     for t in pos:
@@ -243,15 +291,35 @@ def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: in
                direction: int = 0, clamp: dict | None = None, module: str | None = None,
                encode: Callable | None = None, text: str | None = None, title: str | None = None,
                focus: int | None = None, widget: bool | None = None, fps: float = PLAY_FPS,
-               projector: bool | None = None):
+               projector: bool | None = None, max_units: int | None = None):
     """Show LSTM input/forget/candidate/output gates, c_t and h_t (GRU reset/update/new, h_t) over time.
 
-    units: unit indices to draw (default the first 4); one line each, the same
-    colour in every row. layer/direction/sample pick what to show (negative
-    indices count from the end). Hover shows the gate's equation with its
-    numbers, e.g. "f_t = σ(W_f x_t + U_f h_{t−1} + b_f) = σ(2.61) = 0.932";
+    units: which units to draw, one line each, the same colour in every row,
+    in the order chosen (the legend's); the same forms as :func:`unroll_view`:
+
+    - None (default): the first ``max_units`` units (default 4);
+    - a list/range of unit indices, e.g. ``[1, 4]``, drawn in that order;
+    - ``"active"``: the ``max_units`` most active units, those with the
+      largest mean |h_t| over the steps of the layer, direction and sample
+      shown (as the unroll view judges them, so both views pick the same
+      units), most active first; an LSTM with ``proj_size`` is judged by
+      o_t ⊙ tanh(c_t), each unit's output before the projection;
+    - ``("token", word)``: the ``max_units`` units whose h_t is most
+      correlated (|Pearson r| over the steps) with "the input at t is
+      ``word``", strongest first; needs ``tokens`` (or an ``encode`` that
+      returns them).
+
+    max_units: how many units "active", ("token", word) and None draw
+    (default 4; beyond 8 the line colours repeat). The title's "how to read"
+    line says which units are shown, e.g. "4 most active of 128 units
+    (largest mean |h| over the 50 steps)" or "units 1, 4 of 6". With
+    ``encode``/``clamp`` what-if controls the units are chosen again for each
+    new input (``focus`` then falls back to the first shown unit when the
+    new choice leaves it out). layer/direction/sample pick what to show
+    (negative indices count from the end). Hover shows the gate's equation
+    with its numbers, e.g. "f_t = σ(W_f x_t + U_f h_{t−1} + b_f) = σ(2.61) = 0.932";
     the title shows the step's state update for the ``focus`` unit (one of
-    ``units``, default the first) with its numbers, e.g.
+    the units shown, default the first) with its numbers, e.g.
     "c_t = f·c_{t−1} + i·g = 0.91·0.42 + 0.33·(−0.8) = 0.12", frame by frame.
     Gates are drawn on 0..1, candidate and h_t on −1..1, c_t on ±1 (wider
     only when c_t leaves ±1). ``projector``: projector-sized fonts (None: the
@@ -261,7 +329,23 @@ def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: in
     def checked(trace, toks):
         return check_tokens(toks, trace.hidden.shape[3])
 
+    if hasattr(units, "__next__"):    # an iterator is read once: keep its units for the what-if rebuilds
+        units = list(units)
+    built = []                        # whether the view was built once: later builds are what-if refreshes
+
+    def build(tr, toks):
+        keep = focus
+        if built and focus is not None and units is not None:
+            # new input or clamp: "active"/("token", w) may choose other units; a focus left out is not an error
+            L, D, B = tr.hidden.shape[:3]
+            count = MAX_UNITS if max_units is None else max_units
+            tokens_ = None if toks is None else toks if isinstance(toks, Tokens) else Tokens(toks)
+            shown_now = choose_units(tr, tokens_, units, count, layer, direction, pick_sample(sample, B))[0]
+            keep = focus if focus in shown_now else None
+        out = build_gates(tr, toks, units, sample, layer, direction, title, keep, max_units)
+        built.append(True)
+        return out
+
     view = show(rnn_or_trace, inputs, tokens, clamp=clamp, module=module, encode=encode, text=text, widget=widget,
-                build=lambda tr, toks: build_gates(tr, toks, units, sample, layer, direction, title, focus),
-                check_tokens=checked, fps=fps, what="rnnviz gates view")
+                build=build, check_tokens=checked, fps=fps, what="rnnviz gates view")
     return restyle(view, projector)
