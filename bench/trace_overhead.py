@@ -4,13 +4,23 @@
 the CPU, 2 threads, both under torch.no_grad(). Forward and trace are timed
 interleaved (forward, trace, forward, trace, ...) so machine noise hits both
 alike; the script prints the median of the per-pair ratios and the median
-absolute times. Target: trace at most 2.0x the forward.
-Run: python bench/trace_overhead.py [--reps N] [--threads N]
+absolute times. Target: trace at most 2.0x the forward on an AVX2 machine.
+
+The ratio depends on the CPU's vector width: on AVX-512 torch's fused kernel
+(oneDNN) gains more than the batched matmuls of the recompute do. ``--isa
+avx2`` runs the measurement in a child process whose torch, MKL and oneDNN
+are held to AVX2 (ATEN_CPU_CAPABILITY, MKL_ENABLE_INSTRUCTIONS,
+ONEDNN_MAX_CPU_ISA), as on an AVX2 laptop; ``--isa both`` prints the
+native and the AVX2 rows one after the other.
+Run: python bench/trace_overhead.py [--reps N] [--threads N] [--isa native|avx2|both]
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 
 import torch
@@ -48,10 +58,15 @@ def measure(kind: str, reps: int) -> tuple[float, float, float]:
     return ratio, 1e3 * statistics.median(f for f, _ in pairs), 1e3 * statistics.median(t for _, t in pairs)
 
 
+AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2",
+        "DNNL_MAX_CPU_ISA": "AVX2"}
+
+
 def main(reps: int, threads: int) -> None:
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
-    print(f"rnnviz.trace / module forward: {L} layers, batch {B}, {T} steps, {I} inputs, {H} units, "
+    held = all(os.environ.get(k) == v for k, v in AVX2.items())
+    print(f"[{'AVX2 (held by environment)' if held else 'native ISA'}] rnnviz.trace / module forward: {L} layers, batch {B}, {T} steps, {I} inputs, {H} units, "
           f"float32, CPU, {torch.get_num_threads()} threads, torch {torch.__version__}, "
           f"median of {reps} interleaved pairs")
     worst = 0.0
@@ -66,5 +81,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--isa", choices=("native", "avx2", "both"), default="native")
     args = parser.parse_args()
-    main(args.reps, args.threads)
+    if args.isa in ("native", "both"):
+        main(args.reps, args.threads)
+    if args.isa in ("avx2", "both"):     # the ISA is fixed when torch loads: a child process of its own
+        cmd = [sys.executable, __file__, "--reps", str(args.reps), "--threads", str(args.threads)]
+        sys.exit(subprocess.run(cmd, env={**os.environ, **AVX2}).returncode)
