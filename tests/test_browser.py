@@ -447,7 +447,9 @@ def choose_focus(page, out, label: str) -> dict:
     time.sleep(0.5)
     click_rail(page, out, 0.8)          # a frame after the choice must keep it
     time.sleep(0.8)
-    return out.locator(".js-plotly-plot").first.evaluate(FOCUS_STATE_JS)
+    # JupyterLab's plotly renderer draws into the output node itself; an HTML output holds the plot inside
+    return out.evaluate(f"n => ({FOCUS_STATE_JS})(n.classList.contains('js-plotly-plot') ? n "
+                        f": n.querySelector('.js-plotly-plot'))")
 
 
 def test_views_saved_notebook_reopened_draws_and_scrubs_every_view(views_run, served):
