@@ -18,11 +18,16 @@
    time: from a captured Trace to the MIME bundle a notebook stores (figure
    built, styled, packed, serialised), median of 3.
 
+4. Long attention maps: build time and figure JSON size of the attention
+   view at 120 x 120, 500 x 500 and 2,000 x 2,000 (one head, word tokens;
+   target: under 1 s and 1 MB each), median of 3, measured as in 3.
+
 Run: .venv/bin/python bench/views.py
 """
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import time
 
@@ -70,6 +75,8 @@ def payloads() -> None:
             torch.softmax(torch.randn(T, H), -1), widget=w),
         "attention (4 heads, 50 x 50)": lambda w: rnnviz.attention_view(
             torch.softmax(torch.randn(1, 4, 50, 50), -1), widget=w),
+        "attention (2,000 x 2,000, windowed)": lambda w: rnnviz.attention_view(
+            torch.softmax(torch.randn(2000, 2000), -1), widget=w),
     }
     print(f"payload per view (limit {LIMIT:,} bytes)")
     print(f"  {'view':46s} {'figure JSON':>12s} {'widget state':>13s}")
@@ -154,7 +161,31 @@ def long_inputs(reps: int = 3) -> None:
                   f"{size:12,d} {compact:10,d}  {flag}")
 
 
+def long_attention(reps: int = 3) -> None:
+    torch.manual_seed(0)
+    print(f"\nlong attention maps: one head, word tokens (limit {LIMIT:,} bytes, 1 s)")
+    print(f"  {'map':>12s} {'build (median)':>15s} {'figure JSON':>12s} {'compact':>10s}  title says")
+    for T in (120, 500, 2000):
+        w = torch.softmax(torch.randn(T, T), -1)                  # (T, S) self-attention
+        words = [("the", "film", "was", "wonderful", "and", "i", "loved", "it")[t % 8] for t in range(T)]
+        times, bundle = [], None
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            view = rnnviz.attention_view(w, words, words, widget=True)
+            bundle = view._repr_mimebundle_()
+            times.append(time.perf_counter() - t0)
+        fig = bundle["application/vnd.plotly.v1+json"]
+        size = len(json.dumps(fig))
+        compact = len(json.dumps(fig, separators=(",", ":"), ensure_ascii=False))
+        flag = "ok" if size <= LIMIT and statistics.median(times) <= 1.0 else "OVER"
+        text = " ".join(re.sub(r"<[^>]+>", " ", fig["layout"]["title"]["text"]).split())
+        note = "; ".join(part.strip() for part in text.split(";") if "window" in part or "every" in part)
+        print(f"  {f'{T} x {T}':>12s} {statistics.median(times) * 1e3:12.0f} ms {size:12,d} {compact:10,d}  "
+              f"{flag}  {note}")
+
+
 if __name__ == "__main__":
     payloads()
     recompute()
     long_inputs()
+    long_attention()

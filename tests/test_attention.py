@@ -1,9 +1,20 @@
 """Attention layers: weights are a softmax over the source, padding gets exactly 0, and the
-context equals an independent loop over examples."""
+context equals an independent loop over examples. The attention view of long maps (100 to 2,000
+positions): a window that follows the slider, every label in it, an overview, under 1 MB."""
+import json
+import math
+import re
+import time
+
+import numpy as np
 import pytest
 import torch
 
+import rnnviz
 from rnnviz.attention import AdditiveAttention, MultiplicativeAttention
+from rnnviz.views import attention as view_module
+from rnnviz.views._display import to_json
+from rnnviz.views._figure import FIT_HEIGHT, round_sig, step_labels
 
 LAYERS = [lambda: AdditiveAttention(6, 5, 7), lambda: MultiplicativeAttention(6, 5, "general"),
           lambda: MultiplicativeAttention(5, 5, "dot", scaled=True)]
@@ -65,3 +76,250 @@ def test_bad_inputs_say_what_was_expected():
         att(torch.randn(2, 6), torch.randn(2, 3, 5), mask=torch.tensor([[True] * 3, [False] * 3]))
     with pytest.raises(ValueError, match="query_size == key_size"):
         MultiplicativeAttention(4, 5, "dot")
+
+
+# ---------------------------------------------------------------- the attention view of long maps
+
+WORDS = ("the", "film", "was", "wonderful", "and", "i", "loved", "it")
+
+
+def self_attention(T: int, seed: int = 0) -> torch.Tensor:
+    """(T, T) weights like a trained encoder's: mostly near the diagonal, some far, rows sum to 1."""
+    g = torch.Generator().manual_seed(seed)
+    i = torch.arange(T, dtype=torch.float64)
+    noise = torch.randn(T, T, generator=g, dtype=torch.float64)
+    return torch.softmax(-(i[:, None] - i[None]).abs() / 4 + 2 * noise, -1)
+
+
+def main_heatmaps(fig: dict, axis: str = "x") -> list[dict]:
+    return [tr for tr in fig["data"] if tr["type"] == "heatmap" and tr["xaxis"] == axis]
+
+
+def cells(fig: dict, axis: str = "x") -> dict[tuple[int, int], float]:
+    """(target, source) -> the value the figure holds there, from heatmaps given by x0/dx, y0/dy."""
+    out = {}
+    for tr in main_heatmaps(fig, axis):
+        z = np.asarray(tr["z"], dtype=float)
+        for i, row in enumerate(z):
+            for j, v in enumerate(row):
+                out[(int(tr["y0"] + i * tr["dy"]), int(tr["x0"] + j * tr["dx"]))] = v
+    return out
+
+
+def title_text(fig: dict) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", fig["layout"]["title"]["text"]).split())
+
+
+@pytest.fixture(scope="module")
+def view120():
+    w = self_attention(120)
+    toks = [WORDS[t % 8] for t in range(120)]
+    return w, toks, rnnviz.attention_view(w, toks, toks, widget=True).figure_dict()
+
+
+@pytest.fixture(scope="module")
+def view2000():
+    w = self_attention(2000, seed=1)
+    t0 = time.perf_counter()
+    view = rnnviz.attention_view(w, widget=True)
+    fig = view.figure_dict()
+    bundle = view._repr_mimebundle_()
+    return w, fig, bundle, time.perf_counter() - t0
+
+
+def test_a_short_map_is_drawn_whole_as_before():
+    """40 x 40 (the window's size) stays one whole panel: all rows and columns, no window, no overview,
+    the veil and outline move with the step, the title names the source attended most; 41 is long."""
+    w = torch.softmax(torch.randn(40, 40), -1)
+    fig = rnnviz.attention_view(w, widget=True).figure_dict()
+    assert len(fig["data"]) == 1 and fig["data"][0]["x"] == list(range(40)) and fig["data"][0]["y"] == list(range(40))
+    assert "range" not in fig["layout"]["xaxis"] and fig["layout"]["yaxis"]["autorange"] == "reversed"
+    assert fig["layout"]["sliders"][0]["active"] == 39 and len(fig["frames"]) == 40
+    frame = fig["frames"][7]["layout"]
+    assert "xaxis" not in frame and [s["y0"] for s in frame["shapes"]] == [7.5, 6.5]
+    best = int(w[7].argmax())
+    assert f"target step 7 attends most to source {best}" in frame["title"]["text"]
+    long = rnnviz.attention_view(torch.softmax(torch.randn(41, 41), -1), widget=True).figure_dict()
+    assert "range" in long["frames"][0]["layout"]["xaxis"] and len(long["data"]) == 3
+
+
+def test_a_long_map_shows_a_window_that_follows_the_cursor(view120):
+    """120 x 120 self-attention: every frame sets a 30-row x 40-column window holding the step shown,
+    kept inside the map, following the step down the diagonal; the figure opens on the last step."""
+    _, _, fig = view120
+    frames = fig["frames"]
+    assert len(frames) == 120                                          # every step on the slider
+    seen = set()
+    for t in (0, 1, 10, 30, 60, 100, 119):
+        lay = frames[t]["layout"]
+        bottom, top = lay["yaxis"]["range"]                            # reversed: the first target step on top
+        lo, hi = lay["xaxis"]["range"]
+        assert bottom - top == 30 and hi - lo == 40, t
+        assert top < t < bottom and lo < t < hi, t                     # self-attention: the window follows t
+        assert top >= -0.5 and bottom <= 119.5 and lo >= -0.5 and hi <= 119.5
+        outline = [s for s in lay["shapes"] if "fillcolor" not in s]
+        assert [(s["y0"], s["y1"]) for s in outline] == [(t - 0.5, t + 0.5)]
+        seen.add((top, lo))
+    assert len(seen) >= 4                                               # it moved
+    middle = frames[60]["layout"]
+    assert middle["yaxis"]["range"] == [79.5, 49.5] and middle["xaxis"]["range"] == [46.5, 86.5]   # t a third in
+    assert fig["layout"]["yaxis"]["range"] == frames[-1]["layout"]["yaxis"]["range"]    # opens on the last step
+    assert fig["layout"]["sliders"][0]["active"] == 119 and "autorange" not in fig["layout"]["yaxis"]
+    assert fig["layout"]["height"] <= FIT_HEIGHT
+
+
+def test_a_cross_attention_window_follows_the_source_attended_most():
+    """T != S: the column window follows each step's most-attended source, which the slider caption names."""
+    T, S = 150, 90
+    w = torch.full((T, S), 0.1 / (S - 1))
+    peak = [(7 * t) % S for t in range(T)]                             # jumps around the source
+    w[torch.arange(T), peak] = 0.9
+    fig = rnnviz.attention_view(w, widget=True).figure_dict()
+    labels = [s["label"] for s in fig["layout"]["sliders"][0]["steps"]]
+    for t in (0, 5, 77, 149):
+        lo, hi = fig["frames"][t]["layout"]["xaxis"]["range"]
+        assert hi - lo == 40 and lo < peak[t] < hi, t
+        assert labels[t] == f"{t}, attends most to source {peak[t]}"
+    assert cells(fig)[(77, peak[77])] == 0.9                            # the peak is in the figure at full value
+
+
+def test_every_label_in_the_window_is_there(view120):
+    """Ticks are never thinned: every target step and source position in any window has its label."""
+    _, toks, fig = view120
+    want = step_labels(120, toks)
+    for axis in ("xaxis", "yaxis"):
+        ax = fig["layout"][axis]
+        assert ax["tickvals"] == list(range(120)) and ax["ticktext"] == want
+    lo, hi = fig["frames"][60]["layout"]["xaxis"]["range"]
+    shown = [v for v in fig["layout"]["xaxis"]["tickvals"] if lo < v < hi]
+    assert len(shown) == 40 and fig["layout"]["xaxis"]["ticktext"][shown[0]] == "47 · it"
+
+
+def test_the_overview_shows_the_whole_map_and_where_the_window_is(view120):
+    w, _, fig = view120
+    over = [tr for tr in fig["data"] if tr.get("name") == "whole map"]
+    assert len(over) == 1 and over[0]["xaxis"] == "x2" and over[0]["yaxis"] == "y2"
+    assert np.asarray(over[0]["z"]).shape == (120, 120)                 # small enough: exact values
+    assert over[0]["z"][30][31] == round_sig(np.float64(w[30, 31]))
+    lay = fig["layout"]
+    assert lay["xaxis2"]["domain"][0] > lay["xaxis"]["domain"][1]       # beside the window panel
+    assert lay["xaxis2"]["range"] == [-0.5, 119.5] and lay["yaxis2"]["range"] == [119.5, -0.5]
+    box = next(i for i, tr in enumerate(fig["data"]) if tr.get("name") == "window shown")
+    for t in (0, 60, 119):
+        frame = fig["frames"][t]
+        assert frame["traces"] == [box]
+        lo, hi = frame["layout"]["xaxis"]["range"]
+        bottom, top = frame["layout"]["yaxis"]["range"]
+        assert frame["data"][0] == {"x": [lo, hi, hi, lo, lo], "y": [top, top, bottom, bottom, top]}
+    assert fig["data"][box]["x"] == fig["frames"][-1]["data"][0]["x"]   # the figure opens on the last step's box
+    assert "window: 30 of 120 target steps × 40 of 120 sources" in title_text(fig)
+
+
+def test_a_2000_by_2000_map_is_under_a_megabyte_and_a_second(view2000):
+    """The figure JSON (frames included) stays under 1 MB, both as built and as a notebook stores it;
+    built in well under a second (3 s here: a shared test machine); the title says the window and
+    which target steps are kept; the window follows the cursor."""
+    _, fig, bundle, seconds = view2000
+    assert len(to_json(fig)) < 1_000_000
+    assert len(json.dumps(bundle["application/vnd.plotly.v1+json"])) < 1_000_000
+    assert seconds < 3.0
+    text = title_text(fig)
+    assert "window: 30 of 2000 target steps × 40 of 2000 sources" in text
+    k = int(re.search(r"every (\d+)(st|nd|rd|th) target step shown", text).group(1))
+    assert len(fig["frames"]) == math.ceil(2000 / k) and 1 < k <= 6
+    kept = fig["layout"]["yaxis"]["tickvals"]
+    assert kept == list(range(0, 2000, k))                              # every kept row labelled
+    for j in (0, 250, len(kept) - 1):
+        t = kept[j]
+        lay = fig["frames"][j]["layout"]
+        bottom, top = lay["yaxis"]["range"]
+        lo, hi = lay["xaxis"]["range"]
+        assert bottom - top == 30 and hi - lo == 40 and top < t < bottom and lo < t < hi
+        assert fig["layout"]["sliders"][0]["steps"][j]["label"].startswith(f"{t}, attends most to source ")
+    assert fig["layout"]["height"] <= FIT_HEIGHT
+
+
+def test_a_2000_map_keeps_full_resolution_wherever_a_window_reaches(view2000):
+    """Every cell of every kept row that any step's window shows is in the figure, at its exact
+    (rounded) value; far from the diagonal only the overview (max of each block) holds the map."""
+    w, fig, _, _ = view2000
+    held = cells(fig)
+    kept = fig["layout"]["yaxis"]["tickvals"]
+    k = kept[1] - kept[0]
+    for j in (0, 1, 123, 300, len(kept) - 1):
+        lay = fig["frames"][j]["layout"]
+        bottom, top = lay["yaxis"]["range"]
+        lo, hi = lay["xaxis"]["range"]
+        for t in (r for r in kept if r + k / 2 > top and r - k / 2 < bottom):
+            for s in range(math.ceil(lo), math.floor(hi) + 1):
+                assert held[(t, s)] == round_sig(np.float64(w[t, s])), (j, t, s)
+    assert len(held) < 2000 * 2000 / k / 10                             # not the whole map
+    over = next(tr for tr in fig["data"] if tr.get("name") == "whole map")
+    z = np.asarray(over["z"], dtype=float)
+    assert z.shape == (118, 118) and over["dx"] == over["dy"] == 17     # max-pooled to at most 120 a side
+    assert z[3, 5] == round_sig(w[51:68, 85:102].max().item())
+    assert "max of 17 × 17" in fig["layout"]["xaxis2"]["title"]["text"]
+
+
+def test_a_500_map_builds_under_budget():
+    w = self_attention(500, seed=2)
+    toks = [WORDS[t % 8] for t in range(500)]
+    t0 = time.perf_counter()
+    view = rnnviz.attention_view(w, toks, toks, widget=True)
+    fig = view.figure_dict()
+    assert time.perf_counter() - t0 < 3.0 and len(to_json(fig)) < 1_000_000
+    assert fig["frames"][250]["layout"]["yaxis"]["range"] == [269.5, 239.5]
+
+
+def test_long_multi_head_maps_window_every_panel_alike():
+    w = torch.softmax(torch.randn(1, 3, 100, 100), -1)                 # (B, heads, T, S)
+    fig = rnnviz.attention_view(w, widget=True).figure_dict()
+    assert [tr["name"] for tr in fig["data"]] == ["head 0", "head 1", "head 2"]   # no overview
+    assert "the same in every head" in title_text(fig) and "3 heads" in title_text(fig)
+    for frame in (fig["frames"][0], fig["frames"][70]):
+        lay = frame["layout"]
+        xs = [lay[a]["range"] for a in ("xaxis", "xaxis2", "xaxis3")]
+        ys = [lay[a]["range"] for a in ("yaxis", "yaxis2", "yaxis3")]
+        assert xs[0] == xs[1] == xs[2] and ys[0] == ys[1] == ys[2]
+        assert 8 <= xs[0][1] - xs[0][0] < 40 and ys[0][0] - ys[0][1] == 30   # narrower panels: fewer columns
+        assert len(lay["shapes"]) == 6                                  # a veil and an outline per head
+    assert fig["layout"]["height"] <= FIT_HEIGHT
+
+
+def test_one_long_query_row_is_a_strip_with_its_window():
+    w = torch.softmax(torch.randn(1, 1, 300), -1)                      # (B, T=1, S)
+    fig = rnnviz.attention_view(w, widget=True).figure_dict()
+    lay = fig["layout"]
+    best = int(w[0, 0].argmax())
+    assert "sliders" not in lay and f"target step 0, attends most to source {best}" in title_text(fig)
+    lo, hi = lay["xaxis"]["range"]
+    assert hi - lo == 40 and lo < best < hi and lay["height"] <= FIT_HEIGHT
+
+
+def test_the_window_panel_keeps_its_margins_while_the_window_moves(view120):
+    """Row labels differ in width from step to step ("3 · wonderful", "21 · i"): with plotly's
+    automargin the browser moved the plot area mid-animation and drew the heatmap off its axes.
+    The window's axes have fixed margins that hold the longest label, at laptop and projector size."""
+    _, toks, fig = view120
+    lay = fig["layout"]
+    assert lay["xaxis"]["automargin"] is False and lay["yaxis"]["automargin"] is False
+    longest = max(len(label) for label in step_labels(120, toks))      # "107 · wonderful"
+    assert lay["margin"]["l"] >= 0.6 * 13 * longest + 30
+    big = rnnviz.attention_view(self_attention(120), toks, toks, widget=True, projector=True).figure_dict()
+    assert big["layout"]["margin"]["l"] >= 0.6 * 18 * longest + 30 > lay["margin"]["l"]
+    assert big["layout"]["yaxis"]["tickfont"]["size"] == 18
+    bottom, top = big["frames"][60]["layout"]["yaxis"]["range"]        # larger labels: fewer rows and columns
+    lo, hi = big["frames"][60]["layout"]["xaxis"]["range"]
+    assert (bottom - top, hi - lo) == (18, 29)
+    assert "window: 18 of 120 target steps × 29 of 120 sources" in title_text(big)
+
+
+def test_long_maps_check_their_inputs():
+    w = torch.softmax(torch.randn(2, 4, 100, 60), -1)
+    with pytest.raises(ValueError, match="expected 60 tokens, one per source position, got 59"):
+        rnnviz.attention_view(w, ["a"] * 59)
+    with pytest.raises(ValueError, match=r"head indices in 0\.\.3, got \[4\]"):
+        rnnviz.attention_view(w, heads=[4])
+    with pytest.raises(TypeError, match="split it first"):
+        rnnviz.attention_view(w, "a " * 60)
+    assert view_module.ROW_WINDOW == 30 and view_module.WINDOW == 40
