@@ -323,3 +323,20 @@ def test_long_maps_check_their_inputs():
     with pytest.raises(TypeError, match="split it first"):
         rnnviz.attention_view(w, "a " * 60)
     assert view_module.ROW_WINDOW == 30 and view_module.WINDOW == 40
+
+
+def test_play_steps_without_easing_when_the_window_moves():
+    # plotly.js hides heatmap images while an eased transition moves a y range (seen in chromium: no
+    # <image> left during Play), so a windowed map plays step by step; a short map keeps its easing
+    def play(view):
+        menus = view.figure_dict()["layout"]["updatemenus"]
+        return [b for m in menus for b in m["buttons"] if b["label"].startswith("▶")][0]["args"][1]["transition"]
+
+    torch.manual_seed(0)
+    long = rnnviz.attention_view(torch.softmax(torch.randn(1, 120, 120), -1), widget=True)
+    short = rnnviz.attention_view(torch.softmax(torch.randn(1, 6, 6), -1), widget=True)
+    assert play(long) == {"duration": 0}
+    assert play(short)["duration"] > 0
+    assert not long.timeline.eased and short.timeline.eased
+    long.set_step(3)                                                     # a step keeps it
+    assert play(long) == {"duration": 0}

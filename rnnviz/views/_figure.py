@@ -262,11 +262,17 @@ class Step:
 
 @dataclass
 class Timeline:
-    """The slider of a view: its steps, the one shown first, and the slider's caption."""
+    """The slider of a view: its steps, the one shown first, and the slider's caption.
+
+    ``eased``: Play moves between steps with a short eased transition. plotly.js
+    hides heatmap images while a transition moves a y axis's range, so a view
+    whose steps move one (the windowed attention view) sets it to False.
+    """
 
     steps: list[Step]
     active: int = 0
     prefix: str = "t = "
+    eased: bool = True
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -280,11 +286,13 @@ def _jump(duration_ms: float = 0) -> dict:
     return {"mode": "immediate", "frame": {"duration": duration_ms}, "transition": {"duration": 0}}  # redraw: default
 
 
-def play_args(fps: float) -> dict:
-    """Play's animation options: a steady ``fps`` steps per second, eased, from the frame shown."""
+def play_args(fps: float, eased: bool = True) -> dict:
+    """Play's animation options: a steady ``fps`` steps per second, from the frame shown, eased
+    (``eased``) or step by step."""
     frame = 1000.0 / fps
+    move = {"duration": min(300.0, 0.5 * frame), "easing": "cubic-in-out"} if eased else {"duration": 0}
     return {"mode": "immediate", "fromcurrent": True, "frame": {"duration": frame, "redraw": True},
-            "transition": {"duration": min(300.0, 0.5 * frame), "easing": "cubic-in-out"}}
+            "transition": move}
 
 
 def check_fps(fps) -> float:
@@ -319,7 +327,7 @@ def add_timeline(fig: dict, timeline: Timeline, fps: float = PLAY_FPS) -> dict:
     layout["updatemenus"] = list(layout.get("updatemenus", [])) + [{
         "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
         "xanchor": "left", "yanchor": "top", "pad": {"t": 60, "r": 10},
-        "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, play_args(fps)]},
+        "buttons": [{"label": "▶ Play", "method": "animate", "args": [None, play_args(fps, timeline.eased)]},
                     {"label": "❚❚", "method": "animate", "args": [[None], _jump()]}],
     }]
     return fig
@@ -336,4 +344,5 @@ def at_step(spec: dict, timeline: Timeline, k: int) -> tuple[dict, Timeline]:
     for key, value in st.layout.items():   # an axis in a step sets some of its settings (its range), as plotly.js does
         axis = key.startswith(("xaxis", "yaxis")) and isinstance(value, dict) and isinstance(layout.get(key), dict)
         layout[key] = {**layout[key], **value} if axis else value
-    return {**spec, "data": data, "layout": layout}, Timeline(timeline.steps, k, timeline.prefix)
+    return {**spec, "data": data, "layout": layout}, Timeline(timeline.steps, k, timeline.prefix,
+                                                                 timeline.eased)

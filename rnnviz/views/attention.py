@@ -421,7 +421,8 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
             (xa, xb), (yb, ya) = x_range(t), y_range(t)
             moved[box] = {"x": [xa, xb, xb, xa, xa], "y": [ya, ya, yb, yb, ya]}
         steps.append(Step(label(t), data=moved, layout=frame))
-    timeline = Timeline(steps, active=n - 1, prefix="target step ")
+    # plotly.js hides heatmap images while an eased transition moves the window: step by step
+    timeline = Timeline(steps, active=n - 1, prefix="target step ", eased=False)
     layout["title"] = {"text": title(k, f": target step {label(kept[0])}" if n == 1 else ""), "x": 0.01}  # no slider
     last = steps[-1]
     for i, attrs in last.data.items():

@@ -257,7 +257,8 @@ def combine(views: list[View], step: int, projector: bool = False,
     layout.update({"height": int(paper + _TOP + bottom), "margin": {"t": _TOP, "b": bottom}})
     if menu is not None:
         layout["updatemenus"] = [menu]          # the timeline adds Play and Pause beside it
-    timeline = Timeline(steps, active=step, prefix=views[0].timeline.prefix)
+    timeline = Timeline(steps, active=step, prefix=views[0].timeline.prefix,
+                        eased=all(v.timeline.eased for v in views))
     return at_step({"data": data, "layout": layout}, timeline, step)
 
 
