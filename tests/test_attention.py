@@ -14,7 +14,7 @@ import rnnviz
 from rnnviz.attention import AdditiveAttention, MultiplicativeAttention
 from rnnviz.views import attention as view_module
 from rnnviz.views._display import to_json
-from rnnviz.views._figure import FIT_HEIGHT, round_sig, step_labels
+from rnnviz.views._figure import FIT_HEIGHT, round_sig, step_labels, time_window
 
 LAYERS = [lambda: AdditiveAttention(6, 5, 7), lambda: MultiplicativeAttention(6, 5, "general"),
           lambda: MultiplicativeAttention(5, 5, "dot", scaled=True)]
@@ -128,25 +128,27 @@ def view2000():
 
 
 def test_a_short_map_is_drawn_whole_as_before():
-    """40 x 40 (the window's size) stays one whole panel: all rows and columns, no window, no overview,
-    the veil and outline move with the step, the title names the source attended most; 41 is long."""
-    w = torch.softmax(torch.randn(40, 40), -1)
+    """Up to 64 x 64 stays one whole panel (notebook 07's 41-step recall map shows its far look-back):
+    all rows and columns, no window, no overview, the veil and outline move with the step, the title
+    names the source attended most; 65 is long."""
+    w = torch.softmax(torch.randn(64, 64), -1)
     fig = rnnviz.attention_view(w, widget=True).figure_dict()
-    assert len(fig["data"]) == 1 and fig["data"][0]["x"] == list(range(40)) and fig["data"][0]["y"] == list(range(40))
+    assert len(fig["data"]) == 1 and fig["data"][0]["x"] == list(range(64)) and fig["data"][0]["y"] == list(range(64))
     assert "range" not in fig["layout"]["xaxis"] and fig["layout"]["yaxis"]["autorange"] == "reversed"
-    assert fig["layout"]["sliders"][0]["active"] == 39 and len(fig["frames"]) == 40
+    assert fig["layout"]["sliders"][0]["active"] == 63 and len(fig["frames"]) == 64
     frame = fig["frames"][7]["layout"]
     assert "xaxis" not in frame and [s["y0"] for s in frame["shapes"]] == [7.5, 6.5]
     best = int(w[7].argmax())
     assert f"target step 7 attends most to source {best}" in frame["title"]["text"]
-    long = rnnviz.attention_view(torch.softmax(torch.randn(41, 41), -1), widget=True).figure_dict()
+    long = rnnviz.attention_view(torch.softmax(torch.randn(65, 65), -1), widget=True).figure_dict()
     assert "range" in long["frames"][0]["layout"]["xaxis"] and len(long["data"]) == 3
 
 
 def test_a_long_map_shows_a_window_that_follows_the_cursor(view120):
-    """120 x 120 self-attention: every frame sets a 30-row x 40-column window holding the step shown,
-    kept inside the map, following the step down the diagonal; the figure opens on the last step."""
-    _, _, fig = view120
+    """120 x 120 self-attention: every frame sets a 30-row x 40-column window holding the step shown
+    and the source it attends to most, kept inside the map; the figure opens on the last step."""
+    w, _, fig = view120
+    best = w.argmax(-1).tolist()
     frames = fig["frames"]
     assert len(frames) == 120                                          # every step on the slider
     seen = set()
@@ -155,14 +157,15 @@ def test_a_long_map_shows_a_window_that_follows_the_cursor(view120):
         bottom, top = lay["yaxis"]["range"]                            # reversed: the first target step on top
         lo, hi = lay["xaxis"]["range"]
         assert bottom - top == 30 and hi - lo == 40, t
-        assert top < t < bottom and lo < t < hi, t                     # self-attention: the window follows t
+        assert top < t < bottom and lo < best[t] < hi, t               # the row's strongest weight in view
         assert top >= -0.5 and bottom <= 119.5 and lo >= -0.5 and hi <= 119.5
         outline = [s for s in lay["shapes"] if "fillcolor" not in s]
         assert [(s["y0"], s["y1"]) for s in outline] == [(t - 0.5, t + 0.5)]
         seen.add((top, lo))
     assert len(seen) >= 4                                               # it moved
     middle = frames[60]["layout"]
-    assert middle["yaxis"]["range"] == [79.5, 49.5] and middle["xaxis"]["range"] == [46.5, 86.5]   # t a third in
+    assert middle["yaxis"]["range"] == [79.5, 49.5]                                       # t a third in
+    assert middle["xaxis"]["range"] == time_window(best[60], 120, 40)                     # and its source
     assert fig["layout"]["yaxis"]["range"] == frames[-1]["layout"]["yaxis"]["range"]    # opens on the last step
     assert fig["layout"]["sliders"][0]["active"] == 119 and "autorange" not in fig["layout"]["yaxis"]
     assert fig["layout"]["height"] <= FIT_HEIGHT
@@ -185,14 +188,15 @@ def test_a_cross_attention_window_follows_the_source_attended_most():
 
 def test_every_label_in_the_window_is_there(view120):
     """Ticks are never thinned: every target step and source position in any window has its label."""
-    _, toks, fig = view120
+    w, toks, fig = view120
     want = step_labels(120, toks)
     for axis in ("xaxis", "yaxis"):
         ax = fig["layout"][axis]
         assert ax["tickvals"] == list(range(120)) and ax["ticktext"] == want
     lo, hi = fig["frames"][60]["layout"]["xaxis"]["range"]
     shown = [v for v in fig["layout"]["xaxis"]["tickvals"] if lo < v < hi]
-    assert len(shown) == 40 and fig["layout"]["xaxis"]["ticktext"][shown[0]] == "47 · it"
+    first = int(time_window(int(w[60].argmax()), 120, 40)[0] + 0.5)
+    assert len(shown) == 40 and shown[0] == first and fig["layout"]["xaxis"]["ticktext"][first] == want[first]
 
 
 def test_the_overview_shows_the_whole_map_and_where_the_window_is(view120):
@@ -340,3 +344,16 @@ def test_play_steps_without_easing_when_the_window_moves():
     assert not long.timeline.eased and short.timeline.eased
     long.set_step(3)                                                     # a step keeps it
     assert play(long) == {"duration": 0}
+
+
+def test_a_self_attention_window_follows_a_far_look_back():
+    # a recall task's query attends to an early step, not its neighbours: the window must show that step
+    T = 120
+    w = torch.full((T, T), 0.2 / (T - 1))
+    w[:, 3] = 0.8                                                        # every step looks back at step 3
+    fig = rnnviz.attention_view(w, widget=True).figure_dict()
+    for t in (10, 60, 119):
+        lo, hi = fig["frames"][t]["layout"]["xaxis"]["range"]
+        assert lo < 3 < hi, (t, lo, hi)
+        bottom, top = fig["frames"][t]["layout"]["yaxis"]["range"]
+        assert top < t < bottom

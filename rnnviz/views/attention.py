@@ -1,6 +1,6 @@
 """Attention weights: a target x source heatmap with tokens, stepping through the decoder steps.
 
-Short maps (at most ``WINDOW`` = 40 target steps and 40 source positions) show
+Short maps (at most ``WHOLE`` = 64 target steps and 64 source positions) show
 the whole map. Longer ones (100 to 2,000 positions and more) show a window of
 ``ROW_WINDOW`` target steps x ``WINDOW`` source positions around the step on
 the slider, with every step and token in the window labelled, and, for one
@@ -25,6 +25,7 @@ ROW_PX = 32   # px at most per target step: one query row is a strip, not a 300 
 PANEL_PX = 320  # px of a panel with many target steps
 BAR_PX = 110    # px at least of the colour bar (its 0 .. 1 labels apart), also beside a one-row panel
 HOWTO = "row = target step, column = source; yellow = large weight; each row sums to 1"
+WHOLE = 64            # target steps and sources a map may have and still be drawn whole (~5 px a row)
 ROW_WINDOW = 30       # target steps a long map's window shows (about 10 px a row in a 320 px panel)
 OVERVIEW_SIDE = 120   # cells at most along each side of the overview (about one per 1.5 px of its ~170 px)
 LONG_BYTES = 940_000  # figure JSON a long map may take, estimated before building (the limit is 1 MB)
@@ -105,11 +106,11 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
     heads) and which source the step attends to most (the largest mean weight
     over the heads shown).
 
-    Short maps (T and S at most ``WINDOW`` = 40): the whole map; a panel
+    Short maps (T and S at most ``WHOLE`` = 64): the whole map; a panel
     gives a target step at most ``ROW_PX`` px (one query is a strip), at most
     ``PANEL_PX`` in all; the figure opens on the last step.
 
-    Long maps (T or S above 40, e.g. 100 to 2,000 positions): a window of 30
+    Long maps (T or S above 64, e.g. 100 to 2,000 positions): a window of 30
     target steps x 40 sources that follows the slider, with every step and
     token in it labelled, an overview of the whole map with a box where the
     window is (one head), under 1 MB of figure JSON; see :func:`_build_long`.
@@ -126,13 +127,13 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
              "" if len(shape) == 2 else f"sample {sample}")
     which = f", {which}" if which else ""
     head = (title or ("attention weights" + (f", {n} heads" if n > 1 else "") + which)) + note
-    if T > WINDOW or S > WINDOW:
+    if T > WHOLE or S > WHOLE:
         return _build_long(w, names, head, xl, yl, _style.sizes(projector))
     return _build_short(w, names, head, xl, yl)
 
 
 def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: list[str]):
-    """The whole map, one panel per head (w: (heads, T, S), T and S at most ``WINDOW``)."""
+    """The whole map, one panel per head (w: (heads, T, S), T and S at most ``WHOLE``)."""
     heads, T, S = w.shape
     cols, pw, ph, gx, gy, plot_px = _grid(heads, T)
     data, layout = [], {}
@@ -262,17 +263,17 @@ def _plan(w: np.ndarray, follow: np.ndarray, rw: int, cw: int, step_bytes: np.nd
 
 
 def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: list[str], size: _style.Sizes):
-    """A long map (w: (heads, T, S), T or S above ``WINDOW``): a window that follows the slider.
+    """A long map (w: (heads, T, S), T or S above ``WHOLE``): a window that follows the slider.
 
     - The window (one head): ``ROW_WINDOW`` (30) target steps x ``WINDOW``
       (40) sources, the whole of a side that is not longer (projector size:
       18 x 29, so that its larger labels stay as far apart). Slider step t
       shows target step t about a third from the window's top (outlined in
       red, later rows veiled as in a short map) and the source column the
-      window follows about a third from its left: for self-attention
-      (T == S) position t itself (the diagonal: the query's own position and
-      its neighbours), else the source step t attends to most (largest mean
-      weight over the heads shown), so the row's strongest weight is in view.
+      window follows about a third from its left: the source step t attends
+      to most (largest mean weight over the heads shown), so the row's
+      strongest weight is always in view, for self-attention too (a recall
+      task's query looks far back, not at its own neighbours).
       The window is kept inside the map (near the ends step t moves within
       it), so it is always full. Each step's frame sets the axis ranges, the
       veil and outline: plain figure JSON, no kernel. Every target step and
@@ -325,7 +326,7 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
     rw, cw = min(rw, T), min(cw, S)
     mean = np.nanmean(w, axis=0) if heads > 1 else w[0]  # (T, S)
     best = _most_attended(mean)                          # (T,)
-    follow = np.arange(T) if T == S else best            # the source column each step's window follows
+    follow = best                                        # the source column each step's window follows
 
     def x_range(t: int) -> list[float]:
         return time_window(int(follow[t]), S, cw)
