@@ -141,7 +141,10 @@ LAYOUT_JS = """gd => {
   const items = [];
   const add = (name, kind, b) => { if (b) items.push({name, kind, ...b}); };
   gd.querySelectorAll('.slider-container').forEach((el, i) => add('slider', 'slider', box(el)));
-  gd.querySelectorAll('.updatemenu-container').forEach((el, i) => add('menu', 'menu', box(el)));
+  // each button and each dropdown's header on its own: plotly.js puts every menu in one container, whose box
+  // would span the slider between Play (left) and a dropdown at the right
+  gd.querySelectorAll('.updatemenu-container .updatemenu-button, .updatemenu-container .updatemenu-header-group')
+    .forEach((el) => { if (seen(el)) add('menu', 'menu', box(el)); });
   gd.querySelectorAll('.g-gtitle text').forEach((el) => { if (seen(el)) add('title', 'title', box(el)); });
   gd.querySelectorAll('.draglayer > g').forEach((g) => {
     const d = g.querySelector('.nsewdrag'); if (d) add('plot ' + g.getAttribute('class'), 'plot', box(d)); });
