@@ -132,6 +132,21 @@ def recompute(reps: int = 15) -> None:
         print(f"  {name:40s} {med * 1e3:6.1f} ms {min(ts) * 1e3:6.1f} ms   x{med / base:6.2f} of capture")
 
 
+def measured(build, reps: int) -> tuple[dict, str]:
+    """Build a view ``reps`` times up to its saved output: (its plotly figure, a table row of the median
+    build time, the figure's JSON size as saved and compact, and ok/OVER against LIMIT and 1 s)."""
+    times, bundle = [], None
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        bundle = build()._repr_mimebundle_()
+        times.append(time.perf_counter() - t0)
+    fig = bundle["application/vnd.plotly.v1+json"]
+    size = len(json.dumps(fig))
+    compact = len(json.dumps(fig, separators=(",", ":"), ensure_ascii=False))
+    flag = "ok" if size <= LIMIT and statistics.median(times) <= 1.0 else "OVER"
+    return fig, f"{statistics.median(times) * 1e3:12.0f} ms {size:12,d} {compact:10,d}  {flag}"
+
+
 def long_inputs(reps: int = 3) -> None:
     torch.manual_seed(0)
     H = 128
@@ -147,18 +162,9 @@ def long_inputs(reps: int = 3) -> None:
         tr = rnnviz.trace(lstm, torch.randn(T, 16))         # (T, I)
         words = [("the", "film", "was", "wonderful", "and", "i", "loved", "it")[t % 8] for t in range(T)]
         for readout in (None, p_positive):
-            times, bundle = [], None
-            for _ in range(reps):
-                t0 = time.perf_counter()
-                view = rnnviz.unroll_view(tr, tokens=words, readout=readout, readout_name="P(positive)", widget=True)
-                bundle = view._repr_mimebundle_()
-                times.append(time.perf_counter() - t0)
-            fig = bundle["application/vnd.plotly.v1+json"]
-            size = len(json.dumps(fig))
-            compact = len(json.dumps(fig, separators=(",", ":"), ensure_ascii=False))
-            flag = "ok" if size <= LIMIT and statistics.median(times) <= 1.0 else "OVER"
-            print(f"  {T:6d} {'yes' if readout else 'no':>8s} {statistics.median(times) * 1e3:12.0f} ms "
-                  f"{size:12,d} {compact:10,d}  {flag}")
+            fig, row = measured(lambda: rnnviz.unroll_view(tr, tokens=words, readout=readout,
+                                                           readout_name="P(positive)", widget=True), reps)
+            print(f"  {T:6d} {'yes' if readout else 'no':>8s} {row}")
 
 
 def long_attention(reps: int = 3) -> None:
@@ -172,20 +178,10 @@ def long_attention(reps: int = 3) -> None:
         near = -(i[:, None] - i[None]).abs() / 4 if kind == "local" else 0.0
         w = torch.softmax(near + torch.randn(T, T), -1)            # (T, S) self-attention
         words = [("the", "film", "was", "wonderful", "and", "i", "loved", "it")[t % 8] for t in range(T)]
-        times, bundle = [], None
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            view = rnnviz.attention_view(w, words, words, widget=True)
-            bundle = view._repr_mimebundle_()
-            times.append(time.perf_counter() - t0)
-        fig = bundle["application/vnd.plotly.v1+json"]
-        size = len(json.dumps(fig))
-        compact = len(json.dumps(fig, separators=(",", ":"), ensure_ascii=False))
-        flag = "ok" if size <= LIMIT and statistics.median(times) <= 1.0 else "OVER"
+        fig, row = measured(lambda: rnnviz.attention_view(w, words, words, widget=True), reps)
         text = " ".join(re.sub(r"<[^>]+>", " ", fig["layout"]["title"]["text"]).split())
         note = "; ".join(part.strip() for part in text.split(";") if "window" in part or "every" in part)
-        print(f"  {f'{T} x {T}':>12s} {kind:>9s} {statistics.median(times) * 1e3:12.0f} ms {size:12,d} {compact:10,d}  "
-              f"{flag}  {note}")
+        print(f"  {f'{T} x {T}':>12s} {kind:>9s} {row}  {note}")
 
 
 if __name__ == "__main__":

@@ -23,3 +23,9 @@ def _torch_defaults():
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+def encode(text: str):
+    """Characters -> one-hot (T, 26) and the characters as tokens."""
+    ids = torch.tensor([ord(c) - ord("a") for c in text])
+    return torch.nn.functional.one_hot(ids, 26).float(), list(text)

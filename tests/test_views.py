@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import rnnviz
+from conftest import encode
 from rnnviz.capture import Trace
 from rnnviz.gradients import GradientFlow
 from rnnviz.views._display import View
@@ -182,12 +183,6 @@ def test_gates_errors_are_clear():
 
 
 # ---------------------------------------------------------------- what-if
-
-def encode(text: str):
-    """Characters -> one-hot (T, 26) and the characters as tokens."""
-    ids = torch.tensor([ord(c) - ord("a") for c in text])
-    return torch.nn.functional.one_hot(ids, 26).float(), list(text)
-
 
 def test_new_text_updates_the_same_figure_in_place():
     torch.manual_seed(0)

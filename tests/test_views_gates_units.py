@@ -9,6 +9,7 @@ import torch
 
 import rnnviz
 from rnnviz.views.gates import build_gates
+from conftest import encode
 
 WORDS = "the cat sat on the mat and the dog saw the cat run".split()
 
@@ -146,12 +147,6 @@ def test_bad_unit_choices_raise_clear_errors(lstm_trace):
     for bad in (0, -2, 2.5, True):
         with pytest.raises(ValueError, match=r"expected max_units as a positive int, got"):
             rnnviz.gates_view(tr, units="active", max_units=bad)
-
-
-def encode(text: str):
-    """Characters -> one-hot (T, 26) and the characters as tokens."""
-    ids = torch.tensor([ord(c) - ord("a") for c in text])
-    return torch.nn.functional.one_hot(ids, 26).float(), list(text)
 
 
 def test_what_if_chooses_the_units_again_for_new_text():
