@@ -429,6 +429,20 @@ def test_linked_clamped_and_free_gates_views_list_each_unit_once_in_the_legend()
         assert len(axes) >= 2, (g, axes)
 
 
+def test_linked_focus_outlines_unit_rows_only():
+    # an attention map's rows are target steps, not units: the focus menu must not outline them
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(3, 6)
+    x = torch.randn(6, 3)                                                     # (T, I)
+    attention = rnnviz.attention_view(torch.softmax(torch.randn(6, 6), -1), widget=True)
+    fig = rnnviz.linked_views(rnnviz.unroll_view(lstm, x, widget=True), attention).figure_dict()
+    heat = [t for t in fig["data"] if t["type"] == "heatmap"]
+    outlines = [t for t in fig["data"] if str(t.get("name", "")).endswith("(focus)")]
+    assert len(heat) == 2 and outlines and {t["yaxis"] for t in outlines} == {heat[0]["yaxis"]}
+    menu = [m for m in fig["layout"]["updatemenus"] if m["type"] == "dropdown"][0]
+    assert [b["label"] for b in menu["buttons"]] == ["focus: none"] + [f"focus: unit {u}" for u in range(6)]
+
+
 def test_linked_views_focus_a_unit_in_every_view():
     torch.manual_seed(0)
     lstm = torch.nn.LSTM(3, 6)

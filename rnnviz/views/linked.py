@@ -82,7 +82,8 @@ def _unit_of(tr: dict) -> str | None:
 def _focus(data: list[dict], unit: int | None) -> dict | None:
     """Unit focus in the browser: outline traces appended to ``data`` and a focus menu (returned).
 
-    Each unroll heatmap gets one outline per unit the menu lists (a horizontal
+    Each unroll heatmap (rows named by unit, as strings; an attention map's
+    rows are steps) gets one outline per unit the menu lists (a horizontal
     bar one row high, transparent inside, drawn only while its unit is in
     focus), so the outline is a trace that the animation frames never touch,
     unlike a shape, which each frame replaces. The menu's entries restyle
@@ -93,7 +94,7 @@ def _focus(data: list[dict], unit: int | None) -> dict | None:
     """
     lines = [i for i, tr in enumerate(data) if _unit_of(tr) is not None]
     heats = [i for i, tr in enumerate(data) if tr.get("type") == "heatmap" and tr.get("name") != "whole sequence"
-             and (tr.get("y") or None) is not None]
+             and tr.get("y") and all(isinstance(y, str) for y in tr["y"])]   # unit rows (an unroll view's)
     menu: list[str] = []
     for i in lines:
         if _unit_of(data[i]) not in menu:
