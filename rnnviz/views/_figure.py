@@ -14,7 +14,7 @@ Documented rounding: values shown are the captured values rounded to
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -344,5 +344,4 @@ def at_step(spec: dict, timeline: Timeline, k: int) -> tuple[dict, Timeline]:
     for key, value in st.layout.items():   # an axis in a step sets some of its settings (its range), as plotly.js does
         axis = key.startswith(("xaxis", "yaxis")) and isinstance(value, dict) and isinstance(layout.get(key), dict)
         layout[key] = {**layout[key], **value} if axis else value
-    return {**spec, "data": data, "layout": layout}, Timeline(timeline.steps, k, timeline.prefix,
-                                                                 timeline.eased)
+    return {**spec, "data": data, "layout": layout}, replace(timeline, active=k)

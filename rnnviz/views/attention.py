@@ -325,11 +325,10 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
     rows_win, cols_win = T > rw, S > cw
     rw, cw = min(rw, T), min(cw, S)
     mean = np.nanmean(w, axis=0) if heads > 1 else w[0]  # (T, S)
-    best = _most_attended(mean)                          # (T,)
-    follow = best                                        # the source column each step's window follows
+    best = _most_attended(mean)                          # (T,) the source column each step's window follows
 
     def x_range(t: int) -> list[float]:
-        return time_window(int(follow[t]), S, cw)
+        return time_window(int(best[t]), S, cw)
 
     def y_range(t: int) -> list[float]:                  # reversed: the first target step on top
         lo, hi = time_window(t, T, rw)
@@ -352,7 +351,7 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
     row_ticks = np.array([_json_len(yl[t]) + len(str(t)) + 2 for t in range(T)])
     fixed = 6000 + heads * 900 + _json_len(xl) + _json_len(list(range(S)))
     over_cells = -(-T // -(-T // OVERVIEW_SIDE)) * -(-S // -(-S // OVERVIEW_SIDE)) if over else 0   # as _pool_max
-    plan = _plan(w, follow, rw, cw, step_bytes, fixed, row_ticks, over_cells)
+    plan = _plan(w, best, rw, cw, step_bytes, fixed, row_ticks, over_cells)
     k, pos = plan.k, plan.pos
     kept = [int(t) for t in pos]
     n = len(kept)
