@@ -128,10 +128,11 @@ def _focus(data: list[dict], unit: int | None) -> dict | None:
         opacity += [1.0 if o == u else 0.0 for _, o in outlines]
         return {"line.width": width, "opacity": opacity}
 
-    for i, value in zip(touched, zip(*state(None if unit is None else str(unit)).values())):
+    start = state(None if unit is None else str(unit))                  # the figure opens in this state
+    for i, width, opacity in zip(touched, start["line.width"], start["opacity"]):
         if i in widths:
-            data[i]["line"] = {**data[i].get("line", {}), "width": value[0]}
-        data[i]["opacity"] = value[1]
+            data[i]["line"] = {**data[i].get("line", {}), "width": width}
+        data[i]["opacity"] = opacity
     options = [None] + menu
     return {"type": "dropdown", "direction": "up", "showactive": True, "x": 1.0, "xanchor": "left",
             "y": 0.0, "yanchor": "top", "pad": {"t": 52, "l": 8},
@@ -230,7 +231,7 @@ def combine(views: list[View], step: int, projector: bool = False,
         """Frame k's layout: every view's shapes and notes (a step's own, or the view's static ones when its
         steps leave them as they are, e.g. a long unroll view's veils and cursor), its title, and the axis
         settings its step makes (a long unroll view's 40-step window), on the renamed axes."""
-        shapes, notes, axes = list(marks), [], {}
+        shapes, notes, axes = [], [], {}
         for i, (v, (first, names, box, src)) in enumerate(zip(views, bands)):
             st = v.timeline.steps[k]
             shapes += [_squeeze(sh, names, box) for sh in st.layout.get("shapes", src.get("shapes", []))]
@@ -247,7 +248,6 @@ def combine(views: list[View], step: int, projector: bool = False,
                     axes[f"{new[0]}axis{new[1:]}"] = {a: names.ref(b) for a, b in value.items()}
         return {"shapes": shapes, "annotations": notes, **axes}
 
-    marks: list[dict] = []
     menu = _focus(data, focus)
     steps = []
     for k, st in enumerate(views[0].timeline.steps):
