@@ -167,7 +167,7 @@ def cell_range(c: np.ndarray) -> float:
 
 def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, layer: int = -1,
                 direction: int = 0, title: str | None = None, focus: int | None = None,
-                max_units: int | None = None):
+                max_units: int | None = None, focus_fallback: bool = False):
     """Figure spec and timeline of the gates view: one row per gate (+ c_t, h_t), one line per unit.
 
     Values are the trace's, rounded to 3 significant digits; each point's hover
@@ -175,8 +175,10 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     of the gate). The slider moves a time cursor; steps not read yet are
     veiled. The title says which units are shown, how to read the view, and
     the state update of the step shown for the ``focus`` unit (default the
-    first shown; drawn thicker) with its numbers. ``units``/``max_units``:
-    which units, see :func:`choose_units` (default the first ``MAX_UNITS``).
+    first shown; drawn thicker) with its numbers; ``focus_fallback``: a focus
+    the chosen units leave out becomes the first shown instead of an error
+    (a what-if refresh). ``units``/``max_units``: which units, see
+    :func:`choose_units` (default the first ``MAX_UNITS``).
     Under the rows, a token strip writes each token under its step as the
     unroll view does; the time axis is labelled with numbers, flat.
 
@@ -198,8 +200,8 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     max_units = MAX_UNITS if max_units is None else _check_count(max_units, "max_units")
     toks = None if tokens is None else tokens if isinstance(tokens, Tokens) else Tokens(tokens)
     units, phrase = choose_units(trace, toks, units, max_units, layer, direction, b)
-    if focus is None:
-        focus = units[0]
+    if focus is None or (focus_fallback and focus in range(H) and focus not in units):
+        focus = units[0]                 # focus_fallback: a what-if input chose other units than the focus
     if isinstance(focus, bool) or not isinstance(focus, (int, np.integer)) or int(focus) not in units:
         raise ValueError(f"expected focus as one of the units shown {units}, got {focus!r}")
     fj = units.index(int(focus))
@@ -331,18 +333,12 @@ def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: in
 
     if hasattr(units, "__next__"):    # an iterator is read once: keep its units for the what-if rebuilds
         units = list(units)
-    built = []                        # whether the view was built once: later builds are what-if refreshes
+    built = []                        # the first build checks focus; later ones are what-if refreshes
 
     def build(tr, toks):
-        keep = focus
-        if built and focus is not None and units is not None:
-            # new input or clamp: "active"/("token", w) may choose other units; a focus left out is not an error
-            L, D, B = tr.hidden.shape[:3]
-            count = MAX_UNITS if max_units is None else max_units
-            tokens_ = None if toks is None else toks if isinstance(toks, Tokens) else Tokens(toks)
-            shown_now = choose_units(tr, tokens_, units, count, layer, direction, pick_sample(sample, B))[0]
-            keep = focus if focus in shown_now else None
-        out = build_gates(tr, toks, units, sample, layer, direction, title, keep, max_units)
+        # new input or clamp: "active"/("token", w) may choose other units; a focus left out is not an error
+        out = build_gates(tr, toks, units, sample, layer, direction, title, focus, max_units,
+                          focus_fallback=bool(built))
         built.append(True)
         return out
 
