@@ -164,7 +164,7 @@ def test_a_long_map_shows_a_window_that_follows_the_cursor(view120):
         seen.add((top, lo))
     assert len(seen) >= 4                                               # it moved
     middle = frames[60]["layout"]
-    assert middle["yaxis"]["range"] == [79.5, 49.5]                                       # t a third in
+    assert middle["yaxis"]["range"] == [70.5, 40.5]                  # t two thirds down: 19 rows above it
     assert middle["xaxis"]["range"] == time_window(best[60], 120, 40)                     # and its source
     assert fig["layout"]["yaxis"]["range"] == frames[-1]["layout"]["yaxis"]["range"]    # opens on the last step
     assert fig["layout"]["sliders"][0]["active"] == 119 and "autorange" not in fig["layout"]["yaxis"]
@@ -272,7 +272,7 @@ def test_a_500_map_builds_under_budget():
     view = rnnviz.attention_view(w, toks, toks, widget=True)
     fig = view.figure_dict()
     assert time.perf_counter() - t0 < 3.0 and len(to_json(fig)) < 1_000_000
-    assert fig["frames"][250]["layout"]["yaxis"]["range"] == [269.5, 239.5]
+    assert fig["frames"][250]["layout"]["yaxis"]["range"] == [260.5, 230.5]       # t two thirds down
 
 
 def test_long_multi_head_maps_window_every_panel_alike():

@@ -219,6 +219,13 @@ def _window_starts(centre: np.ndarray, steps: int, width: int) -> np.ndarray:
     return np.clip(centre - width // 3, 0, max(0, steps - width))
 
 
+def _row_starts(t, steps: int, width: int):
+    """First target step of the ``width``-row window that shows step ``t`` two thirds down (a third
+    from its bottom), kept inside ``0 .. steps-1``: the rows above it, already computed, fill most of the
+    window, and the rows still veiled the rest. ``t``: an int or an array of them."""
+    return np.clip(np.asarray(t) - (width - 1 - width // 3), 0, max(0, steps - width))
+
+
 def _plan(w: np.ndarray, follow: np.ndarray, rw: int, cw: int, step_bytes: np.ndarray, fixed_bytes: int,
           row_tick_bytes: np.ndarray, over_cells: int) -> _Plan:
     """The smallest stride k whose figure JSON, estimated, stays under ``LONG_BYTES``.
@@ -243,7 +250,7 @@ def _plan(w: np.ndarray, follow: np.ndarray, rw: int, cw: int, step_bytes: np.nd
         if cw >= S:                                        # every window shows every column: keep fewer steps
             continue
         c0 = _window_starts(follow[pos], S, cw)            # the window at step pos[j]: columns c0[j] .. c0[j]+cw-1
-        r0 = _window_starts(pos, T, rw) - 0.5              # ... and target steps r0[j] .. r0[j]+rw (edges)
+        r0 = _row_starts(pos, T, rw) - 0.5                 # ... and target steps r0[j] .. r0[j]+rw (edges)
         first = np.searchsorted(pos + k / 2, r0, side="right")       # kept rows whose cell reaches into it
         end = np.searchsorted(pos - k / 2, r0 + rw, side="left")
         lo, hi = np.full(n, S), np.zeros(n, dtype=int)
@@ -268,8 +275,9 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
     - The window (one head): ``ROW_WINDOW`` (30) target steps x ``WINDOW``
       (40) sources, the whole of a side that is not longer (projector size:
       18 x 29, so that its larger labels stay as far apart). Slider step t
-      shows target step t about a third from the window's top (outlined in
-      red, later rows veiled as in a short map) and the source column the
+      shows target step t about two thirds down the window (outlined in
+      red, later rows veiled as in a short map), so the rows already computed
+      fill most of it, and the source column the
       window follows about a third from its left: the source step t attends
       to most (largest mean weight over the heads shown), so the row's
       strongest weight is always in view, for self-attention too (a recall
@@ -331,8 +339,8 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
         return time_window(int(best[t]), S, cw)
 
     def y_range(t: int) -> list[float]:                  # reversed: the first target step on top
-        lo, hi = time_window(t, T, rw)
-        return [hi, lo]
+        lo = int(_row_starts(t, T, rw))
+        return [lo + rw - 0.5, lo - 0.5]
 
     parts = ([f"{rw} of {T} target steps"] if rows_win else []) + ([f"{cw} of {S} sources"] if cols_win else [])
     where = "box in the whole map at right" if over else "the same in every head"
