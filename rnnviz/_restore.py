@@ -12,8 +12,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-TRAINING_NOTE = ("the model was in training mode: run in eval mode (no dropout, BatchNorm uses its "
-                 "running statistics) and put back in training mode afterwards")
+TRAINING_NOTE = "run in eval mode (no dropout, BatchNorm running statistics); the model is left in training mode"
 
 
 def _cuda_devices(model: nn.Module) -> list[int]:

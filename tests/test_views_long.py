@@ -52,7 +52,7 @@ def test_a_long_input_shows_a_window_that_follows_the_cursor(long_view):
         lo, hi = fig["frames"][k]["layout"]["xaxis"]["range"]
         assert lo < k < hi and hi - lo <= 50                              # t inside a window of at most 50 steps
     lo, hi = fig["layout"]["xaxis"]["range"]                              # the figure opens on step 0
-    assert lo < 0 < hi and hi - lo == 40
+    assert lo < 0 < hi and hi - lo == 30                                  # words: 30 at a time (WORD_WINDOW)
     # the cursor box and veils stay put on screen (x axis fraction): step t is always at the same place
     cursor = fig["layout"]["shapes"][-1]
     assert cursor["xref"] == "x domain"
@@ -73,7 +73,7 @@ def test_the_overview_shows_the_whole_sequence_and_where_the_window_is(long_view
         assert frame["traces"] == [box]
         lo, hi = frame["layout"]["xaxis"]["range"]
         assert frame["data"][0]["x"] == [(lo + hi) / 2]                   # the box sits on the window shown
-    assert fig["data"][box]["width"] == [40]
+    assert fig["data"][box]["width"] == [30]
     # overview values are exact values of every k-th step (rounded), not averages
     tr = rnnviz.trace(lstm, x)
     units = [int(u) for u in heatmaps(fig)[0]["y"]]
@@ -260,3 +260,24 @@ def test_a_long_view_keeps_its_window_veils_cursor_and_title_when_linked():
         titles = [a["text"] for a in frame["annotations"] if a.get("name") == "rnnviz-title"]
         assert len(titles) == 2 and titles[0].startswith("GRU unrolled in time") and f"t = {k}" in titles[1].replace("<br>", " ")
     assert len(cursor_of(fig["layout"])) == 1                                  # the figure as first drawn
+
+
+def test_strip_words_fit_the_room_they_have():
+    # two lines of words under a 30-step window: a word gets about 49 px, so at most 6 characters; the
+    # same words under 10 steps keep their 9; the slider names each token whole
+    from rnnviz.views._figure import CHAR_PX, STRIP_WIDTH
+    torch.manual_seed(0)
+    words = ["elsewhere", "mathematics", "company", "a"] * 25                 # 100 words
+    lstm = torch.nn.LSTM(3, 4)
+    fig = rnnviz.unroll_view(lstm, torch.randn(100, 3), tokens=words, widget=True).figure_dict()
+    strip = next(tr for tr in fig["data"] if tr.get("name") == "input tokens")
+    room = 2 * STRIP_WIDTH / 30
+    assert max(len(t) for t in strip["text"]) * CHAR_PX <= room                # neighbours on a line never meet
+    assert strip["text"][:3] == ["elsew…", "mathe…", "company"[:5] + "…"] and strip["text"][3] == "a"
+    assert [s["label"] for s in fig["layout"]["sliders"][0]["steps"][:2]] == ["0 · elsewhere", "1 · mathematics"]
+    short = rnnviz.unroll_view(lstm, torch.randn(10, 3), tokens=words[:10], widget=True).figure_dict()
+    strip = next(tr for tr in short["data"] if tr.get("name") == "input tokens")
+    assert strip["text"][:2] == ["elsewhere", "mathemat…"]
+    gates = rnnviz.gates_view(lstm, torch.randn(100, 3), tokens=words, widget=True).figure_dict()
+    strip = next(tr for tr in gates["data"] if tr.get("name") == "input tokens")
+    assert max(len(t) for t in strip["text"]) * CHAR_PX <= room

@@ -233,7 +233,7 @@ def test_clamp_controls_name_the_quantity_hide_an_unused_value_and_keep_the_curs
 
 
 def test_long_title_lines_wrap_to_the_figure_and_labels_above_the_plot_get_room(lstm):
-    """A long title or note line (e.g. "the model was in training mode: ...") breaks at spaces into
+    """A long title or note line (e.g. the eval-mode note of a model left in training mode) breaks at spaces into
     lines that fit ``TITLE_WIDTH`` px, each sub-line keeping its small size; the margin above the plot
     grows with the lines; "head k" labels above attention panels get a line of their own."""
     x = torch.randn(len(TOKENS), 3)

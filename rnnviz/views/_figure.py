@@ -23,9 +23,12 @@ SIG_DIGITS = 3
 FIT_HEIGHT = 600        # px: a view with its slider and Play fits the ~650 px a 1366x768 laptop shows
 MAX_CELLS = 105_000     # heatmap values per figure; beyond it, time is strided (and the title says so)
 MAX_TICKS = 40          # labelled ticks on a time axis
-WINDOW = 40             # steps a long view shows at once around the time cursor (about 25 px a step on a laptop)
+WINDOW = 40             # steps a long view shows at once around the time cursor (about 18 px a step on a laptop)
+WORD_WINDOW = 30        # the same for words: two strip lines then give a word about 50 px, room for 6 letters
 OVERVIEW_COLS = 250     # time columns at most in the whole-sequence overview strip of a long view
-STRIP_CHARS = 9         # characters of a token the token strip shows (the slider and hover show all of it)
+STRIP_CHARS = 9         # characters of a token the token strip shows at most (the slider and hover show all of it)
+STRIP_WIDTH = 740       # px: the plot area a token strip is written across on a 1366 px laptop (JupyterLab)
+CHAR_PX = 7.5           # px: an average character of the strip's 13 px font
 DIVERGING = "RdBu_r"    # tanh-range values, centred on 0 (zmid=0)
 SEQUENTIAL = "Viridis"  # gates and attention, 0..1
 CONFIG = {
@@ -175,13 +178,13 @@ def token_text(token: str) -> str:
     return html.escape(shown_, quote=False) if shown_ else "∅"
 
 
-def strip_text(tokens: Tokens) -> list[str]:
+def strip_text(tokens: Tokens, chars: int = STRIP_CHARS) -> list[str]:
     """Each token as the token strip writes it: shown as text (:func:`token_text`), at most
-    ``STRIP_CHARS`` characters (then "…"), unknown and padding tokens in grey italics."""
+    ``chars`` characters (then "…"), unknown and padding tokens in grey italics."""
     out = []
     for t, tok in enumerate(tokens):
         tok = str(tok)
-        short = tok if len(tok) <= STRIP_CHARS else tok[:STRIP_CHARS - 1] + "…"
+        short = tok if len(tok) <= chars else tok[:chars - 1] + "…"
         text = token_text(short)
         if t in tokens.padding:
             text = f"<i>{text}</i>"
@@ -194,13 +197,20 @@ def strip_text(tokens: Tokens) -> list[str]:
 STRIP_GREY, STRIP_INK = "#888", "#111"   # unknown / padding tokens, the others
 
 
-def token_strip(tokens: Tokens, pos, yaxis: str, domain: list[float]) -> tuple[dict, dict]:
+def token_strip(tokens: Tokens, pos, yaxis: str, domain: list[float], visible: int | None = None) -> tuple[dict, dict]:
     """The token strip under a view's rows: a text trace writing the token of each step in ``pos``
     (words alternate two lines, so each has twice the room; unknown and padding tokens grey) and its
-    y axis on ``domain``. The caller gives the trace its x values."""
+    y axis on ``domain``. The caller gives the trace its x values.
+
+    ``visible``: how many of the steps the x axis shows at once (default all of ``pos``). A token
+    gets as many characters as its room on a laptop holds (``STRIP_WIDTH`` / visible, twice that for
+    words on two lines), at least 3 and at most ``STRIP_CHARS``, so neighbours never run into each
+    other; the slider and hover give the whole token.
+    """
     stagger = max(map(len, tokens), default=1) > 1 and len(pos) > 1
     marked = tokens.unknown | tokens.padding
-    text = strip_text(tokens)
+    room = (2 if stagger else 1) * STRIP_WIDTH / max(1, visible or len(pos))     # px for one token
+    text = strip_text(tokens, max(3, min(STRIP_CHARS, int(room // CHAR_PX))))
     trace = {"type": "scatter", "mode": "text",
              "y": [k % 2 for k in range(len(pos))] if stagger else [0.5] * len(pos), "text": [text[t] for t in pos],
              "textfont": {"size": 13, "color": [STRIP_GREY if t in marked else STRIP_INK for t in pos]

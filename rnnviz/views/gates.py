@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, WINDOW, Step, Timeline, Tokens, as_numpy, check_tokens, fmt,
+from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, WINDOW, WORD_WINDOW, Step, Timeline, Tokens, as_numpy, check_tokens, fmt,
                       notes_line, shown, step_labels, stride_for, time_window, token_strip, token_text)
 from ._display import restyle
 from ._sources import pick_sample
@@ -88,9 +88,9 @@ STRIP = 0.09                          # of the plot area's height: the token str
 
 
 def strip_steps(tokens) -> int:
-    """How many steps a token strip can write side by side: 50 single characters or ``WINDOW`` words
+    """How many steps a token strip can write side by side: 50 single characters or ``WORD_WINDOW`` words
     (words alternate two lines), as the unroll view shows at once; beyond, the title and slider say the token."""
-    return 50 if max(map(len, tokens), default=1) <= 1 else WINDOW
+    return 50 if max(map(len, tokens), default=1) <= 1 else WORD_WINDOW
 # what each kind of row reads like, in the view's "how to read" line
 HOWTO = {"LSTM": "gates i, f, o in 0..1; dotted line = step shown, pale = not read yet",
          "GRU": "gates r, z in 0..1; dotted line = step shown, pale = not read yet"}
@@ -252,7 +252,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     bottom = n
     if strip:                                  # the token strip, as in the unroll view: flat text, never rotated
         bottom = n + 1
-        strip, layout[f"yaxis{bottom}"] = token_strip(toks, pos, f"y{bottom}", [0.0, STRIP])
+        strip, layout[f"yaxis{bottom}"] = token_strip(toks, pos, f"y{bottom}", [0.0, STRIP], min(len(pos), window))
         data.append({**strip, "x": np.asarray(pos)})
         layout["annotations"] = [{"text": "input", "xref": "paper", "yref": "paper", "x": 0, "xshift": -8,
                                   "y": STRIP / 2, "xanchor": "right", "yanchor": "middle", "showarrow": False}]

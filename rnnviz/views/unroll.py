@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ._figure import (DIVERGING, FIT_HEIGHT, OVERVIEW_COLS, PLAY_FPS, WINDOW, Step, Timeline, Tokens, as_numpy,
+from ._figure import (DIVERGING, FIT_HEIGHT, OVERVIEW_COLS, PLAY_FPS, WINDOW, WORD_WINDOW, Step, Timeline, Tokens, as_numpy,
                       check_tokens, fmt, notes_line, shown, step_labels, symmetric_range, time_window, token_strip,
                       token_text)
 from ._sources import pick_sample
@@ -150,8 +150,8 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     token and readout. Under the heatmaps, the token strip writes each token
     (:func:`~rnnviz.views._figure.strip_text`) under its column.
 
-    Long inputs (T > ``window``, default ``WINDOW`` = 40 steps, 50 for
-    single-character tokens): the x axis shows ``window`` steps around t and
+    Long inputs (T > ``window``, default ``WINDOW`` = 40 steps, ``WORD_WINDOW``
+    = 30 for word tokens, 50 for single characters): the x axis shows ``window`` steps around t and
     each step moves it; an overview strip above shows the whole sequence (the
     first panel, at most ``OVERVIEW_COLS`` columns: every k-th step, exact
     values) with a rectangle marking the window.
@@ -168,7 +168,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     n = len(rows)
     max_units = _check_count(max_units, "max_units") if max_units is not None else max(8, MAX_UNITS // n)
     if window is None:
-        window = 50 if tokens is not None and max(map(len, tokens), default=1) <= 1 else WINDOW
+        window = (WINDOW if tokens is None else 50 if max(map(len, tokens), default=1) <= 1 else WORD_WINDOW)
     window = _check_count(window, "window")
     long = T > window
     toks = Tokens(tokens) if tokens is not None and not isinstance(tokens, Tokens) else tokens
@@ -242,7 +242,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     if toks is not None:
         ax, strip_dom = new_axis(strip_px, 10 if read_px else 0)
         bottom_ax = ax
-        strip, layout[f"yaxis{ax}"] = token_strip(toks, range(T), f"y{ax}", strip_dom)
+        strip, layout[f"yaxis{ax}"] = token_strip(toks, range(T), f"y{ax}", strip_dom, min(T, window))
         data.append({**strip, "x0": 0, "dx": 1})                                       # x = 0..T-1
         tracks.append(("input", strip_dom, 8))
     read_dom = None
@@ -368,8 +368,10 @@ def unroll_view(rnn_or_trace, inputs=None, tokens=None, *, sample: int = 0, clam
     units: which units to show: None (all when they fit in ``max_units``,
     else "active"), a list/range of unit indices, "active" (largest mean
     |h_t|) or ``("token", word)`` (most correlated with that input). The title
-    says which. window: steps shown at once for a long input (default 40, 50
-    for characters); an overview strip then shows the whole sequence.
+    says which. window: steps shown at once for a long input (default 40, 30
+    for words, 50 for characters); an overview strip then shows the whole
+    sequence. The token strip shortens a word to the room it has (the slider
+    and hover give it whole).
 
     readout: the model's answer after every step, drawn under the tokens and
     recomputed by a what-if edit: ``readout(h)`` with h the top layer's h_t of
