@@ -361,9 +361,12 @@ def test_linked_views_are_one_figure_with_one_time_axis(lstm):
     b = rnnviz.gates_view(lstm, x, widget=True)
     linked = rnnviz.linked_views(a, b)
     fig = linked.figure_dict()
-    heatmaps = sum(t["type"] == "heatmap" for t in a.spec["data"])
+    shown = {tuple(t["meta"].values()) for t in b.spec["data"] if t.get("legendgroup")}    # the gates' layer
+    heatmaps = sum(t["type"] == "heatmap" and tuple(t["meta"].values()) in shown for t in a.spec["data"])
     units = len({t["legendgroup"] for t in b.spec["data"] if t.get("legendgroup")})
-    # both views' traces, then a focus outline per unroll heatmap and unit of the gates view
+    # both views' traces, then a focus outline per unit of the gates view on the heatmap of the same layer
+    # and direction (unit 2 of another layer is another unit)
+    assert sum(t["type"] == "heatmap" for t in a.spec["data"]) > heatmaps == 1
     assert len(fig["data"]) == len(a.spec["data"]) + len(b.spec["data"]) + heatmaps * units
     assert len(fig["layout"]["sliders"]) == 1 and len(fig["frames"]) == 5
     # every frame moves both views' cursors: the unroll outline and the gates line sit on the same step

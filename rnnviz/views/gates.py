@@ -242,6 +242,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
                 "line": {"color": _COLOURS[j % len(_COLOURS)], "width": 3 if j == fj else 1.5},
                 "name": f"unit {u}" + (" (equation)" if j == fj and len(units) > 1 else ""),
                 "legendgroup": f"unit {u}", "showlegend": r == 0,
+                "meta": {"layer": layer % L, "direction": direction % D},   # whose units: a linked focus needs it
                 "hovertemplate": f"unit {u} · t = %{{x}}<br>{eq}<br>= %{{text}}<extra></extra>",
             }
             if long:                         # 2,000 steps of equation text would pass the 1 MB budget

@@ -79,11 +79,18 @@ def _unit_of(tr: dict) -> str | None:
     return group[5:] if group.startswith("unit ") else None
 
 
+def _layer_of(tr: dict) -> tuple | None:
+    """(layer, direction) whose units a trace shows, from its ``meta`` (None when it does not say)."""
+    meta = tr.get("meta")
+    return (meta.get("layer"), meta.get("direction")) if isinstance(meta, dict) else None
+
+
 def _focus(data: list[dict], unit: int | None) -> dict | None:
     """Unit focus in the browser: outline traces appended to ``data`` and a focus menu (returned).
 
     Each unroll heatmap (rows named by unit, as strings; an attention map's
-    rows are steps) gets one outline per unit the menu lists (a horizontal
+    rows are steps) of the layers and directions the gates views show (all
+    of them without a gates view) gets one outline per unit the menu lists (a horizontal
     bar one row high, transparent inside, drawn only while its unit is in
     focus), so the outline is a trace that the animation frames never touch,
     unlike a shape, which each frame replaces. The menu's entries restyle
@@ -95,6 +102,9 @@ def _focus(data: list[dict], unit: int | None) -> dict | None:
     lines = [i for i, tr in enumerate(data) if _unit_of(tr) is not None]
     heats = [i for i, tr in enumerate(data) if tr.get("type") == "heatmap" and tr.get("name") != "whole sequence"
              and tr.get("y") and all(isinstance(y, str) for y in tr["y"])]   # unit rows (an unroll view's)
+    shown = {_layer_of(data[i]) for i in lines}           # the layers and directions the gates views show
+    if lines and None not in shown:                       # unit 2 of another layer is another unit: no outline
+        heats = [i for i in heats if _layer_of(data[i]) in shown]
     menu: list[str] = []
     for i in lines:
         if _unit_of(data[i]) not in menu:
