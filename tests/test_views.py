@@ -263,6 +263,9 @@ def test_gradient_view_side_by_side_on_a_log_axis():
     fig = rnnviz.gradient_view(flows, sample=1)
     assert len(fig.data) == 6                                             # 2 models x (2 layers + inputs)
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    # one shared scale labelled once (the second panel's labels met the first panel's time cursor)
+    assert fig.layout.yaxis2.matches == "y" and fig.layout.yaxis2.showticklabels is False
+    assert fig.layout.sliders[0].currentvalue.prefix == "t = "                 # no tokens: no "· token"
     assert fig.data[0].y[0] is None
     assert list(fig.data[4].y) == rounded(flows["LSTM"].hidden[1, 0, 1])
     assert list(fig.data[5].y) == rounded(flows["LSTM"].inputs[1])

@@ -87,7 +87,10 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
         layout[f"xaxis{ax}"] = {"domain": [left, left + width], "anchor": f"y{ax}",
                                 "title": {"text": "time step t"}, **time_ticks(list(range(T)), labels, 24 // n)}
         layout[f"yaxis{ax}"] = {"type": "log", "anchor": f"x{ax}", "exponentformat": "power",
-                                **({"title": {"text": "‖dL/dh_t‖"}} if c == 0 else {"matches": "y"})}
+                                # one shared log scale, labelled once: the other panels' labels met the
+                                # previous panel's time cursor
+                                **({"title": {"text": "‖dL/dh_t‖"}} if c == 0 else
+                                   {"matches": "y", "showticklabels": False})}
         layout.setdefault("annotations", []).append({
             "text": f"<b>{name}</b>", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1.08,
             "showarrow": False})
@@ -128,7 +131,7 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
                         "x0": t, "x1": t, "y0": 0, "y1": 1, "line": {"color": "black", "width": 1, "dash": "dot"}}
                        for c in range(n)]
             steps.append(Step(labels[t], layout={"shapes": cursors, "title": {"text": f"{head}{note}", "x": 0.01}}))
-        timeline = Timeline(steps, active=T - 1, prefix="t · token = ")
+        timeline = Timeline(steps, active=T - 1, prefix="t · token = " if tokens else "t = ")
     layout.update(steps[timeline.active].layout)
     for i, attrs in per_step[timeline.active if history > 1 else 0].items():
         data[i].update(attrs)
