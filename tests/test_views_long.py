@@ -151,6 +151,7 @@ def test_unknown_and_padding_are_marked_and_a_cut_is_said():
     assert strip["textfont"]["color"][1] == strip["textfont"]["color"][3] != strip["textfont"]["color"][0]
     title = json.dumps(fig["layout"]["title"])
     assert "input cut: the first 50 of 53 tokens were dropped" in title
+    assert "5 steps (3 tokens + 2 padding, shaded)" in title                  # how much of the view is text
     assert "unknown" in fig["frames"][1]["layout"]["title"]["text"]
     shade = [s for s in fig["frames"][0]["layout"]["shapes"] if s.get("fillcolor", "").startswith("rgba(90")]
     assert [(s["x0"], s["x1"]) for s in shade] == [(2.5, 4.5)]             # the padding columns shaded

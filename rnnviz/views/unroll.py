@@ -281,7 +281,9 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
                            "colorbar": {"title": {"text": "h"}, "len": 0.6, "y": 0.6, "thickness": 14}}
     head = title or f"{trace.kind} unrolled in time, sample {b}"
     cut = toks.notice() if toks is not None else ""
-    view_note = f"{T} steps" + (f", {window} at a time around t (box in the strip above)" if long else "")
+    padded = len(toks.padding) if toks is not None else 0
+    view_note = (f"{T} steps" + (f" ({T - padded} tokens + {padded} padding, shaded)" if padded else "")
+                 + (f", {window} at a time around t (box in the strip above)" if long else ""))
     sub = "; ".join(x for x in (said, view_note, cut, "pale = not read yet") if x)   # the veils, as the gates view says
     notes = notes_line(trace)
     layout.update({"height": height, "margin": {"t": top_m, "b": bottom_m, "l": 100}, "plot_bgcolor": "white"})
