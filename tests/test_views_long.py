@@ -279,6 +279,9 @@ def test_strip_words_fit_the_room_they_have():
     short = rnnviz.unroll_view(lstm, torch.randn(10, 3), tokens=words[:10], widget=True).figure_dict()
     strip = next(tr for tr in short["data"] if tr.get("name") == "input tokens")
     assert strip["text"][:2] == ["elsewhere", "mathemat…"]
+    assert strip["cliponaxis"] is False                  # all in view: the last word may reach past the axis
+    long_strip = next(tr for tr in fig["data"] if tr.get("name") == "input tokens")
+    assert "cliponaxis" not in long_strip                # a window clips the words outside it
     gates = rnnviz.gates_view(lstm, torch.randn(100, 3), tokens=words, widget=True).figure_dict()
     strip = next(tr for tr in gates["data"] if tr.get("name") == "input tokens")
     assert max(len(t) for t in strip["text"]) * CHAR_PX <= room

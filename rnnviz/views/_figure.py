@@ -217,6 +217,8 @@ def token_strip(tokens: Tokens, pos, yaxis: str, domain: list[float], visible: i
                           if marked else STRIP_INK},
              "xaxis": "x", "yaxis": yaxis, "name": "input tokens", "showlegend": False,
              "hovertemplate": "t = %{x}: %{text}<extra>input</extra>"}
+    if (visible or len(pos)) >= len(pos):   # all of it in view: the first and last token may reach past the axis
+        trace["cliponaxis"] = False         # ends a little instead of being cut (a window keeps the clip)
     axis = {"domain": domain, "anchor": "x", "range": [1.6, -0.6] if stagger else [0, 1],
             "showticklabels": False, "showgrid": False, "zeroline": False, "fixedrange": True}
     return trace, axis
