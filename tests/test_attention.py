@@ -231,6 +231,7 @@ def test_a_2000_by_2000_map_is_under_a_megabyte_and_a_second(view2000):
     assert "window: 30 of 2000 target steps × 40 of 2000 sources" in text
     k = int(re.search(r"every (\d+)(st|nd|rd|th) target step shown", text).group(1))
     assert len(fig["frames"]) == math.ceil(2000 / k) and 1 < k <= 6
+    assert f"target step shown ({math.ceil(30 / k)} rows in the window)" in text   # what the window holds
     kept = fig["layout"]["yaxis"]["tickvals"]
     assert kept == list(range(0, 2000, k))                              # every kept row labelled
     for j in (0, 250, len(kept) - 1):

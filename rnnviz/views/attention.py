@@ -347,7 +347,7 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
     window_note = f"window: {' × '.join(parts)} ({where})"
 
     def title(k: int, lead: str = "") -> str:          # one for every step (a step's own words: its slider label)
-        every = f"; every {_ordinal(k)} target step shown" if k > 1 else ""
+        every = f"; every {_ordinal(k)} target step shown ({-(-rw // k)} rows in the window)" if k > 1 else ""
         return f"{head}{lead}<br><sup>{window_note}{every}; {HOWTO}</sup>"
 
     def label(t: int) -> str:
