@@ -83,5 +83,5 @@ def horizon_figure(model: nn.Module, series: torch.Tensor, starts: torch.Tensor,
         fig.add_trace(go.Scatter(x=when, y=values.tolist(), name=name, line=dict(width=1)))
     fig.update_layout(title=f"test months: truth and forecasts made {horizon} steps before", height=340,
                       margin=dict(l=40, r=10, t=40, b=30), legend=dict(orientation="h", y=-0.15),
-                      yaxis_title="standardised value")
+                      yaxis_title="standardised value", template="plotly_white")   # rnnviz's look
     return fig

@@ -90,7 +90,8 @@ def frames_figure(rows: dict, sample: int = 0, title: str | None = None):
     """A grid of frames as images: one row per entry of ``rows``, one column per time step.
 
     rows: name -> (B, T, 1, Hi, W) or (T, Hi, W) values in 0..1 (e.g. the true video and
-    the model's probabilities); ``sample`` picks the batch element. Returns a plotly Figure.
+    the model's probabilities); ``sample`` picks the batch element; ``title`` defaults to the row
+    names. Returns a plotly Figure.
     """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -115,7 +116,8 @@ def frames_figure(rows: dict, sample: int = 0, title: str | None = None):
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed", scaleanchor="x", constrain="domain")
     fig.update_layout(height=90 + 95 * len(grids), width=110 + 85 * T, margin=dict(l=10, r=60, t=50, b=10),
-                      title=title)
+                      title=title or ", ".join(grids) + " (white = 1)",
+                      template="plotly_white")                               # rnnviz's look
     return fig
 
 

@@ -198,12 +198,14 @@ def embedding_map(weight: torch.Tensor, vocab: Vocab, groups: dict, title: str =
     if not names:
         raise ValueError(f"none of the words in {groups!r} is in the vocabulary")
     xy = _plane(weight, vocab.encode([w for _, w in names]))                          # (N, 2)
-    fig = go.Figure(layout={"title": {"text": title}, "height": 480,
+    fig = go.Figure(layout={"title": {"text": title}, "height": 480, "template": "plotly_white",  # rnnviz's look
                             "xaxis": {"title": {"text": "axis 1"}}, "yaxis": {"title": {"text": "axis 2"}}})
     for g in groups:
         rows = [i for i, (gi, _) in enumerate(names) if gi == g]
+        # words above and below their points in turn, so that two close points do not write over each other
         fig.add_scatter(x=xy[rows, 0].tolist(), y=xy[rows, 1].tolist(), mode="markers+text", name=g,
-                        text=[names[i][1] for i in rows], textposition="top center")
+                        text=[names[i][1] for i in rows],
+                        textposition=[("top center", "bottom center")[k % 2] for k in range(len(rows))])
     return fig
 
 
