@@ -115,7 +115,7 @@ def frames_figure(rows: dict, sample: int = 0, title: str | None = None):
                                      showscale=False, hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>"), r, t + 1)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed", scaleanchor="x", constrain="domain")
-    fig.update_layout(height=90 + 95 * len(grids), width=110 + 85 * T, margin=dict(l=10, r=60, t=50, b=10),
+    fig.update_layout(height=110 + 95 * len(grids), width=110 + 85 * T, margin=dict(l=10, r=60, t=70, b=10),
                       title=title or ", ".join(grids) + " (white = 1)",
                       template="plotly_white")                               # rnnviz's look
     return fig
