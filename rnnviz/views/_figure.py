@@ -25,6 +25,7 @@ MAX_CELLS = 105_000     # heatmap values per figure; beyond it, time is strided 
 MAX_TICKS = 40          # labelled ticks on a time axis
 WINDOW = 40             # steps a long view shows at once around the time cursor (about 18 px a step on a laptop)
 WORD_WINDOW = 30        # the same for words: two strip lines then give a word about 50 px, room for 6 letters
+CHAR_WINDOW = 50        # the same for single characters (one strip line)
 OVERVIEW_COLS = 250     # time columns at most in the whole-sequence overview strip of a long view
 STRIP_CHARS = 9         # characters of a token the token strip shows at most (the slider and hover show all of it)
 STRIP_WIDTH = 740       # px: the plot area a token strip is written across on a 1366 px laptop (JupyterLab)
@@ -222,6 +223,14 @@ def token_strip(tokens: Tokens, pos, yaxis: str, domain: list[float], visible: i
     axis = {"domain": domain, "anchor": "x", "range": [1.6, -0.6] if stagger else [0, 1],
             "showticklabels": False, "showgrid": False, "zeroline": False, "fixedrange": True}
     return trace, axis
+
+
+def window_for(tokens) -> int:
+    """Steps a long view shows at once: ``WINDOW`` without tokens, ``CHAR_WINDOW`` single characters,
+    ``WORD_WINDOW`` words (as many as a token strip can write side by side)."""
+    if tokens is None:
+        return WINDOW
+    return CHAR_WINDOW if max(map(len, tokens), default=1) <= 1 else WORD_WINDOW
 
 
 def time_window(t: int, steps: int, width: int, fixed: bool = False) -> list[float]:

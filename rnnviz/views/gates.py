@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, WINDOW, WORD_WINDOW, Step, Timeline, Tokens, as_numpy, check_tokens, fmt,
-                      notes_line, shown, step_labels, stride_for, time_window, token_strip, token_text)
+from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, Step, Timeline, Tokens, as_numpy, check_tokens, fmt,
+                      notes_line, shown, step_labels, stride_for, time_window, token_strip, token_text,
+                      window_for)
 from ._display import restyle
 from ._sources import pick_sample
 from ._style import LAPTOP, TITLE_WIDTH
@@ -87,10 +88,6 @@ MAX_FRAMES = 600                      # slider steps a gates view keeps (every k
 STRIP = 0.09                          # of the plot area's height: the token strip under the gate rows (~32 px)
 
 
-def strip_steps(tokens) -> int:
-    """How many steps a token strip can write side by side: 50 single characters or ``WORD_WINDOW`` words
-    (words alternate two lines), as the unroll view shows at once; beyond, the title and slider say the token."""
-    return 50 if max(map(len, tokens), default=1) <= 1 else WORD_WINDOW
 # what each kind of row reads like, in the view's "how to read" line
 HOWTO = {"LSTM": "gates i, f, o in 0..1; dotted line = step shown, pale = not read yet",
          "GRU": "gates r, z in 0..1; dotted line = step shown, pale = not read yet"}
@@ -182,7 +179,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     Under the rows, a token strip writes each token under its step as the
     unroll view does; the time axis is labelled with numbers, flat.
 
-    Long inputs (more than :func:`strip_steps` steps with tokens, ``WINDOW``
+    Long inputs (more than :func:`~rnnviz.views._figure.window_for` steps with tokens, ``WINDOW``
     without): the x axis shows a window of that many steps around t, which
     each step moves (kept inside the sequence), so lines and tokens stay
     readable; hover then gives the value without the equation (the title
@@ -214,7 +211,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     rows = [r for r in _ROWS[trace.kind] if r[0] in vals]
     backward = direction % D == 1
     texts = _texts(trace.kind, vals, backward, getattr(trace, "clamp", None) or {})
-    window = strip_steps(toks) if toks is not None else WINDOW
+    window = window_for(toks)              # as the unroll view: as many steps as a token strip can write
     long = T > window                        # a sliding window of ``window`` steps; points carry no hover text
     stride = stride_for(T, len(units) * len(rows), MAX_CELLS if long else MAX_CELLS // 8)  # text ~ 8 cells a point
     stride = max(stride, -(-T // MAX_FRAMES))  # a frame carries its step's equation (~0.9 KB): 1 MB holds ~600
@@ -222,7 +219,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     labels = step_labels(T, tokens)
     n = len(rows)
     gap, data, layout = 0.035, [], {}
-    strip = toks is not None and (long or len(pos) <= strip_steps(toks))   # tokens under their steps, not as ticks
+    strip = toks is not None and (long or len(pos) <= window)   # tokens under their steps, not as ticks
     height = (1.0 - gap * (n - 1) - ((STRIP + gap) if strip else 0.0)) / n
     # c_t: one range for the whole trace at this layer (every unit, every sample), so it does not jump
     c_all = as_numpy(trace.cell[layer, direction % D], "Trace.cell") if trace.cell is not None else np.zeros(1)

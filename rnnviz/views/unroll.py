@@ -14,9 +14,9 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ._figure import (DIVERGING, FIT_HEIGHT, OVERVIEW_COLS, PLAY_FPS, WINDOW, WORD_WINDOW, Step, Timeline, Tokens, as_numpy,
+from ._figure import (DIVERGING, FIT_HEIGHT, OVERVIEW_COLS, PLAY_FPS, Step, Timeline, Tokens, as_numpy,
                       check_tokens, fmt, notes_line, shown, step_labels, symmetric_range, time_window, token_strip,
-                      token_text)
+                      token_text, window_for)
 from ._sources import pick_sample
 from ._whatif import show
 
@@ -168,7 +168,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     n = len(rows)
     max_units = _check_count(max_units, "max_units") if max_units is not None else max(8, MAX_UNITS // n)
     if window is None:
-        window = (WINDOW if tokens is None else 50 if max(map(len, tokens), default=1) <= 1 else WORD_WINDOW)
+        window = window_for(tokens)
     window = _check_count(window, "window")
     long = T > window
     toks = Tokens(tokens) if tokens is not None and not isinstance(tokens, Tokens) else tokens
