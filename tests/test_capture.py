@@ -455,3 +455,25 @@ def test_a_batch_of_zero_is_traced_as_torch_runs_it(kind, kw):
     with rnnviz.record(m) as rec:
         m(x)
     assert rec[""].batch_size == 0 and rec[""].steps == 4
+
+
+@pytest.mark.parametrize("kw", [{"num_layers": 2, "bidirectional": True}, {"proj_size": 4, "batch_first": True}],
+                         ids=["2-layers-bidirectional", "proj"])
+def test_an_lstm_recomputed_in_many_row_chunks_still_matches(kw, monkeypatch):
+    """The LSTM gates are projected a block of rows at a time (about CHUNK_BYTES); a block of
+    5 rows splits these 4 x 7 = 28 rows into 5 full blocks and one of 3, packed steps included."""
+    from rnnviz.capture import _fast
+    monkeypatch.setattr(_fast, "CHUNK_BYTES", 5 * 4 * 6 * 8)                 # 5 rows of 4 gates x 6 float64 units
+    m = make("LSTM", kw, torch.float64)
+    lengths = torch.tensor([4, 7, 1, 5])
+    x = torch.randn(4, 7, 5, dtype=torch.float64)
+    for b, n in enumerate(lengths):
+        x[b, n:] = 0
+    h0, c0 = states(m, 4, torch.float64)
+    given = x if m.batch_first else x.transpose(0, 1)
+    packed = pack_padded_sequence(given, lengths, batch_first=m.batch_first, enforce_sorted=False)
+    tr = rnnviz.trace(m, packed, (h0, c0))
+    ref = reference(m, [x[b, :n] for b, n in enumerate(lengths)], h0, c0)
+    assert_matches_reference(tr, ref, 1e-10)
+    full = rnnviz.trace(m, given, (h0, c0))                                 # all 7 steps, no padding
+    assert_matches_reference(full, reference(m, list(x), h0, c0), 1e-10)

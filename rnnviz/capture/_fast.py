@@ -5,7 +5,7 @@ friends, one layer, both directions), which gives the exact h_t of that layer
 for every t. With every h_{t-1} known, all gates of a layer and direction
 follow from one batched matmul each for the input and the recurrent part; the
 LSTM cell state then follows from the elementwise recurrence
-c_t = f_t * c_{t-1} + i_t * g_t.
+c_t = f_t * c_{t-1} + i_t * g_t, one loop over time for all layers together.
 
 Letters: L layers, D directions, B batch, T time, H hidden size, P proj_size or H,
 G gates per cell (4 LSTM, 3 GRU, 1 RNN).
@@ -20,6 +20,10 @@ from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 
 from .._recurrent.cells import GATE_NAMES, cell_weights
 from .._recurrent.inputs import Prepared
+
+# An LSTM's four gates are projected into a scratch block of about this many bytes at a time
+# (1024 rows of 4 x 128 float32 units), small enough that the sigmoid reads it back from cache.
+CHUNK_BYTES = 2 ** 21
 
 
 @dataclass
@@ -122,11 +126,13 @@ def _project(parts: list[torch.Tensor], w: torch.Tensor, rows: slice, b: torch.T
 
 def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, parts: list[torch.Tensor],
                work: torch.Tensor) -> None:
-    """All gates (and the LSTM cell) of one layer and direction from the known h_t.
+    """All gates of one layer and direction from the known h_t (the LSTM cell follows in
+    :func:`_cell_states`).
 
-    parts: the layer input as contiguous (B*T, K) pieces; work: a (B*T, H) buffer.
-    Each gate is projected straight into its own storage, so every activation
-    runs in place on contiguous memory.
+    parts: the layer input as contiguous (B*T, K) pieces. work: for an LSTM a
+    (rows, 4H) scratch block, its gates projected chunk by chunk and activated into
+    their own storage; for a GRU a (B*T, H) buffer for W_hn h + b_hn, its gates
+    projected straight into their storage and activated in place.
     """
     w = cell_weights(rnn, layer, d)
     row = layer * p.directions + d
@@ -149,21 +155,41 @@ def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, parts: list[to
         return
     if p.kind != "LSTM":
         return
-    both = None if w.b_ih is None else w.b_ih + w.b_hh                   # (4H,)
-    for k, name in enumerate(GATE_NAMES["LSTM"]):
-        out = _project(parts, w.w_ih, block(k), bias(both, k), gate(name))
-        out.addmm_(prev[0], w.w_hh[block(k)].T)
-        _tanh_(out) if name == "cell" else out.sigmoid_()
-    i, f, g = (res.gates[name][layer, d] for name in ("input", "forget", "cell"))  # (B, T, H)
-    cells = torch.mul(i, g, out=res.cell[layer, d]).unbind(1)            # T x (B, H), i*g for now
-    forgets = f.unbind(1)                                                # T x (B, H)
-    c = p.c0[row]                                                        # (B, H)
-    valid = None if p.full else p.valid().unsqueeze(-1).unbind(1)        # T x (B, 1)
-    for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
-        if valid is None:
-            c = cells[t].addcmul_(forgets[t], c)                         # c_t = f_t c_{t-1} + i_t g_t
-        else:
-            c = torch.where(valid[t], cells[t].addcmul_(forgets[t], c), c, out=cells[t])
+    # One wide product for all four gates, row chunk by row chunk, so the activations read it
+    # back from cache. The cell gate's rows are doubled: tanh(x) = 2 sigmoid(2x) - 1, and a
+    # factor 2 is exact in floating point, so one sigmoid serves every gate (see _tanh_).
+    two = w.w_ih.new_ones(4 * H, 1)
+    two[block(2)] = 2
+    w_ih, w_hh = w.w_ih * two, w.w_hh * two                              # (4H, I), (4H, P)
+    both = None if w.b_ih is None else (w.b_ih + w.b_hh) * two[:, 0]     # (4H,)
+    step = work.size(0)
+    for s in range(0, B * T, step):
+        e = min(B * T, s + step)
+        out = _project([part[s:e] for part in parts], w_ih, slice(None), both, work[:e - s])
+        out.addmm_(prev[0][s:e], w_hh.T)                                 # (rows, 4H)
+        for k, name in enumerate(GATE_NAMES["LSTM"]):
+            torch.sigmoid(out[:, block(k)], out=gate(name)[s:e])
+    gate("cell").mul_(2).sub_(1)
+
+
+def _cell_states(p: Prepared, res: Result) -> None:
+    """Every LSTM cell state: c_t = f_t * c_{t-1} + i_t * g_t, all layers in one loop over time
+    (each layer's gates are already known), one direction after the other. A step at or past
+    a sequence's length keeps c; those steps are NaN-ed by the caller."""
+    i, f, g = (res.gates[name] for name in ("input", "forget", "cell"))       # (L, D, B, T, H)
+    torch.mul(i, g, out=res.cell)                                            # i*g for now
+    L, D = p.layers, p.directions
+    T = p.x.size(1)
+    c0 = p.c0.view(L, D, *p.c0.shape[1:])                                    # (L, D, B, H)
+    valid = None if p.full else p.valid().unsqueeze(-1).unbind(1)            # T x (B, 1)
+    for d in range(D):
+        cells, forgets = res.cell[:, d].unbind(2), f[:, d].unbind(2)         # T x (L, B, H)
+        c = c0[:, d]                                                         # (L, B, H)
+        for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
+            if valid is None:
+                c = cells[t].addcmul_(forgets[t], c)                         # c_t = f_t c_{t-1} + i_t g_t
+            else:
+                c = torch.where(valid[t], cells[t].addcmul_(forgets[t], c), c, out=cells[t])
 
 
 def _tanh_(t: torch.Tensor) -> torch.Tensor:
@@ -178,7 +204,11 @@ def run_fast(rnn, p: Prepared) -> Result:
     res = allocate(p)
     B, T = p.x.shape[:2]
     D, P = p.directions, p.out_size
-    work = p.x.new_empty(B * T, p.hidden_size)                           # (B*T, H)
+    H = p.hidden_size
+    if p.kind == "LSTM":  # a chunk of rows of all four gates, about CHUNK_BYTES
+        work = p.x.new_empty(max(1, min(B * T, CHUNK_BYTES // (4 * H * p.x.element_size()))), 4 * H)
+    else:
+        work = p.x.new_empty(B * T, H)                                   # (B*T, H)
     x, data = p.x, (p.packed.data if p.packed is not None else None)
     parts = [x.reshape(B * T, x.size(-1))]                                       # (B*T, I)
     for layer in range(p.layers):
@@ -192,5 +222,7 @@ def run_fast(rnn, p: Prepared) -> Result:
             _recompute(rnn, p, res, layer, d, parts, work)
         parts = [res.hidden[layer, d].view(B * T, P) for d in range(D)]  # D x (B*T, P)
         x, data = out, out_data
+    if p.kind == "LSTM":
+        _cell_states(p, res)
     res.last, res.last_data = x, data
     return res

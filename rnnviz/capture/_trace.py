@@ -86,13 +86,14 @@ def trace(rnn, inputs, hx=None, *, clamp: dict[str, float] | None = None) -> Tra
     rounding (about 1e-6 in float32, 1e-12 in float64).
 
     Cost: one forward through torch's fused kernels, layer by layer, plus one
-    batched recompute of the gates (one matmul per gate for the input and one
-    for h_{t-1}, all steps at once): on a CPU about 1.5x to 3x the module's own
+    batched recompute of the gates (matmuls over all steps at once, for the
+    input and for h_{t-1}): on a CPU about 1.5x to 3x the module's own
     forward (bench/trace_overhead.py prints it). Memory of the
     result, with s bytes per element (4 float32, 8 float64):
     LSTM s*L*D*B*T*(P + 5H), GRU s*L*D*B*T*(P + 3H), RNN s*L*D*B*T*P, plus the
-    module's own ``output`` s*B*T*D*P; the recompute needs about s*B*T*(H + P)
-    more while it runs. E.g. an LSTM of 256 units, 10,000 steps, batch 1:
+    module's own ``output`` s*B*T*D*P; the recompute needs about s*B*T*P more
+    while it runs (plus 2 MB for an LSTM, s*B*T*H for a GRU). E.g. an LSTM of
+    256 units, 10,000 steps, batch 1:
     4*10,000*(256 + 5*256) bytes = 61 MB in float32.
     """
     if isinstance(rnn, CELLS):
