@@ -167,6 +167,14 @@ LAYOUT_JS = """gd => {
       if (ticks[i].l < ticks[i - 1].r - 1 && Math.min(ticks[i].b, ticks[i - 1].b) - Math.max(ticks[i].t, ticks[i - 1].t) > 1) {
         items.push({name: 'colliding xticks', kind: 'collide', ...ticks[i]}); break; }
   });
+  // y tick labels of stacked subplots (a gates view's rows): one row's bottom label must not touch the next row's top
+  // label; a label box is its line height, so even boxes that only touch read as one run of digits
+  const yticks = Array.from(gd.querySelectorAll('.yaxislayer-above .ytick text')).filter(seen).map(box);
+  for (let i = 0; i < yticks.length; i++) for (let j = i + 1; j < yticks.length; j++) {
+    const a = yticks[i], c = yticks[j];
+    if (Math.min(a.r, c.r) - Math.max(a.l, c.l) > 1 && Math.min(a.b, c.b) - Math.max(a.t, c.t) > -1) {
+      items.push({name: 'colliding yticks', kind: 'collide', ...a}); i = yticks.length; break; }
+  }
   const hit = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > 1 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 1;
   const pairs = {slider: ['menu', 'title', 'plot', 'xticks', 'xtitle', 'ytitle', 'note', 'colorbar', 'legend'],
                  menu: ['title', 'plot', 'xticks', 'xtitle', 'ytitle', 'note', 'colorbar', 'legend'],
