@@ -141,6 +141,7 @@ LAYOUT_JS = """gd => {
   const items = [];
   const add = (name, kind, b) => { if (b) items.push({name, kind, ...b}); };
   gd.querySelectorAll('.slider-container').forEach((el, i) => add('slider', 'slider', box(el)));
+  // (tick groups are named after their axis: .xtick, .x2tick, ... ; hence [class$="tick"])
   // each button and each dropdown's header on its own: plotly.js puts every menu in one container, whose box
   // would span the slider between Play (left) and a dropdown at the right
   gd.querySelectorAll('.updatemenu-container .updatemenu-button, .updatemenu-container .updatemenu-header-group')
@@ -150,7 +151,7 @@ LAYOUT_JS = """gd => {
     const d = g.querySelector('.nsewdrag'); if (d) add('plot ' + g.getAttribute('class'), 'plot', box(d)); });
   gd.querySelectorAll('.cartesianlayer > g.subplot').forEach((g) => {
     const id = Array.from(g.classList).find(c => c !== 'subplot');
-    add('xticks ' + id, 'xticks', union(Array.from(g.querySelectorAll('.xaxislayer-above .xtick text')).filter(seen).map(box)));
+    add('xticks ' + id, 'xticks', union(Array.from(g.querySelectorAll('.xaxislayer-above [class$="tick"] text')).filter(seen).map(box)));
   });
   gd.querySelectorAll('[class^="g-x"][class$="title"] text').forEach((el) => { if (seen(el)) add('xtitle ' + el.parentNode.getAttribute('class'), 'xtitle', box(el)); });
   gd.querySelectorAll('[class^="g-y"][class$="title"] text').forEach((el) => { if (seen(el)) add('ytitle ' + el.parentNode.getAttribute('class'), 'ytitle', box(el)); });
@@ -160,7 +161,7 @@ LAYOUT_JS = """gd => {
   const svg = gd.querySelector('.main-svg');
   const fig = box(svg || gd);                            // what plotly draws into: beyond it is cut off
   gd.querySelectorAll('.cartesianlayer > g.subplot').forEach((g) => {  // neighbouring tick labels on one axis
-    const ticks = Array.from(g.querySelectorAll('.xaxislayer-above .xtick text'))
+    const ticks = Array.from(g.querySelectorAll('.xaxislayer-above [class$="tick"] text'))
       .filter(el => seen(el) && !/rotate/.test(el.getAttribute('transform') || '')).map(box);   // flat labels
     ticks.sort((a, b) => a.l - b.l);
     for (let i = 1; i < ticks.length; i++)
@@ -169,9 +170,13 @@ LAYOUT_JS = """gd => {
   });
   // y tick labels of stacked subplots (a gates view's rows): one row's bottom label must not touch the next row's top
   // label; a label box is its line height, so even boxes that only touch read as one run of digits
-  const yticks = Array.from(gd.querySelectorAll('.yaxislayer-above .ytick text')).filter(seen).map(box);
+  // (labels of one axis, a heatmap's dense rows, are plotly's own spacing and are not compared)
+  const yticks = [];
+  gd.querySelectorAll('.cartesianlayer > g.subplot').forEach((g, k) =>
+    g.querySelectorAll('.yaxislayer-above [class$="tick"] text').forEach((el) => { if (seen(el)) yticks.push({k, ...box(el)}); }));
   for (let i = 0; i < yticks.length; i++) for (let j = i + 1; j < yticks.length; j++) {
     const a = yticks[i], c = yticks[j];
+    if (a.k === c.k) continue;
     if (Math.min(a.r, c.r) - Math.max(a.l, c.l) > 1 && Math.min(a.b, c.b) - Math.max(a.t, c.t) > -1) {
       items.push({name: 'colliding yticks', kind: 'collide', ...a}); i = yticks.length; break; }
   }

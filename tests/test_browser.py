@@ -223,6 +223,32 @@ def test_exported_html_draws_offline(tmp_path, browser):
         op.page.close()
 
 
+def test_layout_check_sees_gate_rows_whose_tick_labels_touch(tmp_path, browser):
+    """The layout check used on every course view finds stacked rows whose y labels run into each
+    other: a gates view squeezed to 300 px has them, the same view at its own height has none."""
+    import torch
+
+    import rnnviz
+
+    torch.manual_seed(0)
+    fig = rnnviz.gates_view(torch.nn.LSTM(3, 6), torch.randn(12, 3))   # outside Jupyter: a plain figure
+    found = {}
+    for height in (None, 300):
+        if height is not None:
+            fig.update_layout(height=height)
+        path = tmp_path / f"gates_{height}.html"
+        rnnviz.export_html(fig, path)
+        op = OfflinePage(browser, allowed=("file://",))
+        try:
+            op.page.goto(path.as_uri())
+            op.page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+            found[height] = op.page.locator(".js-plotly-plot").first.evaluate(LAYOUT_JS)["overlaps"]
+        finally:
+            op.page.close()
+    assert "colliding yticks" not in found[None], found[None]
+    assert "colliding yticks" in found[300], found[300]
+
+
 # the live Canvas's script run with a stand-in anywidget model: its element is put on the page only after
 # render() started (as JupyterLab does), in a 930 px box that later narrows to 800 px
 CANVAS_JS = """async () => {

@@ -49,9 +49,9 @@ def test_colours_mean_the_same_value_whatever_the_input():
     torch.manual_seed(0)
     lstm = torch.nn.LSTM(3, 4)
     gates = rnnviz.gates_view(lstm, torch.randn(6, 3), widget=True).figure_dict()["layout"]
-    assert gates["yaxis"]["range"] == [-0.05, 1.05]                      # i_t, a gate: 0..1
-    assert gates["yaxis3"]["range"] == [-1.05, 1.05]                     # g_t, tanh: -1..1
-    assert gates["yaxis6"]["range"] == [-1.05, 1.05]                     # h_t
+    assert gates["yaxis"]["range"] == [-0.2, 1.2]                        # i_t, a gate: 0..1 (and room for labels)
+    assert gates["yaxis3"]["range"] == [-1.2, 1.2]                       # g_t, tanh: -1..1
+    assert gates["yaxis6"]["range"] == [-1.2, 1.2]                       # h_t
     att = rnnviz.attention_view(torch.full((2, 2), 0.3), widget=True).figure_dict()["layout"]["coloraxis"]
     assert (att["cmin"], att["cmax"]) == (0.0, 1.0)
 

@@ -86,6 +86,7 @@ def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -
 _FUTURE = "rgba(255,255,255,0.72)"   # steps not read yet, veiled as in the unroll view
 MAX_FRAMES = 600                      # slider steps a gates view keeps (every k-th step beyond; the title says so)
 STRIP = 0.09                          # of the plot area's height: the token strip under the gate rows (~32 px)
+ROW_PAD = 0.2                         # of a row's range (1 for a gate): its end labels sit this far inside the row
 
 
 # what each kind of row reads like, in the view's "how to read" line
@@ -228,8 +229,10 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         ax = "" if r == 0 else str(r + 1)
         top = 1.0 - r * (height + gap)
         m = 1.0 if rng != "free" else cm
-        scale = ({"range": [-0.05, 1.05], "tickvals": [0, 1]} if rng == "sig" else
-                 {"range": [-1.05 * m, 1.05 * m], "tickvals": [-m, 0, m]})      # fixed: never rescaled by the data
+        # fixed ranges, never rescaled by the data; labelled only at their ends (0 is the zero line), and the ends
+        # sit ROW_PAD inside the row so one row's bottom label does not run into the next row's top label
+        scale = ({"range": [-ROW_PAD, 1 + ROW_PAD], "tickvals": [0, 1]} if rng == "sig" else
+                 {"range": [-(1 + ROW_PAD) * m, (1 + ROW_PAD) * m], "tickvals": [-m, m]})
         layout[f"yaxis{ax}"] = {"domain": [max(top - height, 0.0), top], "anchor": "x",
                                 "title": {"text": sym}, "zeroline": True, "fixedrange": True, **scale}
         for j, u in enumerate(units):
