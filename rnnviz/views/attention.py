@@ -81,7 +81,7 @@ def _grid(heads: int, T: int) -> tuple[int, float, float, float, float, int]:
 def _colour_axis(w: np.ndarray, plot_px: int) -> dict:
     """One colour axis 0 .. 1 for every panel (weights lie in [0, 1]: fixed, never rescaled by the data)."""
     top = max(1.0, float(np.nanmax(w))) if np.isfinite(w).any() else 1.0
-    bar = {"title": {"text": "weight"}}
+    bar = {"title": {"text": "weight", "side": "right"}}   # beside the bar: on top it met the "1" label
     if plot_px < BAR_PX:                      # a thin strip of panels: a colour bar as long as them could not be read
         bar.update({"lenmode": "pixels", "len": BAR_PX, "y": 0.5, "yanchor": "middle"})
     return {"colorscale": SEQUENTIAL, "cmin": 0.0, "cmax": top, "colorbar": bar}
