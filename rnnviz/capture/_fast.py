@@ -180,7 +180,7 @@ def _cell_states(p: Prepared, res: Result) -> None:
     torch.mul(i, g, out=res.cell)                                            # i*g for now
     L, D = p.layers, p.directions
     T = p.x.size(1)
-    c0 = p.c0.view(L, D, *p.c0.shape[1:])                                    # (L, D, B, H)
+    c0 = p.c0.reshape(L, D, *p.c0.shape[1:])                                 # (L, D, B, H)
     valid = None if p.full else p.valid().unsqueeze(-1).unbind(1)            # T x (B, 1)
     for d in range(D):
         cells, forgets = res.cell[:, d].unbind(2), f[:, d].unbind(2)         # T x (L, B, H)
