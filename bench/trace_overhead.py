@@ -16,7 +16,7 @@ native and the AVX2 rows one after the other.
 Each row also prints the median minor page faults of one call: a trace returns
 about 13x the memory of the forward's output, and when the allocator takes it
 fresh from the system every first write to a 4 KB page faults (on this
-project's virtual machine ~9,000 faults cost 5-10 ms); when it reuses freed
+project's virtual machine ~9,000 faults cost up to about 10 ms); when it reuses freed
 memory the count is near 0. The count says which case a run measured.
 Run: python bench/trace_overhead.py [--reps N] [--threads N] [--isa native|avx2|both]
 """
@@ -43,14 +43,18 @@ B, T, I, H, L = 32, 200, 64, 128, 2
 TARGET = 2.0
 
 
+def _page_faults() -> int:
+    """Minor page faults of this process so far (0 where the OS does not say)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt if resource else 0
+
+
 def _clock(fn, faults: list[int]) -> float:
     """Seconds one call takes; appends the minor page faults it caused (first writes to fresh memory)."""
-    count = (lambda: resource.getrusage(resource.RUSAGE_SELF).ru_minflt) if resource else (lambda: 0)  # noqa: E731
-    before = count()
+    before = _page_faults()
     start = time.perf_counter()
     fn()
     took = time.perf_counter() - start
-    faults.append(count() - before)
+    faults.append(_page_faults() - before)
     return took
 
 

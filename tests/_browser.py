@@ -141,7 +141,6 @@ LAYOUT_JS = """gd => {
   const items = [];
   const add = (name, kind, b) => { if (b) items.push({name, kind, ...b}); };
   gd.querySelectorAll('.slider-container').forEach((el, i) => add('slider', 'slider', box(el)));
-  // (tick groups are named after their axis: .xtick, .x2tick, ... ; hence [class$="tick"])
   // each button and each dropdown's header on its own: plotly.js puts every menu in one container, whose box
   // would span the slider between Play (left) and a dropdown at the right
   gd.querySelectorAll('.updatemenu-container .updatemenu-button, .updatemenu-container .updatemenu-header-group')
@@ -149,6 +148,7 @@ LAYOUT_JS = """gd => {
   gd.querySelectorAll('.g-gtitle text').forEach((el) => { if (seen(el)) add('title', 'title', box(el)); });
   gd.querySelectorAll('.draglayer > g').forEach((g) => {
     const d = g.querySelector('.nsewdrag'); if (d) add('plot ' + g.getAttribute('class'), 'plot', box(d)); });
+  // tick groups are named after their axis (.xtick, .x2tick, .y3tick, ...): hence [class$="tick"]
   gd.querySelectorAll('.cartesianlayer > g.subplot').forEach((g) => {
     const id = Array.from(g.classList).find(c => c !== 'subplot');
     add('xticks ' + id, 'xticks', union(Array.from(g.querySelectorAll('.xaxislayer-above [class$="tick"] text')).filter(seen).map(box)));
