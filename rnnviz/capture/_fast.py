@@ -72,10 +72,23 @@ def _permute(t: torch.Tensor, index: torch.Tensor | None) -> torch.Tensor:
     return t if index is None else t.index_select(1, index)
 
 
-def _run_layer(rnn, p: Prepared, layer: int, x: torch.Tensor, data: torch.Tensor | None):
-    """torch's fused kernel on one layer: (out (B, T, D*P), packed out data or None, finals)."""
+def _initial_states(p: Prepared) -> list[torch.Tensor]:
+    """h0 (L*D, B, P) and for an LSTM c0 (L*D, B, H), in the batch order the kernel reads.
+
+    For packed input the whole state is permuted once and then sliced per layer, as
+    ``nn.RNNBase.forward`` does: the CPU kernel's rounding can depend on where a layer's
+    rows start in memory, so a separately permuted slice could differ in the last bit."""
+    states = [p.h0] + ([p.c0] if p.kind == "LSTM" else [])
+    return states if p.packed is None else [_permute(s, p.packed.sorted_indices) for s in states]
+
+
+def _run_layer(rnn, p: Prepared, layer: int, x: torch.Tensor, data: torch.Tensor | None,
+               states: list[torch.Tensor]):
+    """torch's fused kernel on one layer: (out (B, T, D*P), packed out data or None, finals).
+
+    states: from :func:`_initial_states`."""
     rows = slice(layer * p.directions, (layer + 1) * p.directions)
-    state = (p.h0[rows], p.c0[rows]) if p.kind == "LSTM" else p.h0[rows]   # (D, B, P), (D, B, H)
+    state = tuple(s[rows] for s in states) if p.kind == "LSTM" else states[0][rows]  # (D, B, P), (D, B, H)
     args = (_params(rnn, p, layer), rnn.bias, 1, 0.0, False, p.directions == 2)
     with warnings.catch_warnings():  # CUDA warns about weights outside one flat buffer
         warnings.simplefilter("ignore", UserWarning)
@@ -83,10 +96,6 @@ def _run_layer(rnn, p: Prepared, layer: int, x: torch.Tensor, data: torch.Tensor
             res = _kernel(p)(x, state, *args, True)
             return res[0], None, res[1:]
         pk = p.packed
-        if p.kind == "LSTM":
-            state = tuple(_permute(s, pk.sorted_indices) for s in state)
-        else:
-            state = _permute(state, pk.sorted_indices)
         res = _kernel(p)(data, pk.batch_sizes, state, *args)
     seq = PackedSequence(res[0], pk.batch_sizes, pk.sorted_indices, pk.unsorted_indices)
     out = pad_packed_sequence(seq, batch_first=True, total_length=x.size(1))[0]   # (B, T, D*P)
@@ -211,8 +220,9 @@ def run_fast(rnn, p: Prepared) -> Result:
         work = p.x.new_empty(B * T, H)                                   # (B*T, H)
     x, data = p.x, (p.packed.data if p.packed is not None else None)
     parts = [x.reshape(B * T, x.size(-1))]                                       # (B*T, I)
+    states = _initial_states(p)
     for layer in range(p.layers):
-        out, out_data, finals = _run_layer(rnn, p, layer, x, data)       # (B, T, D*P)
+        out, out_data, finals = _run_layer(rnn, p, layer, x, data, states)   # (B, T, D*P)
         res.hidden[layer] = out.view(B, T, D, P).permute(2, 0, 1, 3)
         rows = slice(layer * D, (layer + 1) * D)
         res.h_n[rows] = finals[0]
