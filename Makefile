@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.rnnviz-installed
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: lab test setup chromium bench robustness clean-venv
 
@@ -15,8 +16,10 @@ OTHER_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# CPU torch first: an unpinned torch would pull a multi-GB CUDA build.
-	$(PY) -m pip install --quiet torch==2.13.0
+	# CPU torch first, from PyTorch's CPU index: PyPI's Linux torch is a multi-GB CUDA build.
+	# Where that index cannot be reached (a mirror, an offline wheel cache), pip's own sources.
+	$(PY) -m pip install --quiet torch==2.13.0 --index-url $(TORCH_INDEX) \
+	  || $(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[lab,test]"
 	touch $(STAMP)
 
