@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -410,6 +411,19 @@ def test_export_html_is_standalone(tmp_path, lstm):
     assert len(page) > 1_000_000 and page.count("plotly.js v") == 1       # plotly.js inlined, once
     with pytest.raises(ValueError, match="ending in .html"):
         rnnviz.export_html(view, tmp_path / "view.png")
+
+
+def test_export_html_takes_any_plotly_figure_with_gaps_and_dates(tmp_path):
+    """A plain plotly figure may hold NaN (a gap in a line), numpy arrays and dates; they failed
+    to export (ValueError 'Out of range float values', 'cannot write ndarray')."""
+    fig = go.Figure([go.Scatter(x=[0, 1, 2], y=[1, float("nan"), 2]),
+                     go.Scatter(x=np.array(["2020-01-01", "2020-01-02"], dtype="datetime64[D]"),
+                                y=np.array([1.0, 2.0]))])
+    fig.frames = [go.Frame(data=[go.Scatter(y=[2, float("nan"), 1])], name="f0")]
+    page = rnnviz.export_html(fig, tmp_path / "plain.html").read_text()
+    drawn = json.loads(re.search(r"var fig = (.*);\n", page).group(1))   # strict JSON: no NaN
+    assert drawn["data"][0]["y"] == [1, None, 2] and drawn["frames"][0]["name"] == "f0"
+    assert drawn["data"][1]["x"] == ["2020-01-01", "2020-01-02"]
 
 
 def test_export_html_expands_the_home_directory(tmp_path, monkeypatch, lstm):

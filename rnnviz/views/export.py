@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 from ._display import View, html_div, packed
@@ -17,9 +18,10 @@ def _figures(view) -> list[dict]:
     except ImportError:  # pragma: no cover - plotly is a dependency
         go = None
     if go is not None and isinstance(view, go.Figure):          # also a FigureWidget
-        fig = view.to_plotly_json()
+        # plotly's own encoder: numpy arrays, dates and NaN (as null) become plain JSON
+        fig = json.loads(view.to_json())
         return [{"data": fig.get("data", []), "layout": fig.get("layout", {}),
-                 "frames": [f.to_plotly_json() for f in view.frames], "config": dict(CONFIG)}]
+                 "frames": fig.get("frames", []), "config": dict(CONFIG)}]
     raise TypeError(f"expected an rnnviz view, linked views or a plotly figure, got {type(view).__name__}")
 
 
