@@ -192,6 +192,37 @@ def test_cell_calls_that_are_not_one_sequence_say_why():
     assert "call 2: starts from zeros" in notes
 
 
+def test_a_note_shared_by_many_calls_is_written_once():
+    """A loop of 100 steps that restarts from zeros at each one gave 100 notes, all in a view's title."""
+    cell = nn.GRUCell(3, 4)
+    x = torch.randn(2, 100, 3)
+    with rnnviz.record(cell) as rec:
+        for t in range(100):
+            cell(x[:, t])                                                # hx=None: from zeros every time
+        h = cell(x[:, 0])
+        cell(x[:, 1], h * 2)
+    notes = rec[""].notes
+    assert notes[1:] == ["100 calls (1, 2, 3, 4, ...): starts from zeros (hx=None)",
+                         "call 101: starts from a state that is not the previous call's output"]
+
+
+class Restarting(nn.Module):
+    """Steps its cell from zeros at every step, in training mode with dropout on its input."""
+
+    def __init__(self):
+        super().__init__()
+        self.drop, self.cell = nn.Dropout(0.5), nn.GRUCell(3, 4)
+
+    def forward(self, x):                                                # (B, T, 3)
+        return torch.stack([self.cell(self.drop(x[:, t])) for t in range(x.size(1))], 1)
+
+
+def test_a_view_of_a_long_cell_loop_keeps_a_short_title():
+    """The same: 100 notes 'run in eval mode' and 99 'starts from zeros' made a 100-line title."""
+    title = rnnviz.unroll_view(Restarting().train(), torch.randn(1, 100, 3)).layout.title.text
+    assert title.count("eval mode") == 1 and title.count("starts from zeros") == 1 and len(title) < 1000
+
+
 def test_cell_errors_are_clear():
     cell = nn.LSTMCell(5, 6)
     with pytest.raises(ValueError, match=r"expected a \(batch, time, 5\) tensor.*got shape \(4, 7\)"):

@@ -73,6 +73,27 @@ def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and bool(torch.equal(a.detach(), b.detach()))
 
 
+def _grouped_notes(calls: list[Trace], shown: int = 4) -> list[str]:
+    """Each distinct note of the calls once, with the calls it applies to: "every call: ...",
+    "call 3: ..." or "57 calls (1, 2, 3, 4, ...): ..." (a loop of hundreds of calls would
+    otherwise repeat one note hundreds of times, in a view's title too)."""
+    where: dict[str, list[int]] = {}
+    for k, t in enumerate(calls):
+        for n in t.notes:
+            if not n.startswith("unbatched"):
+                where.setdefault(n, []).append(k)
+    out = []
+    for n, ks in where.items():
+        if len(ks) == len(calls) and len(ks) > 1:
+            out.append(f"every call: {n}")
+        elif len(ks) == 1:
+            out.append(f"call {ks[0]}: {n}")
+        else:
+            listed = ", ".join(map(str, ks[:shown])) + (", ..." if len(ks) > shown else "")
+            out.append(f"{len(ks)} calls ({listed}): {n}")
+    return out
+
+
 def join_cell_calls(name: str, cell: nn.Module, calls: list[Trace]) -> Trace:
     """One Trace (1, 1, B, T, H) from T one-step call Traces, or a ValueError saying why not."""
     label = f"{type(cell).__name__} {name!r}" if name else type(cell).__name__
@@ -86,8 +107,7 @@ def join_cell_calls(name: str, cell: nn.Module, calls: list[Trace]) -> Trace:
     cat = lambda ts: torch.cat(ts, dim=3)  # noqa: E731                (1, 1, B, T, H)
     first, last = calls[0], calls[-1]
     notes = [f"{len(calls)} calls of {type(cell).__name__}, one step each, joined along time in call order"]
-    for k, t in enumerate(calls):
-        notes += [f"call {k}: {n}" for n in t.notes if not n.startswith("unbatched")]
+    notes += _grouped_notes(calls)
     if any(n.startswith("unbatched") for n in first.notes):
         notes.append("unbatched calls: batch of 1 in the trace")
     return Trace(kind=first.kind, hidden=cat([t.hidden for t in calls]),
