@@ -44,6 +44,31 @@ def test_eval_mode_says_when_nothing_was_training():
             pass
 
 
+class OwnDropout(nn.Module):
+    """A forward of its own that reads self.training: it acts differently in training mode."""
+
+    def forward(self, x):
+        return nn.functional.dropout(x, 0.5, self.training)
+
+
+def test_eval_mode_says_whether_training_mode_would_change_the_result():
+    """Only a module that acts differently in training mode makes the views say 'run in eval mode':
+    a note about dropout on a model without any would only puzzle a class."""
+    plain = nn.Sequential(nn.Embedding(5, 3), nn.GRU(3, 4)).train()
+    cases = [(plain, False), (nn.LSTM(3, 4, num_layers=2).train(), False),
+             (nn.LSTM(3, 4, num_layers=2, dropout=0.2).train(), True),
+             (nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.1)).train(), True),
+             (nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.0)).train(), False),
+             (nn.Sequential(nn.BatchNorm1d(3)).train(), True),
+             (nn.Sequential(OwnDropout()).train(), True),
+             (nn.Sequential(OwnDropout()).eval(), False)]
+    for m, expected in cases:
+        with eval_mode(m) as changes:
+            assert changes == expected, m
+            assert not any(x.training for x in m.modules())
+        assert m.training == (m is not cases[-1][0])                     # the mode comes back either way
+
+
 def test_flush_denormal_is_put_back():
     before = flush_denormal_enabled()
     try:

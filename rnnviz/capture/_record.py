@@ -197,8 +197,8 @@ def record(model: nn.Module):
     got, with ``trace``; each call of a cell is one step (see ``Recording``,
     which also says how repeated calls, e.g. a decoder run step by step, are
     kept). The model runs in eval mode inside the block (no dropout, BatchNorm
-    on its running statistics; each Trace's notes say so when the model was in
-    training mode). What ``model`` returns is untouched for recurrent modules;
+    on its running statistics; each Trace's notes say so when a module in training
+    mode acts differently in eval mode, see ``rnnviz._restore.eval_mode``). What ``model`` returns is untouched for recurrent modules;
     attention modules are run with need_weights=True, which may change their
     output in the last float bits (torch then takes its explicit rather than
     its fused path). The fused ``nn.TransformerEncoderLayer`` fast path is off
