@@ -233,3 +233,16 @@ def test_cell_errors_are_clear():
         rnnviz.trace(cell, torch.randn(4, 3, 5), torch.zeros(4, 6))
     with pytest.raises(ValueError, match="unknown LSTM gate 'reset'"):
         rnnviz.trace(cell, torch.randn(4, 3, 5), clamp={"reset": 0.5})
+
+
+def test_a_view_of_a_bare_cell_steps_it_over_time_like_trace():
+    """unroll_view(cell, (T, I)) read the T steps as a batch of T (one frame), and a (B, T, I) input
+    gave torch's '1D or 2D' error; a view now steps the cell as rnnviz.trace(cell, x) does."""
+    torch.manual_seed(0)
+    gru = nn.GRUCell(3, 4)
+    x = torch.randn(10, 3)                                               # (T, I)
+    assert rnnviz.trace(gru, x).steps == 10 and len(rnnviz.unroll_view(gru, x).frames) == 10
+    lstm = nn.LSTMCell(3, 4)
+    xb = torch.randn(2, 5, 3)                                            # (B, T, I)
+    fig = rnnviz.gates_view(lstm, xb, sample=1, clamp={"forget": 1.0})
+    assert len(fig.frames) == 5 and "clamped forget=1" in fig.layout.title.text

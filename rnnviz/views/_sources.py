@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .. import capture
-from .._recurrent.cells import RECURRENT
+from .._recurrent.cells import CELLS, RECURRENT
 from ..capture import Trace
 from ._figure import Tokens
 
@@ -32,7 +32,8 @@ def check_trace(tr: Trace) -> Trace:
 
 
 def run_trace(model: nn.Module, inputs, clamp: dict | None = None, module: str | None = None) -> Trace:
-    """Capture ``model(inputs)``: ``rnnviz.trace`` for a recurrent module, ``rnnviz.record`` otherwise.
+    """Capture ``model(inputs)``: ``rnnviz.trace`` for a recurrent module or a bare cell (stepped
+    over ``inputs`` (B, T, I) or (T, I), as ``rnnviz.trace`` does), ``rnnviz.record`` otherwise.
 
     ``module`` picks one recurrent submodule of a larger model by qualified name
     (default: the only one). ``clamp`` (gate name -> value) needs the recurrent
@@ -40,7 +41,7 @@ def run_trace(model: nn.Module, inputs, clamp: dict | None = None, module: str |
     """
     if inputs is None:
         raise ValueError(f"a live {type(model).__name__} needs inputs: pass inputs=<tensor in the module's layout>")
-    if isinstance(model, RECURRENT):
+    if isinstance(model, RECURRENT + CELLS):
         if module is not None:
             raise ValueError(f"module={module!r} names a submodule, but the model is itself a {type(model).__name__}")
         with torch.no_grad():
