@@ -139,7 +139,8 @@ def test_gates_hover_shows_the_equation_with_the_actual_numbers(lstm):
     fig = rnnviz.gates_view(lstm, x, tokens=TOKENS[:5], units=[1, 4], layer=0)
     tr = rnnviz.trace(lstm, x)
     forget = fig.data[2]                                                  # row 1 (forget), first unit
-    assert "f_t = σ(W_f x_t + U_f h_{t−1} + b_f)" in forget.hovertemplate
+    assert ("f<sub>t</sub> = σ(W<sub>f</sub> x<sub>t</sub> + U<sub>f</sub> h<sub>t−1</sub> + b<sub>f</sub>)"
+            in forget.hovertemplate)                                      # indices as subscripts, no braces
     assert list(forget.y) == rounded(tr.gates["forget"][0, 0, 0, :, 1])
     # the pre-activation in the hover, recomputed here from the weights
     H = 6
@@ -161,7 +162,7 @@ def test_gates_known_values_and_gru_rows():
     tr.gates["update"][0, 0, 0, 2, 0] = 0.93
     fig = rnnviz.gates_view(tr, units=[0])
     names = [d.hovertemplate.split("<br>")[1].split(" =")[0] for d in fig.data]
-    assert names == ["r_t", "z_t", "n_t", "h_t"]
+    assert names == ["r<sub>t</sub>", "z<sub>t</sub>", "n<sub>t</sub>", "h<sub>t</sub>"]
     assert fig.data[1].y[2] == 0.93 and fig.data[1].text[2].endswith("= 0.93")
     assert len(fig.layout.sliders[0].steps) == 4
 
@@ -503,3 +504,24 @@ def test_linked_views_focus_a_unit_in_every_view():
     assert [t.get("opacity") for t in plain["data"] if t["type"] == "bar"] == [0.0] * 4
     with pytest.raises(TypeError, match="focus as a unit index"):
         rnnviz.linked_views(unroll, gates, focus="2")
+
+
+def test_a_packed_sample_is_shown_over_its_own_steps():
+    """A shorter sequence of a packed batch showed NaN steps past its end ('nan·nan' in the
+    title) and refused its own tokens; it is now shown over its own length, and padded tokens are cut."""
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(3, 4, batch_first=True)
+    packed = pack_padded_sequence(torch.randn(3, 6, 3), [6, 2, 4], batch_first=True, enforce_sorted=False)
+    tr = rnnviz.trace(lstm, packed)
+    for tokens in (["a", "b"], list("abcdef")):
+        fig = rnnviz.gates_view(lstm, packed, sample=1, tokens=tokens)
+        assert len(fig.frames) == 2 and "sample 1: its 2 steps" in fig.layout.title.text
+        assert "nan" not in json.dumps([f.layout.title.text for f in fig.frames])
+        assert list(fig.data[0].y) == rounded(tr.gates["input"][0, 0, 1, :2, 0])
+    fig = rnnviz.unroll_view(lstm, packed, sample=2)
+    assert len(fig.frames) == 4 and np.isfinite(np.array(fig.data[0].z, dtype=float)).all()
+    assert len(rnnviz.unroll_view(lstm, packed, sample=0).frames) == 6      # the longest: all steps
+    with pytest.raises(ValueError, match="expected 2 tokens"):
+        rnnviz.unroll_view(lstm, packed, sample=1, tokens=list("abc"))

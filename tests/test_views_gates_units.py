@@ -87,12 +87,12 @@ def test_a_list_keeps_its_order_and_focus_stays_among_the_units_shown(lstm_trace
     fig = rnnviz.gates_view(lstm_trace, units=[7, 2, 9], widget=True).figure_dict()
     assert legend(fig) == [7, 2, 9]
     assert "units 7, 2, 9 of 12 · gates i, f, o" in plain(fig["layout"]["title"]["text"])
-    assert "unit 7: c_t" in fig["layout"]["title"]["text"]                 # default focus: the first shown
+    assert "unit 7: c<sub>t</sub>" in fig["layout"]["title"]["text"]                 # default focus: the first shown
     fig = rnnviz.gates_view(lstm_trace, units=range(9, 5, -1), focus=8, widget=True).figure_dict()
-    assert legend(fig) == [9, 8, 7, 6] and "unit 8: c_t" in fig["layout"]["title"]["text"]
+    assert legend(fig) == [9, 8, 7, 6] and "unit 8: c<sub>t</sub>" in fig["layout"]["title"]["text"]
     active = top(np.abs(lstm_trace.hidden[-1, 0, 0].numpy()).mean(0), 4)
     fig = rnnviz.gates_view(lstm_trace, units="active", focus=active[2], widget=True).figure_dict()
-    assert f"unit {active[2]}: c_t" in fig["layout"]["title"]["text"]
+    assert f"unit {active[2]}: c<sub>t</sub>" in fig["layout"]["title"]["text"]
     other = next(u for u in range(12) if u not in active)
     with pytest.raises(ValueError, match=r"focus as one of the units shown \[.*\], got " + str(other)):
         rnnviz.gates_view(lstm_trace, units="active", focus=other)
@@ -164,7 +164,7 @@ def test_what_if_chooses_the_units_again_for_new_text():
         assert legend(fig) == want
         kept.append(first[3] in want)
         focus = first[3] if first[3] in want else want[0]                 # a focus left out falls back, no error
-        assert f"unit {focus}: c_t" in fig["layout"]["title"]["text"]
+        assert f"unit {focus}: c<sub>t</sub>" in fig["layout"]["title"]["text"]
         assert f"4 most active of 16 units (largest mean |h| over the {len(new)} steps)" in plain(
             fig["layout"]["title"]["text"])
     assert kept == [False, True, True]                                    # both cases met

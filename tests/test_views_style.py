@@ -149,7 +149,7 @@ def test_gates_title_shows_the_state_update_with_the_numbers_of_each_step(lstm):
     frames = view.figure_dict()["frames"]
     for t, frame in enumerate(frames):
         line = frame["layout"]["title"]["text"]
-        got = re.search(r"unit 4: c_t = f·c_\{t−1\} \+ i·g = (\S+)·\(?(\S+?)\)? \+ (\S+)·\(?(\S+?)\)? = ([^<\s]+)<", line)
+        got = re.search(r"unit 4: c<sub>t</sub> = f·c<sub>t−1</sub> \+ i·g = (\S+)·\(?(\S+?)\)? \+ (\S+)·\(?(\S+?)\)? = ([^<\s]+)<", line)
         assert got, line
         c_prev = c[t - 1].item() if t else 0.0
         want = [g["forget"][t].item(), c_prev, g["input"][t].item(), g["cell"][t].item(), c[t].item()]
@@ -160,7 +160,7 @@ def test_gates_title_shows_the_state_update_with_the_numbers_of_each_step(lstm):
     line = rnnviz.gates_view(gru, x, widget=True).figure_dict()["frames"][3]["layout"]["title"]["text"]
     z, n, h = (tr.gates["update"][0, 0, 0, 3, 0].item(), tr.gates["new"][0, 0, 0, 3, 0].item(),
                tr.hidden[0, 0, 0, :, 0])
-    got = re.search(r"unit 0: h_t = \(1 − z\)·n \+ z·h_\{t−1\} = \(1 − (\S+)\)·\(?(\S+?)\)? \+ \S+ = ([^<\s]+)<", line)
+    got = re.search(r"unit 0: h<sub>t</sub> = \(1 − z\)·n \+ z·h<sub>t−1</sub> = \(1 − (\S+)\)·\(?(\S+?)\)? \+ \S+ = ([^<\s]+)<", line)
     assert got and [float(v) for v in got.groups()] == [float(f"{v:.3g}") for v in (z, n, h[3].item())], line
     with pytest.raises(ValueError, match=r"focus as one of the units shown \[1, 4\], got 2"):
         rnnviz.gates_view(lstm, x, units=[1, 4], focus=2)

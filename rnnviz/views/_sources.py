@@ -6,6 +6,7 @@ can be rebuilt from saved tensors.
 """
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import torch
@@ -106,3 +107,37 @@ def pick_sample(sample: int, batch: int) -> int:
     if not -batch <= sample < batch:
         raise ValueError(f"expected sample in 0..{batch - 1} (the batch holds {batch}), got {sample}")
     return sample % batch
+
+
+def sample_length(trace: Trace, sample: int) -> int:
+    """Steps of batch element ``sample``: its own length when a packed batch made it shorter than
+    the trace's T (the steps after it are NaN padding), else T."""
+    B, T = trace.hidden.shape[2:4]
+    n = int(trace.lengths[pick_sample(sample, B)]) if trace.lengths.numel() == B else T
+    return n if 0 < n < T else T
+
+
+def token_steps(trace: Trace, sample: int, tokens) -> int:
+    """How many tokens a view of ``sample`` takes: its own length, or the padded T (then cut)."""
+    T = trace.hidden.shape[3]
+    if tokens is not None and hasattr(tokens, "__len__") and len(tokens) == T:
+        return T
+    return sample_length(trace, sample)
+
+
+def cut_to_sample(trace: Trace, sample: int, tokens):
+    """(trace, tokens, sample) for a view of one batch element: unchanged when the sample runs all
+    T steps; else a batch of 1 cut to the sample's length, with tokens cut alike and a note."""
+    B, T = trace.hidden.shape[2:4]
+    b, n = pick_sample(sample, B), sample_length(trace, sample)
+    if n == T:
+        return trace, tokens, sample
+    cut = lambda t: None if t is None else t[:, :, b:b + 1, :n]  # noqa: E731   (L, D, 1, n, .)
+    if tokens is not None and len(tokens) == T:
+        old = tokens if isinstance(tokens, Tokens) else Tokens(tokens)
+        tokens = Tokens(list(old)[:n], dropped=old.dropped, dropped_at=old.dropped_at,
+                        unknown=[t for t in old.unknown if t < n], padding=[t for t in old.padding if t < n])
+    note = f"sample {b}: its {n} steps (a packed batch padded to {T})"
+    return dataclasses.replace(trace, hidden=cut(trace.hidden), cell=cut(trace.cell),
+                               gates={k: cut(g) for k, g in trace.gates.items()},
+                               lengths=trace.lengths.new_tensor([n]), notes=[*trace.notes, note]), tokens, 0

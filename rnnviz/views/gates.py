@@ -10,7 +10,7 @@ from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, Step, Timeline, Tokens, a
                       notes_line, shown, step_labels, stride_for, time_window, token_strip, token_text,
                       window_for)
 from ._display import restyle
-from ._sources import pick_sample
+from ._sources import cut_to_sample, pick_sample, token_steps
 from ._style import LAPTOP, TITLE_WIDTH
 from ._whatif import show
 from .unroll import _check_count, pick_units
@@ -146,13 +146,22 @@ def choose_units(trace, tokens, units, max_units: int, layer: int, direction: in
     return chosen, _units_line(chosen, H)
 
 
+_INDEX = re.compile(r"(?<=[A-Za-z])_(\{[^}]*\}|[A-Za-z0-9]+)")
+
+
+def subscripts(text: str) -> str:
+    """Our equations' plain-text indices as plotly subscripts: 'h_{t−1}' -> 'h<sub>t−1</sub>',
+    'W_ir' -> 'W<sub>ir</sub>' (a title or hover would otherwise show the braces)."""
+    return _INDEX.sub(lambda m: "<sub>" + m.group(1).strip("{}") + "</sub>", text)
+
+
 def equation(kind: str, texts: dict[str, np.ndarray], t: int, j: int, unit: int) -> str:
     """The state update of step ``t`` for one unit with its numbers, e.g.
     'unit 0: c_t = f·c_{t−1} + i·g = 0.91·0.42 + 0.33·(−0.8) = 0.12' (LSTM) or
-    'unit 0: h_t = (1 − z)·n + z·h_{t−1} = ...' (GRU)."""
+    'unit 0: h_t = (1 − z)·n + z·h_{t−1} = ...' (GRU), indices as subscripts."""
     if kind == "LSTM":
-        return f"unit {unit}: c_t = f·c_{{t−1}} + i·g = {texts['c'][t, j]}"
-    return f"unit {unit}: h_t = (1 − z)·n + z·h_{{t−1}} = {texts['h'][t, j]}"
+        return subscripts(f"unit {unit}: c_t = f·c_{{t−1}} + i·g = ") + texts["c"][t, j]
+    return subscripts(f"unit {unit}: h_t = (1 − z)·n + z·h_{{t−1}} = ") + texts["h"][t, j]
 
 
 def cell_range(c: np.ndarray) -> float:
@@ -189,6 +198,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     """
     if trace.kind not in _ROWS:
         raise ValueError(f"expected an LSTM or GRU trace (a plain RNN has no gates: use unroll_view), got {trace.kind}")
+    trace, tokens, sample = cut_to_sample(trace, sample, tokens)   # a packed sample: its own steps
     L, D, B, T, P = trace.hidden.shape
     H = next(iter(trace.gates.values())).shape[-1]
     b = pick_sample(sample, B)
@@ -234,7 +244,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         scale = ({"range": [-ROW_PAD, 1 + ROW_PAD], "tickvals": [0, 1]} if rng == "sig" else
                  {"range": [-(1 + ROW_PAD) * m, (1 + ROW_PAD) * m], "tickvals": [-m, m]})
         layout[f"yaxis{ax}"] = {"domain": [max(top - height, 0.0), top], "anchor": "x",
-                                "title": {"text": sym}, "zeroline": True, "fixedrange": True, **scale}
+                                "title": {"text": subscripts(sym)}, "zeroline": True, "fixedrange": True, **scale}
         for j, u in enumerate(units):
             line = {
                 "type": "scatter", "mode": "lines", "x0": pos[0], "dx": stride, "y": shown(vals[key][pos, j]),
@@ -243,10 +253,10 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
                 "name": f"unit {u}" + (" (equation)" if j == fj and len(units) > 1 else ""),
                 "legendgroup": f"unit {u}", "showlegend": r == 0,
                 "meta": {"layer": layer % L, "direction": direction % D},   # whose units: a linked focus needs it
-                "hovertemplate": f"unit {u} · t = %{{x}}<br>{eq}<br>= %{{text}}<extra></extra>",
+                "hovertemplate": f"unit {u} · t = %{{x}}<br>{subscripts(eq)}<br>= %{{text}}<extra></extra>",
             }
             if long:                         # 2,000 steps of equation text would pass the 1 MB budget
-                line["hovertemplate"] = f"unit {u} · t = %{{x}}<br>{sym} = %{{y}}<extra></extra>"
+                line["hovertemplate"] = f"unit {u} · t = %{{x}}<br>{subscripts(sym)} = %{{y}}<extra></extra>"
             else:
                 line["text"] = texts[key][pos, j].astype(str)
             data.append(line)
@@ -264,7 +274,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     where = f"layer {layer % L}" + (f", direction {'backward' if backward else 'forward'}" if D == 2 else "")
     head = title or f"{trace.kind} gates, {where}, sample {b}"
     note = ((f" (one step in {stride} of {T} shown)" if stride > 1 else "")
-            + ("" if "h" in vals else " (h_t projected: not shown)") + notes_line(trace))
+            + ("" if "h" in vals else " (h<sub>t</sub> projected: not shown)") + notes_line(trace))
     howto = f"{phrase} · {HOWTO[trace.kind]}"      # one sub-line when it fits, else the phrase on a line of its own
     howto = (f"<br><sup>{howto}</sup>" if len(howto) <= SUB_CHARS
              else f"<br><sup>{phrase}</sup><br><sup>{HOWTO[trace.kind]}</sup>")
@@ -320,7 +330,8 @@ def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: in
     new input (``focus`` then falls back to the first shown unit when the
     new choice leaves it out). layer/direction/sample pick what to show
     (negative indices count from the end). Hover shows the gate's equation
-    with its numbers, e.g. "f_t = σ(W_f x_t + U_f h_{t−1} + b_f) = σ(2.61) = 0.932";
+    with its numbers, e.g. "f_t = σ(W_f x_t + U_f h_{t−1} + b_f) = σ(2.61) = 0.932" (indices
+    drawn as subscripts);
     the title shows the step's state update for the ``focus`` unit (one of
     the units shown, default the first) with its numbers, e.g.
     "c_t = f·c_{t−1} + i·g = 0.91·0.42 + 0.33·(−0.8) = 0.12", frame by frame.
@@ -330,7 +341,7 @@ def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: in
     tokens, clamp, encode/text what-if, widget, fps).
     """
     def checked(trace, toks):
-        return check_tokens(toks, trace.hidden.shape[3])
+        return check_tokens(toks, token_steps(trace, sample, toks))
 
     if hasattr(units, "__next__"):    # an iterator is read once: keep its units for the what-if rebuilds
         units = list(units)

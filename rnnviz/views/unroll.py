@@ -17,7 +17,7 @@ import torch
 from ._figure import (DIVERGING, FIT_HEIGHT, OVERVIEW_COLS, PLAY_FPS, Step, Timeline, Tokens, as_numpy,
                       check_tokens, fmt, notes_line, shown, step_labels, symmetric_range, time_window, token_strip,
                       token_text, window_for)
-from ._sources import pick_sample
+from ._sources import cut_to_sample, pick_sample, token_steps
 from ._whatif import show
 
 _MASK = "rgba(255,255,255,0.88)"
@@ -161,6 +161,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     ones); the title says which. readout: see :func:`run_readout`; drawn as a
     track under the tokens, its value at t written in the title.
     """
+    trace, tokens, sample = cut_to_sample(trace, sample, tokens)   # a packed sample: its own steps
     L, D, B, T, P = trace.hidden.shape
     b = pick_sample(sample, B)
     h = as_numpy(trace.hidden[:, :, b], "Trace.hidden")   # (L, D, T, P)
@@ -393,7 +394,7 @@ def unroll_view(rnn_or_trace, inputs=None, tokens=None, *, sample: int = 0, clam
         raise TypeError(f"expected readout_name as a str, got {type(readout_name).__name__}")
 
     def checked(trace, toks):
-        return check_tokens(toks, trace.hidden.shape[3])
+        return check_tokens(toks, token_steps(trace, sample, toks))
 
     def build(tr, toks):
         return build_unroll(tr, toks, sample, title, units=units, max_units=max_units, window=window,
