@@ -287,10 +287,10 @@ def test_strip_words_fit_the_room_they_have():
     assert max(len(t) for t in strip["text"]) * CHAR_PX <= room
 
 
-def test_the_unroll_view_says_what_the_pale_columns_mean():
+def test_the_unroll_view_says_what_the_grey_columns_mean():
     # the veil over steps not read yet is explained in the view itself, short and long inputs alike
     torch.manual_seed(0)
     lstm = torch.nn.LSTM(3, 4)
     for T in (5, 80):
         fig = rnnviz.unroll_view(lstm, torch.randn(T, 3), widget=True).figure_dict()
-        assert "pale = not read yet" in fig["layout"]["title"]["text"], T
+        assert "grey = not read yet" in fig["layout"]["title"]["text"], T

@@ -30,7 +30,12 @@ OVERVIEW_COLS = 250     # time columns at most in the whole-sequence overview st
 STRIP_CHARS = 9         # characters of a token the token strip shows at most (the slider and hover show all of it)
 STRIP_WIDTH = 740       # px: the plot area a token strip is written across on a 1366 px laptop (JupyterLab)
 CHAR_PX = 7.5           # px: an average character of the strip's 13 px font
-DIVERGING = "RdBu_r"    # tanh-range values, centred on 0 (zmid=0)
+# tanh-range values, centred on 0 (zmid=0): ColorBrewer's RdBu, blue negative, white zero, red positive,
+# symmetric stops so +v and -v are equally strong; written out so that the notebook view (plotly.js,
+# whose own 'RdBu' has a grey middle and uneven stops) and a plain figure draw the same colours
+DIVERGING = [[0.0, "rgb(5,48,97)"], [0.1, "rgb(33,102,172)"], [0.2, "rgb(67,147,195)"], [0.3, "rgb(146,197,222)"],
+             [0.4, "rgb(209,229,240)"], [0.5, "rgb(247,247,247)"], [0.6, "rgb(253,219,199)"],
+             [0.7, "rgb(244,165,130)"], [0.8, "rgb(214,96,77)"], [0.9, "rgb(178,24,43)"], [1.0, "rgb(103,0,31)"]]
 SEQUENTIAL = "Viridis"  # gates and attention, 0..1
 CONFIG = {
     "displaylogo": False,

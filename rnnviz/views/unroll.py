@@ -20,7 +20,7 @@ from ._figure import (DIVERGING, FIT_HEIGHT, OVERVIEW_COLS, PLAY_FPS, Step, Time
 from ._sources import cut_to_sample, pick_sample, token_steps
 from ._whatif import show
 
-_MASK = "rgba(255,255,255,0.88)"
+_MASK = "rgba(200,200,200,0.9)"    # grey over steps not read yet: white is the colour of h = 0
 _PAD = "rgba(90,90,90,0.35)"
 MAX_UNITS = 32       # heatmap rows one panel shows by default (about 8 px a row); more are chosen by units=
 
@@ -285,7 +285,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     padded = len(toks.padding) if toks is not None else 0
     view_note = (f"{T} steps" + (f" ({T - padded} tokens + {padded} padding, shaded)" if padded else "")
                  + (f", {window} at a time around t (box in the strip above)" if long else ""))
-    sub = "; ".join(x for x in (said, view_note, cut, "pale = not read yet") if x)   # the veils, as the gates view says
+    sub = "; ".join(x for x in (said, view_note, cut, "grey = not read yet") if x)   # the veils
     notes = notes_line(trace)
     layout.update({"height": height, "margin": {"t": top_m, "b": bottom_m, "l": 100}, "plot_bgcolor": "white"})
     layout["annotations"] = [{"text": text_, "xref": "paper", "yref": "paper", "x": 0, "xshift": -px, "y": sum(dom) / 2,
