@@ -126,7 +126,9 @@ def weight_matrices(answer) -> Feedback:
 
 @exercise("Any number of pads works; the checker recomputes the drift with the student's model. Without "
           "pads the drift is 0; with the course's trained network a single pad already moves the final "
-          "state by more than 1: an unpacked pad is read as one more input. Packing makes it 0 again.")
+          "state by more than 1 (1.2 to 1.9 for seeds 0-3): an unpacked pad is read as one more input. "
+          "Further pads move it less, and after a few (up to about ten) the drift stops growing: reading "
+          "<pad> over and over pulls the state to one resting point. Packing makes it 0 again.")
 def padding_drift(model: nn.Module, ids: torch.Tensor, pads, answer) -> Feedback:
     """Modify and observe: the largest change of the final state of ``model`` when the sentence
     ``ids`` (T,) is followed by ``pads`` unpacked padding steps (``basics.padding_drift``)."""
@@ -137,5 +139,5 @@ def padding_drift(model: nn.Module, ids: torch.Tensor, pads, answer) -> Feedback
     expected = basics.padding_drift(model, ids, pads)
     return verdict(approx(answer, expected, rel=0.02, abs_=1e-6),
                    f"with {pads} pad(s) the final state moved by up to {expected:.3g}. Try other numbers "
-                   "of pads: how many does it take to move it far?",
+                   "of pads: does the move keep growing with every pad, or does it level off?",
                    f"run the cell with pads = {pads} and copy the printed drift into answer (a number such as 0.5).")
