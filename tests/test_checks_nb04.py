@@ -9,8 +9,9 @@ from rnncourse.checks import nb04
 
 def test_downsampled_steps_right_and_wrong():
     assert nb04.downsampled_steps(32, length=256, stride=2, pool=4)
-    assert nb04.downsampled_steps(32.0)                          # a float that is a whole number is fine
-    assert not nb04.downsampled_steps(128)                       # forgot the pooling
+    assert nb04.downsampled_steps(50.0)                          # a float that is a whole number is fine
+    assert not nb04.downsampled_steps(250)                       # forgot the pooling
+    assert not nb04.downsampled_steps(32)                        # section 1's model, printed in the notebook
     assert not nb04.downsampled_steps("many")
     assert nb04.downsampled_steps(50, length=200, stride=4, pool=1)
 
@@ -30,6 +31,10 @@ def test_hybrid_for_every_scenario():
         wrong = next(h for h in nb04.HYBRIDS if h != right)
         fb = nb04.hybrid_for(scenario, wrong)
         assert not fb and "Not yet" in str(fb)
+    video = "the action shown in a short video clip"
+    assert nb04.hybrid_for(video, "convlstm")                   # a defensible second answer, accepted
+    assert "usual choice" in nb04.hybrid_for(video, "convlstm").message
+    assert not nb04.hybrid_for("the next ten radar rain maps from the last ten", "cnn-rnn-mlp")
     fb = nb04.hybrid_for("the action shown in a short video clip", "lstm")
     assert not fb and "one of" in fb.message
     with pytest.raises(ValueError, match="expected scenario"):
@@ -40,7 +45,7 @@ def test_checkers_leave_the_random_state_alone():
     torch.manual_seed(3)
     before = torch.rand(3)
     torch.manual_seed(3)
-    nb04.downsampled_steps(32), nb04.convlstm_params(2624)
+    nb04.downsampled_steps(50), nb04.convlstm_params(2624)
     assert torch.equal(torch.rand(3), before)
 
 

@@ -14,11 +14,16 @@ SCENARIOS = {
     "a sentence in one language written in another": "rnn-attention",
     "the action shown in a short video clip": "cnn-rnn-mlp",
 }
+# defensible second answers, accepted with what they trade away
+ALSO = {("the action shown in a short video clip", "convlstm"):
+        "convlstm works too: it reads the frames as images over time, and a classifier on its last state decides; "
+        "cnn-rnn-mlp is the usual choice, since a CNN per frame can be large and pretrained while the RNN stays small"}
 
 
 
-@exercise("32: the stride keeps every 2nd of the 256 positions (128), the max pooling one of every 4 (32).")
-def downsampled_steps(answer, length: int = 256, stride: int = 2, pool: int = 4, kernel_size: int = 7) -> Feedback:
+@exercise("50: the stride keeps every 4th of the 1,000 positions (250), the max pooling one of every 5 (50). "
+          "(Section 1's model: 256 / 2 / 4 = 32.)")
+def downsampled_steps(answer, length: int = 1000, stride: int = 4, pool: int = 5, kernel_size: int = 7) -> Feedback:
     """How many steps the RNN of a ConvRNN runs on a ``length``-step signal (counted by running one)."""
     from rnnviz.models import ConvRNN
     with torch.random.fork_rng(devices=[]), torch.no_grad():   # the student's random numbers stay as they were
@@ -47,7 +52,7 @@ def convlstm_params(answer, in_channels: int = 1, hidden_channels: int = 8, kern
 
 
 @exercise("cnn-rnn (the long sensor signal), convlstm (radar maps), rnn-attention (translation), "
-          "cnn-rnn-mlp (video clip action).")
+          "cnn-rnn-mlp (video clip action; convlstm is accepted there too).")
 def hybrid_for(scenario: str, answer: str) -> Feedback:
     """Which hybrid fits a scenario: one of :data:`HYBRIDS`, for a key of :data:`SCENARIOS`."""
     if scenario not in SCENARIOS:
@@ -60,6 +65,8 @@ def hybrid_for(scenario: str, answer: str) -> Feedback:
            "convlstm": "the state itself is an image, and convolutions in the gates keep neighbouring pixels together",
            "rnn-attention": "the decoder looks back at the source words it needs at each output step",
            "cnn-rnn-mlp": "a CNN reads each frame, an RNN reads the frames in order, an MLP decides"}[expected]
+    if (scenario, picked) in ALSO:
+        return verdict(True, ALSO[scenario, picked] + ".", "")
     return verdict(picked == expected, f"{expected}: {why}.",
                    "ask what the data looks like (very long? images over time? two sequences?) "
                    "and which part of the model handles it.")
