@@ -44,8 +44,9 @@ def test_horizon_figure_traces():
     starts = torch.arange(20, 50)
     fig = forecast.horizon_figure(Echo(), series, starts, length=4, horizon=2, season=10, time=torch.arange(60) / 12)
     names = [t.name for t in fig.data]
-    assert names == ["truth", "model fed back, 2 ahead", "naive (last value)", "seasonal naive"]
+    assert names == ["truth", "naive (last value)", "seasonal naive", "model fed back, 2 ahead"]   # model on top
     assert list(fig.data[0].y) == pytest.approx(series[starts + 1].tolist())
     assert list(fig.data[0].x) == pytest.approx((torch.arange(21, 51) / 12).tolist())
-    assert list(fig.data[2].y) == pytest.approx(series[starts - 1].tolist())
-    assert list(fig.data[3].y) == pytest.approx(series[starts + 1 - 10].tolist())
+    assert list(fig.data[1].y) == pytest.approx(series[starts - 1].tolist())
+    assert list(fig.data[2].y) == pytest.approx(series[starts + 1 - 10].tolist())
+    assert fig.layout.xaxis.title.text == "year" and fig.data[3].line.width > fig.data[1].line.width

@@ -63,11 +63,13 @@ def horizon_errors(model: nn.Module, series: torch.Tensor, starts: torch.Tensor,
 
 
 def horizon_figure(model: nn.Module, series: torch.Tensor, starts: torch.Tensor, length: int, horizon: int,
-                   season: int, time=None):
+                   season: int, time=None, time_title: str = "year"):
     """A plotly figure of ``series`` at ``starts + horizon - 1`` and the forecasts made ``horizon``
-    steps before: the model fed back its own forecasts, the naive and the seasonal-naive one.
+    steps before: the naive and the seasonal-naive one (thin, dashed), and on top of them the model
+    fed back its own forecasts (the line the lesson is about, drawn last and thickest).
 
-    ``time`` (T,) labels the x axis (default: the index). Arguments as :func:`horizon_errors`.
+    ``time`` (T,) labels the x axis, titled ``time_title`` (default: the index, titled "step").
+    Other arguments as :func:`horizon_errors`.
     """
     import plotly.graph_objects as go
 
@@ -75,13 +77,16 @@ def horizon_figure(model: nn.Module, series: torch.Tensor, starts: torch.Tensor,
     starts = torch.as_tensor(starts)
     x = series[starts[:, None] + torch.arange(-length, 0)].unsqueeze(-1)          # (N, T, 1)
     target = starts + horizon - 1                                                  # (N,)
-    forecasts = {f"model fed back, {horizon} ahead": rollout(model, x, horizon)[:, -1],
-                 "naive (last value)": x[:, -1, 0], "seasonal naive": series[target - season]}
+    forecasts = {"naive (last value)": (x[:, -1, 0], dict(color="#999999", width=1, dash="dot")),
+                 "seasonal naive": (series[target - season], dict(color="#0072B2", width=1.2, dash="dash")),
+                 f"model fed back, {horizon} ahead": (rollout(model, x, horizon)[:, -1],
+                                                      dict(color="#D55E00", width=2.5))}
     when = (torch.as_tensor(time)[target] if time is not None else target).tolist()
     fig = go.Figure(go.Scatter(x=when, y=series[target].tolist(), name="truth", line=dict(color="black", width=2)))
-    for name, values in forecasts.items():
-        fig.add_trace(go.Scatter(x=when, y=values.tolist(), name=name, line=dict(width=1)))
-    fig.update_layout(title=f"test months: truth and forecasts made {horizon} steps before", height=340,
-                      margin=dict(l=40, r=10, t=40, b=30), legend=dict(orientation="h", y=-0.15),
+    for name, (values, line) in forecasts.items():
+        fig.add_trace(go.Scatter(x=when, y=values.tolist(), name=name, line=line))
+    fig.update_layout(title=f"test months: truth and forecasts made {horizon} steps before", height=360,
+                      margin=dict(l=50, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.22),
+                      xaxis_title=time_title if time is not None else "step",
                       yaxis_title="standardised value", template="plotly_white")   # rnnviz's look
     return fig

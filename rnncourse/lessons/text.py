@@ -190,6 +190,10 @@ def _plane(weight: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
     return x @ v[:2].T                                                                # (N, 2)
 
 
+_GROUP_COLOURS = ("#0072B2", "#D55E00", "#7F7F7F", "#009E73", "#CC79A7", "#E69F00")   # Okabe-Ito
+_GROUP_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "x")
+
+
 def embedding_map(weight: torch.Tensor, vocab: Vocab, groups: dict, title: str = "word embeddings"):
     """A labelled scatter of word vectors: ``groups`` {name: [words]}; returns a plotly Figure."""
     import plotly.graph_objects as go
@@ -200,12 +204,15 @@ def embedding_map(weight: torch.Tensor, vocab: Vocab, groups: dict, title: str =
     xy = _plane(weight, vocab.encode([w for _, w in names]))                          # (N, 2)
     fig = go.Figure(layout={"title": {"text": title}, "height": 480, "template": "plotly_white",  # rnnviz's look
                             "xaxis": {"title": {"text": "axis 1"}}, "yaxis": {"title": {"text": "axis 2"}}})
-    for g in groups:
+    for k, g in enumerate(groups):
         rows = [i for i, (gi, _) in enumerate(names) if gi == g]
-        # words above and below their points in turn, so that two close points do not write over each other
+        # words above and below their points in turn, so that two close points do not write over each other;
+        # colours a colour-blind reader can tell apart (blue, vermillion, grey, ...) and a marker shape per group
         fig.add_scatter(x=xy[rows, 0].tolist(), y=xy[rows, 1].tolist(), mode="markers+text", name=g,
                         text=[names[i][1] for i in rows],
-                        textposition=[("top center", "bottom center")[k % 2] for k in range(len(rows))])
+                        marker={"color": _GROUP_COLOURS[k % len(_GROUP_COLOURS)], "size": 9,
+                                "symbol": _GROUP_SYMBOLS[k % len(_GROUP_SYMBOLS)]},
+                        textposition=[("top center", "bottom center")[j % 2] for j in range(len(rows))])
     return fig
 
 
