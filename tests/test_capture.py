@@ -456,6 +456,10 @@ def test_clamp_values_are_checked(kind, clamp, match):
 def test_clamp_values_at_the_ends_of_the_range_are_accepted():
     tr = rnnviz.trace(make("LSTM", {}), torch.randn(3, 2, 5), clamp={"forget": 1, "cell": -1.0})
     assert tr.clamp == {"forget": 1.0, "cell": -1.0}
+    # numpy numbers are numbers too ("expected a float, got float32" before)
+    assert rnnviz.trace(make("LSTM", {}), torch.randn(3, 2, 5), clamp={"forget": np.float32(1)}).clamp == {"forget": 1.0}
+    with pytest.raises(TypeError, match=r"expected a float for clamp\['forget'\], got bool"):
+        rnnviz.trace(make("LSTM", {}), torch.randn(3, 2, 5), clamp={"forget": np.bool_(True)})
     assert torch.equal(tr.gates["cell"], torch.full_like(tr.gates["cell"], -1.0))
 
 

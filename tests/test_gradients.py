@@ -554,6 +554,18 @@ def test_inference_mode_is_named_in_the_error():
             rnnviz.gradient_flow(m, x, lambda out: out[0].sum())
     with torch.no_grad():                                                # no_grad is fine: it is switched back on
         assert rnnviz.gradient_flow(m, x, lambda out: out[0].sum()).finite
+    with torch.inference_mode():
+        made_there = torch.randn(5, 2, 4)                                # an inference tensor, used outside it
+    flow = rnnviz.gradient_flow(m, made_there, lambda out: out[0].sum())
+    assert flow.finite and torch.allclose(flow.hidden, rnnviz.gradient_flow(m, made_there.clone(),
+                                                                            lambda out: out[0].sum()).hidden)
+
+
+def test_jacobian_layer_and_direction_must_be_ints():
+    m, x = nn.GRU(4, 6, num_layers=2), torch.randn(5, 2, 4)
+    for bad in ({"layer": 0.0}, {"layer": None}, {"direction": True}):
+        with pytest.raises(TypeError, match=r"expected (layer|direction) as an int"):
+            rnnviz.state_jacobian_norms(m, x, **bad)
 
 
 # ---------------------------------------------------------------- training callback

@@ -13,8 +13,10 @@ torch facts these functions follow:
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -87,8 +89,9 @@ def check_clamp(kind: str, clamp) -> dict[str, float] | None:
     for name, value in clamp.items():
         if name not in names:
             raise ValueError(f"unknown {kind} gate {name!r} in clamp; expected one of {list(names)}")
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"expected a float for clamp[{name!r}], got {type(value).__name__}")
+        value = float(value)                                     # numpy and 0-d torch numbers alike
         low, high = GATE_RANGE[name]
         if not (math.isfinite(value) and low <= value <= high):
             act = "sigmoid" if low == 0 else "tanh"

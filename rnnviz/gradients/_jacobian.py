@@ -77,6 +77,9 @@ def state_jacobian_norms(model: nn.Module, inputs, hx=None, *, module=None, laye
         raise TypeError("expected a padded tensor input; state_jacobian_norms does not follow "
                         "PackedSequence lengths (use sequences of one length)")
     L, D = rnn.num_layers, 2 if rnn.bidirectional else 1
+    for what, value in (("layer", layer), ("direction", direction)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected {what} as an int, got {value!r}")
     if not -L <= layer < L or direction not in range(D):
         raise ValueError(f"expected layer in [{-L}, {L}) and direction in {list(range(D))} for this "
                          f"{describe(rnn)}, got layer={layer}, direction={direction}")

@@ -42,6 +42,8 @@ class Unrolled:
 
 def _own(x: torch.Tensor) -> torch.Tensor:
     """A new graph node equal to ``x`` that only this call uses (a leaf if ``x`` has no graph)."""
+    if x.is_inference():                     # made under torch.inference_mode(): autograd needs a normal copy
+        x = x.clone()
     return x.view_as(x) if x.requires_grad else x.detach().requires_grad_(True)
 
 
