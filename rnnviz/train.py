@@ -106,6 +106,13 @@ def evaluate(model: nn.Module, data, metric: Callable | None = None, *, batch_si
     return _evaluate(model, data, None, metric or accuracy, batch_size)[1]
 
 
+def _what(x) -> str:
+    """A short description of a value for an error message."""
+    if isinstance(x, torch.Tensor):
+        return f"a tensor of shape {tuple(x.shape)}" + ("" if x.requires_grad else " with no gradient")
+    return f"{type(x).__name__} {x!r}"[:80]
+
+
 def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimizer: torch.optim.Optimizer | None = None,
         lr: float = 1e-3, batch_size: int = 32, val_data=None, metric: Callable | None = None, seed: int = 0,
         clip: float | None = None, early_stopping: int | None = None, scheduler: Callable | None = None,
@@ -135,6 +142,9 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
     Leaves the process as found: the global RNG and torch's flush-denormal setting (on
     while training, since underflowing gate products slow the CPU down) are restored.
     """
+    for what, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError(f"expected {what} as a whole number (an int), got {value!r}")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"need epochs >= 1 and batch_size >= 1, got epochs={epochs}, batch_size={batch_size}")
     if early_stopping is not None and val_data is None:
@@ -189,6 +199,9 @@ def _epochs(state: TrainState, train_data, gen, batch_size, epochs, loss_fn, met
             inputs, target = tuple(to_device(x, device) for x in inputs), to_device(target, device)
             out = model(*inputs)
             loss = loss_fn(out, target)
+            if not (isinstance(loss, torch.Tensor) and loss.numel() == 1 and loss.requires_grad):
+                raise TypeError("expected loss_fn(output, target) to return a scalar tensor that depends on "
+                                f"the model's parameters, got {_what(loss)}")
             value = float(loss.detach())
             k = count(target)
             if not math.isfinite(value):

@@ -219,6 +219,13 @@ def test_fit_and_evaluate_name_what_they_expected():
         fit(lambda x: x, (torch.randn(4, 3), torch.zeros(4)), epochs=1, loss_fn=loss)
     with pytest.raises(ValueError, match=r"expected data as a tuple \(\*inputs, target\).*empty list"):
         evaluate(_model(), [])
+    data = (torch.randint(0, 8, (4, 3)), torch.zeros(4, dtype=torch.long))   # token ids, labels
+    with pytest.raises(TypeError, match="expected epochs as a whole number.*1.5"):
+        fit(_model(), data, epochs=1.5, loss_fn=loss)
+    with pytest.raises(TypeError, match="expected loss_fn.*scalar tensor.*got float 0.5"):
+        fit(_model(), data, epochs=1, loss_fn=lambda out, y: 0.5, progress=False)
+    with pytest.raises(TypeError, match=r"scalar tensor.*got a tensor of shape \(4, "):
+        fit(_model(), data, epochs=1, loss_fn=lambda out, y: out, progress=False)
     # a model without parameters can still be evaluated (on the CPU)
     x, y = torch.tensor([[2.0, -1.0], [-3.0, 4.0]]), torch.tensor([0, 1])
     assert evaluate(nn.Identity(), (x, y)) == 1.0
