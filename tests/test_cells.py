@@ -224,6 +224,11 @@ def test_a_view_of_a_long_cell_loop_keeps_a_short_title():
 
 
 def test_cell_errors_are_clear():
+    gru = nn.GRUCell(3, 4)
+    with pytest.raises(TypeError, match="initial states of dtype torch.float32.*got torch.float64"):
+        rnnviz.trace(gru, torch.randn(2, 5, 3), torch.zeros(2, 4, dtype=torch.float64))
+    with pytest.raises(ValueError, match="initial states on the cell's device cpu, got meta"):
+        rnnviz.trace(gru, torch.randn(2, 5, 3), torch.zeros(2, 4, device="meta"))
     cell = nn.LSTMCell(5, 6)
     with pytest.raises(ValueError, match=r"expected a \(batch, time, 5\) tensor.*got shape \(4, 7\)"):
         rnnviz.trace(cell, torch.randn(4, 7))

@@ -525,3 +525,15 @@ def test_a_packed_sample_is_shown_over_its_own_steps():
     assert len(rnnviz.unroll_view(lstm, packed, sample=0).frames) == 6      # the longest: all steps
     with pytest.raises(ValueError, match="expected 2 tokens"):
         rnnviz.unroll_view(lstm, packed, sample=1, tokens=list("abc"))
+
+
+def test_a_model_that_takes_several_arguments_gets_them_as_a_tuple():
+    """gradient_flow takes (ids, lengths) as model(*inputs); the views passed the tuple as one argument
+    ("expected token ids as a torch.Tensor, got tuple")."""
+    from rnnviz.models import SequenceClassifier
+
+    torch.manual_seed(0)
+    model = SequenceClassifier(10, embed_dim=4, hidden_size=6, cell="gru")
+    ids, lengths = torch.randint(2, 10, (3, 7)), torch.tensor([7, 4, 5])
+    assert len(rnnviz.unroll_view(model, (ids, lengths), sample=1).frames) == 4   # packed inside: its 4 steps
+    assert len(rnnviz.gates_view(model, (ids, lengths), sample=0).frames) == 7

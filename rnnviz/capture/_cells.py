@@ -146,6 +146,10 @@ def trace_cell(cell: nn.Module, inputs, hx=None, *, clamp=None) -> Trace:
             got = tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
             raise ValueError(f"expected every initial state of shape {want} for this {type(cell).__name__} "
                              f"and input, got {got}")
+        if s.dtype != weight.dtype:
+            raise TypeError(f"expected initial states of dtype {weight.dtype} like the cell's weights, got {s.dtype}")
+        if s.device != weight.device:
+            raise ValueError(f"expected initial states on the cell's device {weight.device}, got {s.device}")
     if unbatched and hx is not None:
         hx = tuple(s.unsqueeze(0) for s in hx) if kind == "LSTM" else hx.unsqueeze(0)
     with torch.no_grad():

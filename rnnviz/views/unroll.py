@@ -359,7 +359,8 @@ def unroll_view(rnn_or_trace, inputs=None, tokens=None, *, sample: int = 0, clam
     """Show an RNN unrolled in time: h_t as a units x time heatmap per layer and direction.
 
     rnn_or_trace: a live ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (or a model holding
-    one, chosen by ``module``) with ``inputs`` in its own layout, or an
+    one, chosen by ``module``) with ``inputs`` in its own layout (a tuple is a
+    model's arguments, e.g. ``(ids, lengths)``, called as ``model(*inputs)``), or an
     ``rnnviz.Trace``. tokens: one label per time step, written under the
     heatmap; a :class:`rnnviz.views.Tokens` list also marks unknown words and
     padding and says how many tokens were cut. sample: which batch element.
