@@ -386,6 +386,16 @@ def test_trace_is_easy_to_read():
         tr.select(layer=2)
 
 
+def test_a_bfloat16_trace_reads_out_as_float32():
+    """numpy has no bfloat16: to_numpy and select raised 'Got unsupported ScalarType BFloat16'."""
+    m = make("LSTM", {}).bfloat16()
+    tr = rnnviz.trace(m, torch.randn(4, 2, 5).bfloat16())
+    arrays = tr.to_numpy()
+    assert arrays["hidden"].dtype == np.float32 and arrays["gates"]["forget"].dtype == np.float32
+    assert np.array_equal(arrays["cell"], tr.cell.float().numpy())          # bfloat16 -> float32 is exact
+    assert np.array_equal(tr.select(sample=1)["hidden"], tr.hidden[-1, 0, 1].float().numpy())
+
+
 def test_ten_thousand_steps_of_256_units():
     m = make("LSTM", {}, inputs=8, units=256)
     with torch.no_grad():

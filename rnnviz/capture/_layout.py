@@ -77,11 +77,12 @@ class Trace:
         """Plain numpy copies: "hidden", "cell" (LSTM, else None), "lengths", "gates" {name: array}.
 
         The gates sit in their own dict because the LSTM candidate gate is also called "cell".
+        bfloat16, which numpy lacks, becomes float32 (exactly: every bfloat16 is a float32).
         """
         return {
-            "hidden": self.hidden.cpu().numpy(), "lengths": self.lengths.cpu().numpy(),
-            "cell": None if self.cell is None else self.cell.cpu().numpy(),
-            "gates": {name: g.cpu().numpy() for name, g in self.gates.items()},
+            "hidden": _numpy(self.hidden), "lengths": self.lengths.cpu().numpy(),
+            "cell": None if self.cell is None else _numpy(self.cell),
+            "gates": {name: _numpy(g) for name, g in self.gates.items()},
         }
 
     def select(self, layer: int = -1, direction: int = 0, sample: int = 0) -> dict:
@@ -99,6 +100,12 @@ class Trace:
             if not -size <= value < size:
                 raise ValueError(f"expected {what} in [{-size}, {size - 1}], got {value}")
         steps = int(self.lengths[sample])
-        pick = lambda t: t[layer, direction, sample, :steps].cpu().numpy()  # noqa: E731  (T_b, H)
+        pick = lambda t: _numpy(t[layer, direction, sample, :steps])  # noqa: E731  (T_b, H)
         return {"hidden": pick(self.hidden), "cell": None if self.cell is None else pick(self.cell),
                 "gates": {name: pick(g) for name, g in self.gates.items()}}
+
+
+def _numpy(t: torch.Tensor):
+    """A numpy copy of ``t`` on the CPU; bfloat16 (which numpy has no type for) as float32, exactly."""
+    t = t.detach().cpu()
+    return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
