@@ -101,6 +101,12 @@ def test_calls_that_cannot_be_joined_keep_the_last_one():
     assert rec[""].batch_size == 3 and rec[""].steps == 6
     assert any("not joined (batch sizes differ)" in n for n in rec[""].notes)
     assert [t.batch_size for t in rec.calls[""]] == [2, 3]
+    # an unbatched call and a batch of 1 have the same batch size but not the same layout (torch.cat raised)
+    with rnnviz.record(rnn) as rec:
+        rnn(torch.randn(5, 3))
+        rnn(torch.randn(4, 1, 3))
+    assert rec[""].steps == 4 and any("not joined (some calls were unbatched and some batched)" in n
+                                      for n in rec[""].notes)
 
 
 def test_hooks_are_removed_when_the_forward_raises():

@@ -33,8 +33,10 @@ def _join_traces(calls: list):
     batches = {t.batch_size for t in calls}
     full = all(bool((t.lengths == t.steps).all()) for t in calls)
     packed = any(not isinstance(t.output, torch.Tensor) for t in calls)
-    if len(batches) != 1 or not full or packed:
-        why = "batch sizes differ" if len(batches) != 1 else "some calls had padded (packed) steps"
+    forms = {(t.output.dim(), t.batch_first) for t in calls if isinstance(t.output, torch.Tensor)}
+    if len(batches) != 1 or not full or packed or len(forms) > 1:
+        why = ("batch sizes differ" if len(batches) != 1 else "some calls had padded (packed) steps" if not full
+               or packed else "some calls were unbatched and some batched")
         last.notes = [*last.notes, f"{len(calls)} calls not joined ({why}): this is the last call; "
                                    "every call is in .calls[name]"]
         return last
