@@ -504,6 +504,8 @@ def test_linked_views_focus_a_unit_in_every_view():
     assert [t.get("opacity") for t in plain["data"] if t["type"] == "bar"] == [0.0] * 4
     with pytest.raises(TypeError, match="focus as a unit index"):
         rnnviz.linked_views(unroll, gates, focus="2")
+    with pytest.raises(ValueError, match=r"focus as a unit that the views show, one of \[0, 1, .*got 99"):
+        rnnviz.linked_views(unroll, gates, focus=99)                     # was a menu entry for a unit no view has
 
 
 def test_a_packed_sample_is_shown_over_its_own_steps():
