@@ -539,3 +539,13 @@ def test_a_model_that_takes_several_arguments_gets_them_as_a_tuple():
     ids, lengths = torch.randint(2, 10, (3, 7)), torch.tensor([7, 4, 5])
     assert len(rnnviz.unroll_view(model, (ids, lengths), sample=1).frames) == 4   # packed inside: its 4 steps
     assert len(rnnviz.gates_view(model, (ids, lengths), sample=0).frames) == 7
+
+
+def test_a_saturated_gate_reads_far_out_not_nan():
+    """A gate that rounds to exactly 1 (or tanh to ±1) has an infinite recovered pre-activation; its
+    hover read 'σ(nan) = 1' before."""
+    torch.manual_seed(0)
+    fig = rnnviz.gates_view(torch.nn.LSTM(3, 4), torch.full((6, 1, 3), 50.0), units=[0, 1, 2, 3])
+    texts = [t for tr in fig.data if tr.text is not None for t in tr.text]
+    assert texts and not any("(nan)" in t for t in texts)
+    assert any(t.endswith("(≫0) = 1") or t.endswith("(≪0) = -1") or t.endswith("(≪0) = 0") for t in texts)

@@ -52,6 +52,12 @@ def _fp(v: float) -> str:
     return f"({fmt(v)})" if v < 0 else fmt(v)
 
 
+def _arg(p: float) -> str:
+    """A pre-activation recovered from its gate: a gate that rounds to exactly 0 or 1 (or ±1 for tanh)
+    only says the input was far out, so it reads '≫0' / '≪0' instead of an infinite (or NaN) number."""
+    return "≫0" if p == np.inf else "≪0" if p == -np.inf else fmt(p)
+
+
 def _each(form, *arrays: np.ndarray) -> np.ndarray:
     """``form(*values)`` for every element of equally shaped arrays, as an array of str."""
     flat = [a.ravel().tolist() for a in arrays]
@@ -67,9 +73,9 @@ def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -
                 out[key] = _each(lambda g: f"clamped to {fmt(g)}", val)
             elif key in ("input", "forget", "output", "reset", "update"):
                 pre = np.log(val / (1.0 - val))                 # σ⁻¹: the gate's pre-activation
-                out[key] = _each(lambda p, g: f"σ({fmt(p)}) = {fmt(g)}", pre, val)
+                out[key] = _each(lambda p, g: f"σ({_arg(p)}) = {fmt(g)}", pre, val)
             elif key in ("cell", "new"):
-                out[key] = _each(lambda p, g: f"tanh({fmt(p)}) = {fmt(g)}", np.arctanh(val), val)
+                out[key] = _each(lambda p, g: f"tanh({_arg(p)}) = {fmt(g)}", np.arctanh(val), val)
         if kind == "LSTM":
             f, i, g, c, o = v["forget"], v["input"], v["cell"], v["c"], v["output"]
             cp = _previous(c, (c - i * g) / f, backward)       # c_{t−1}; before the first step: from c = f c' + i g
