@@ -61,6 +61,12 @@ def test_generate_is_deterministic_given_seed():
     greedy = lm.generate([3], 10, temperature=0)
     logits = lm(greedy[None, :-1])[0]                # (T, V): greedy means each id is the argmax
     assert torch.equal(greedy[1:], logits.argmax(-1))
+    # a NaN or infinite temperature named clearly (torch said "probability tensor contains nan")
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match="finite temperature >= 0"):
+            lm.generate([3], 5, temperature=bad)
+    with pytest.raises(TypeError, match="expected n as a whole number"):
+        lm.generate([3], 2.5)
 
 
 @pytest.mark.parametrize("attention", [None, "additive", "multiplicative"])

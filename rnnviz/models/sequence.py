@@ -150,8 +150,12 @@ class CharLM(nn.Module):
         prompt = torch.as_tensor(prompt_ids, dtype=torch.long).reshape(-1)   # (T,)
         if prompt.numel() == 0:
             raise ValueError("generate needs a prompt of at least one id, got an empty one")
-        if n < 0 or temperature < 0:
-            raise ValueError(f"need n >= 0 and temperature >= 0, got n={n}, temperature={temperature}")
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"expected n as a whole number of ids to generate, got {n!r}")
+        if not isinstance(temperature, (int, float)) or isinstance(temperature, bool):
+            raise TypeError(f"expected temperature as a number >= 0, got {temperature!r}")
+        if n < 0 or not (0 <= temperature < float("inf")):              # NaN fails this too
+            raise ValueError(f"need n >= 0 and a finite temperature >= 0, got n={n}, temperature={temperature}")
         device = self.head.weight.device
         gen = torch.Generator(device=device).manual_seed(seed)
         with eval_mode(self):
