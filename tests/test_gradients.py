@@ -566,6 +566,8 @@ def test_jacobian_layer_and_direction_must_be_ints():
     for bad in ({"layer": 0.0}, {"layer": None}, {"direction": True}):
         with pytest.raises(TypeError, match=r"expected (layer|direction) as an int"):
             rnnviz.state_jacobian_norms(m, x, **bad)
+    with pytest.raises(ValueError, match="at least one sequence.*batch of 0"):
+        rnnviz.state_jacobian_norms(m, torch.randn(5, 0, 4))             # torch.cat's "non-empty list" before
 
 
 # ---------------------------------------------------------------- training callback

@@ -87,6 +87,8 @@ def state_jacobian_norms(model: nn.Module, inputs, hx=None, *, module=None, laye
     p = prepare(rnn, inp, hx)
     kind, nonlin = p.kind, p.nonlinearity
     B, T = p.x.shape[:2]
+    if B == 0:
+        raise ValueError("expected at least one sequence to take Jacobians of, got a batch of 0")
     h0, c0 = p.h0.detach(), None if p.c0 is None else p.c0.detach()   # (L*D, B, P), (L*D, B, H)
     with torch.no_grad():
         layer_in = p.x.detach()                                        # (B, T, I)
