@@ -223,6 +223,34 @@ def test_exported_html_draws_offline(tmp_path, browser):
         op.page.close()
 
 
+def test_the_overview_box_of_a_long_view_follows_the_slider_in_the_browser(tmp_path, browser):
+    """The box that marks the window in the overview strip shrank to a dot once the slider moved (a frame's
+    update without a type was read as a scatter); it must stay a box as wide as the window."""
+    import torch
+
+    import rnnviz
+
+    torch.manual_seed(0)
+    fig = rnnviz.unroll_view(torch.nn.GRU(3, 12), torch.randn(120, 3))      # 120 steps, 40 at a time
+    path = tmp_path / "long.html"
+    rnnviz.export_html(fig, path)
+    op = OfflinePage(browser, allowed=("file://",))
+    try:
+        op.page.goto(path.as_uri())
+        op.page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+        box_width = "() => Array.from(document.querySelectorAll('.barlayer path')).map(e => e.getBBox().width)"
+        before = op.page.evaluate(box_width)
+        rail = op.page.locator(".slider-rail-rect").first.bounding_box()
+        op.page.mouse.click(rail["x"] + rail["width"] * 0.5, rail["y"] + rail["height"] / 2)
+        time.sleep(1)
+        after = op.page.evaluate(box_width)
+        plot_w = op.page.evaluate("() => document.querySelector('.js-plotly-plot')._fullLayout.xaxis2._length")
+        assert len(after) == 1 and after[0] == pytest.approx(plot_w * 40 / 120, rel=0.05), (before, after, plot_w)
+        assert op.errors == [], op.errors
+    finally:
+        op.page.close()
+
+
 def test_layout_check_sees_gate_rows_whose_tick_labels_touch(tmp_path, browser):
     """The layout check used on every course view finds stacked rows whose y labels run into each
     other: a gates view squeezed to 300 px has them, the same view at its own height has none."""

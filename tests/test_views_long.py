@@ -53,6 +53,9 @@ def test_a_long_input_shows_a_window_that_follows_the_cursor(long_view):
         assert lo < k < hi and hi - lo <= 50                              # t inside a window of at most 50 steps
     lo, hi = fig["layout"]["xaxis"]["range"]                              # the figure opens on step 0
     assert lo < 0 < hi and hi - lo == 30                                  # words: 30 at a time (WORD_WINDOW)
+    # the room the fixed cursor leaves before step 0 carries no labels: no "-10" step for a student to read
+    assert fig["layout"]["xaxis"]["tickvals"] == list(range(0, 300, 5))
+    assert all("tickvals" not in f["layout"]["xaxis"] for f in fig["frames"])   # set once, kept by every frame
     # the cursor box and veils stay put on screen (x axis fraction): step t is always at the same place
     cursor = fig["layout"]["shapes"][-1]
     assert cursor["xref"] == "x domain"
@@ -61,6 +64,17 @@ def test_a_long_input_shows_a_window_that_follows_the_cursor(long_view):
         assert (k - 0.5 - lo) / (hi - lo) == pytest.approx(cursor["x0"])
         assert (k + 0.5 - lo) / (hi - lo) == pytest.approx(cursor["x1"])
     assert all("shapes" not in f["layout"] for f in fig["frames"])       # frames stay small
+
+
+def test_every_frame_update_names_its_traces_type(long_view):
+    """plotly reads a frame's trace update without a type as a scatter: the overview's window box, a bar,
+    then lost its width and base and shrank to a dot as soon as the slider moved (seen in the browser)."""
+    _, _, _, fig = long_view
+    for frame in fig["frames"][:5] + fig["frames"][-5:]:
+        for i, update in zip(frame["traces"], frame["data"]):
+            assert update["type"] == fig["data"][i].get("type", "scatter"), (frame["name"], i)
+    box = next(i for i, tr in enumerate(fig["data"]) if tr.get("name") == "window shown")
+    assert fig["data"][box]["type"] == "bar" and fig["frames"][150]["data"][0]["type"] == "bar"
 
 
 def test_the_overview_shows_the_whole_sequence_and_where_the_window_is(long_view):

@@ -345,8 +345,16 @@ def add_timeline(fig: dict, timeline: Timeline, fps: float = PLAY_FPS) -> dict:
         "active": timeline.active, "steps": steps, "pad": {"t": 50, "l": 130}, "len": 1.0, "x": 0.0,
         "currentvalue": {"prefix": timeline.prefix, "font": {"size": 14}}, "transition": {"duration": 0},
     }]
+    data = fig.get("data", [])
+
+    def typed(i: int, update: dict) -> dict:
+        """A frame's update of trace i, naming the trace's type: plotly reads an update without a type
+        as a scatter, and a bar (the unroll view's window box) then lost its width and base."""
+        kind = data[i].get("type", "scatter") if i < len(data) else None
+        return update if kind is None or "type" in update else {"type": kind, **update}
+
     fig["frames"] = [
-        {"name": str(k), "data": [st.data[i] for i in sorted(st.data)], "traces": sorted(st.data),
+        {"name": str(k), "data": [typed(i, st.data[i]) for i in sorted(st.data)], "traces": sorted(st.data),
          "layout": st.layout}
         for k, st in enumerate(timeline.steps)
     ]

@@ -136,6 +136,11 @@ def run_readout(readout: Callable, h: torch.Tensor, labels: list[str] | None):
     return values, text
 
 
+def _tick_step(width: int) -> int:
+    """A round step between labelled time steps: at most 10 labels across ``width`` steps."""
+    return next(s for s in (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if width / s <= 10)
+
+
 def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | None = None, *,
                  units=None, max_units: int | None = None, window: int | None = None,
                  readout: Callable | None = None, readout_name: str = "readout",
@@ -277,6 +282,8 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
         tracks.append((short, read_dom, 36 if values is not None else 8))   # clear of its tick labels
     layout["xaxis"] = {"title": {"text": "time step t", "standoff": 4}, "anchor": f"y{bottom_ax}",
                        "range": time_window(0, T, window, fixed=True), "ticks": "outside"}
+    if long:   # the fixed cursor shows room before step 0 and after the last: label only real steps there
+        layout["xaxis"]["tickvals"] = list(range(0, T, _tick_step(window)))
     m = symmetric_range(h)                                                  # fixed: ±1 for tanh-range h
     layout["coloraxis"] = {"colorscale": DIVERGING, "cmin": -m, "cmax": m,
                            "colorbar": {"title": {"text": "h"}, "len": 0.6, "y": 0.6, "thickness": 14}}
@@ -324,12 +331,18 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
         at = (window // 3) / window
         one = 1 / window
         shapes = veils(lambda d: (0, at) if d else (at + one, 1))
+        # the room before step 0 and after the last step holds no steps: blank, over the veils, so grey
+        # keeps meaning "not read yet" (in data coordinates, so they slide with the input)
+        for r in range(n):
+            for x0, x1 in ((-window - 0.5, -0.5), (T - 0.5, T + window - 0.5)):
+                shapes.append({"xref": "x", "yref": f"y{heat_axes[r]} domain", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
+                               "fillcolor": "white", "line": {"width": 0}})
         shapes.append({"type": "rect", "xref": xref, "yref": "paper", "x0": at, "x1": at + one, "y0": low,
                        "y1": heat_top, "line": {"color": "black", "width": 2}})
         layout["shapes"] = shapes + pads
         for t in range(T):
             rng = time_window(t, T, window, fixed=True)
-            steps.append(Step(label(t), data={box: {"x": [(rng[0] + rng[1]) / 2]}},
+            steps.append(Step(label(t), data={box: {"x": [(rng[0] + rng[1]) / 2]}},   # add_timeline adds its type
                               layout={"xaxis": {"range": rng}}))
         layout["title"] = {"text": f"{head}<br><sup>{sub}</sup>{notes}", "x": 0.01}
     else:
