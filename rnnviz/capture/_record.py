@@ -34,9 +34,10 @@ def _join_traces(calls: list):
     full = all(bool((t.lengths == t.steps).all()) for t in calls)
     packed = any(not isinstance(t.output, torch.Tensor) for t in calls)
     forms = {(t.output.dim(), t.batch_first) for t in calls if isinstance(t.output, torch.Tensor)}
-    if len(batches) != 1 or not full or packed or len(forms) > 1:
-        why = ("batch sizes differ" if len(batches) != 1 else "some calls had padded (packed) steps" if not full
-               or packed else "some calls were unbatched and some batched")
+    why = ("batch sizes differ" if len(batches) != 1 else
+           "some calls had padded (packed) steps" if not full or packed else
+           "some calls were unbatched and some batched" if len(forms) > 1 else None)
+    if why is not None:
         last.notes = [*last.notes, f"{len(calls)} calls not joined ({why}): this is the last call; "
                                    "every call is in .calls[name]"]
         return last
@@ -199,8 +200,9 @@ def record(model: nn.Module):
     got, with ``trace``; each call of a cell is one step (see ``Recording``,
     which also says how repeated calls, e.g. a decoder run step by step, are
     kept). The model runs in eval mode inside the block (no dropout, BatchNorm
-    on its running statistics; each Trace's notes say so when a module in training
-    mode acts differently in eval mode, see ``rnnviz._restore.eval_mode``). What ``model`` returns is untouched for recurrent modules;
+    on its running statistics; each Trace's notes say so when that changes what a
+    module computes: dropout, batch statistics, or a ``forward`` of its own that
+    reads ``self.training``). What ``model`` returns is untouched for recurrent modules;
     attention modules are run with need_weights=True, which may change their
     output in the last float bits (torch then takes its explicit rather than
     its fused path). The fused ``nn.TransformerEncoderLayer`` fast path is off

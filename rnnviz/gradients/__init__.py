@@ -101,8 +101,8 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
     - ``loss_fn``: called on the model's output; must return a scalar tensor.
     - ``module``: which recurrent submodule (qualified name or the module), default the only one.
     The module must be called exactly once per forward pass. The pass runs in eval mode
-    (no dropout, BatchNorm on its running statistics; ``notes`` say so when a module in
-    training mode acts differently in eval mode). The model is left as it was: parameters, ``.grad``, modes,
+    (no dropout, BatchNorm on its running statistics; ``notes`` say so when that changes
+    what a module computes). The model is left as it was: parameters, ``.grad``, modes,
     ``requires_grad``, buffers and the random stream.
     Returns a GradientFlow with ``hidden`` (L, D, B, T) and ``inputs`` (B, T).
     """
