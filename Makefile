@@ -17,9 +17,14 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# CPU torch first, from PyTorch's CPU index: PyPI's Linux torch is a multi-GB CUDA build.
-	# Where that index cannot be reached (a mirror, an offline wheel cache), pip's own sources.
-	$(PY) -m pip install --quiet torch==2.13.0 --index-url $(TORCH_INDEX) \
-	  || $(PY) -m pip install --quiet torch==2.13.0
+	# Where that index cannot be reached (a mirror, an offline wheel cache), pip's own sources;
+	# one quick probe decides, so pip does not retry an unreachable index for every package.
+	if $(PY) -c "import urllib.request as u; u.urlopen('$(TORCH_INDEX)/torch/', timeout=15)" 2>/dev/null; then \
+	  $(PY) -m pip install --quiet torch==2.13.0 --index-url $(TORCH_INDEX); \
+	else \
+	  echo "$(TORCH_INDEX) not reachable: torch from pip's configured sources"; \
+	  $(PY) -m pip install --quiet torch==2.13.0; \
+	fi
 	$(PY) -m pip install --quiet -e ".[lab,test]"
 	touch $(STAMP)
 

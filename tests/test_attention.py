@@ -214,7 +214,7 @@ def test_the_overview_shows_the_whole_map_and_where_the_window_is(view120):
         assert frame["traces"] == [box]
         lo, hi = frame["layout"]["xaxis"]["range"]
         bottom, top = frame["layout"]["yaxis"]["range"]
-        assert frame["data"][0] == {"x": [lo, hi, hi, lo, lo], "y": [top, top, bottom, bottom, top]}
+        assert frame["data"][0] == {"type": "scatter", "x": [lo, hi, hi, lo, lo], "y": [top, top, bottom, bottom, top]}
     assert fig["data"][box]["x"] == fig["frames"][-1]["data"][0]["x"]   # the figure opens on the last step's box
     assert "window: 30 of 120 target steps × 40 of 120 sources" in title_text(fig)
 
