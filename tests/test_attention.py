@@ -144,6 +144,29 @@ def test_a_short_map_is_drawn_whole_as_before():
     assert "range" in long["frames"][0]["layout"]["xaxis"] and len(long["data"]) == 3
 
 
+def test_a_mean_over_samples_is_said_under_a_custom_title_too():
+    """Notebook 07 shows the mean of 8 samples under its own title, which dropped 'mean of 8 samples'."""
+    w = torch.softmax(torch.randn(8, 2, 5, 5), -1)                      # (B, heads, T, S)
+    mean = rnnviz.attention_view(w, sample=None, title="recall", widget=True).figure_dict()
+    assert title_text(mean).startswith("recall, mean of 8 samples")
+    one = rnnviz.attention_view(w, sample=3, title="recall", widget=True).figure_dict()
+    assert title_text(one).startswith("recall") and "sample" not in title_text(one)   # the caller's words
+    assert "mean of 8 samples" in title_text(rnnviz.attention_view(w, sample=None, widget=True).figure_dict())
+
+
+def test_side_by_side_heads_leave_room_for_the_row_labels():
+    """The second head's row labels ('0 · sym') ran into the first head's panel in notebook 07."""
+    from rnnviz.views._figure import CHAR_PX, STRIP_WIDTH
+
+    w = torch.softmax(torch.randn(2, 6, 6), -1)                          # (heads, T, S) of one sample
+    tokens = ["sym", "_", "_", "_", "_", "a_long_word"]
+    lay = rnnviz.attention_view(w[None], tokens, tokens, widget=True).figure_dict()["layout"]
+    gap = lay["xaxis2"]["domain"][0] - lay["xaxis"]["domain"][1]
+    assert gap >= (len("5 · a_long_word") * CHAR_PX + 16) / STRIP_WIDTH - 1e-9
+    short = rnnviz.attention_view(w[None], widget=True).figure_dict()["layout"]
+    assert short["xaxis2"]["domain"][0] - short["xaxis"]["domain"][1] == pytest.approx(0.06)   # short labels
+
+
 def test_a_long_map_shows_a_window_that_follows_the_cursor(view120):
     """120 x 120 self-attention: every frame sets a 30-row x 40-column window holding the step shown
     and the source it attends to most, kept inside the map; the figure opens on the last step."""

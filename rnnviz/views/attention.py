@@ -15,8 +15,8 @@ import numpy as np
 
 from . import _style
 from ._display import make
-from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, SEQUENTIAL, WINDOW, Step, Timeline, as_numpy, check_tokens,
-                      shown, step_labels, time_ticks, time_window)
+from ._figure import (CHAR_PX, FIT_HEIGHT, MAX_CELLS, PLAY_FPS, SEQUENTIAL, STRIP_WIDTH, WINDOW, Step, Timeline,
+                      as_numpy, check_tokens, shown, step_labels, time_ticks, time_window)
 from ._sources import pick_sample
 
 _MASK = "rgba(255,255,255,0.85)"
@@ -65,11 +65,14 @@ def _pick_heads(w: np.ndarray, heads) -> tuple[np.ndarray, list[int], str]:
     return w[keep], keep, note
 
 
-def _grid(heads: int, T: int) -> tuple[int, float, float, float, float, int]:
-    """Panels of ``heads`` heads: (columns, pw, ph, gx, gy, plot px) in paper fractions and px."""
+def _grid(heads: int, T: int, label_chars: int = 0) -> tuple[int, float, float, float, float, int]:
+    """Panels of ``heads`` heads: (columns, pw, ph, gx, gy, plot px) in paper fractions and px.
+
+    label_chars: the longest row label, which the gap between two panels side by side must hold
+    (on a laptop's plot area of ``STRIP_WIDTH`` px; 6 % of it at least)."""
     cols = min(heads, _COLUMNS)
     rows = -(-heads // cols)
-    gx = 0.06
+    gx = max(0.06, (label_chars * CHAR_PX + 16) / STRIP_WIDTH)
     panel = min(PANEL_PX, max(ROW_PX, ROW_PX * T))            # px of one panel's plot area
     gap_px = 110 if rows > 1 else 0                            # tick labels and head name between panel rows
     plot_px = rows * panel + (rows - 1) * gap_px
@@ -126,7 +129,10 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
     which = (f"mean of {shape[0]} samples" if sample is None and len(shape) >= 3 else
              "" if len(shape) == 2 else f"sample {sample}")
     which = f", {which}" if which else ""
-    head = (title or ("attention weights" + (f", {n} heads" if n > 1 else "") + which)) + note
+    if title:      # a mean over samples is said even under the caller's own title: it is not one sample's map
+        head = title + (which if sample is None else "") + note
+    else:
+        head = "attention weights" + (f", {n} heads" if n > 1 else "") + which + note
     if T > WHOLE or S > WHOLE:
         return _build_long(w, names, head, xl, yl, _style.sizes(projector))
     return _build_short(w, names, head, xl, yl)
@@ -135,7 +141,7 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
 def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: list[str]):
     """The whole map, one panel per head (w: (heads, T, S), T and S at most ``WHOLE``)."""
     heads, T, S = w.shape
-    cols, pw, ph, gx, gy, plot_px = _grid(heads, T)
+    cols, pw, ph, gx, gy, plot_px = _grid(heads, T, max(map(len, yl)))
     data, layout = [], {}
     for k in range(heads):
         ax = "" if k == 0 else str(k + 1)
