@@ -35,7 +35,7 @@ def reference(m, seqs, h0, c0, *, clamp=None, wrong=None):
     multiplied into h before W_hn), to show the comparison can fail.
     Returns hidden (L, D, B, T, P), cell (L, D, B, T, H) or None, gates; NaN past lengths.
     """
-    kind = type(m).__name__
+    kind = type(m).__name__.removeprefix("Parametrized")                  # torch's class for a parametrized LSTM
     L, D, H = m.num_layers, 2 if m.bidirectional else 1, m.hidden_size
     P = getattr(m, "proj_size", 0) or H
     B, T = len(seqs), max(len(s) for s in seqs)
@@ -245,6 +245,28 @@ def test_packed_unsorted_input_with_given_states_equals_the_module_bit_for_bit(k
         o, h_n, c_n = module_out(m, packed, hx)
         assert torch.equal(tr.output.data, o.data) and torch.equal(tr.h_n, h_n), seed
         assert c_n is None or torch.equal(tr.c_n, c_n), seed
+
+
+def test_a_spectral_norm_weight_in_training_mode_is_read_once_as_in_eval_mode():
+    """torch's spectral_norm parametrization runs a power-iteration step, changing its buffers, at every
+    read of the weight in training mode: the trace changed the module and its kernel and recompute did
+    not even see the same weights. It is now traced in eval mode and the module is left as it was."""
+    from torch.nn.utils.parametrizations import spectral_norm
+
+    m = spectral_norm(make("LSTM", {"num_layers": 2}), "weight_hh_l0").train()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
+    x = torch.randn(7, 3, 5)                                             # (T, B, I)
+    tr = rnnviz.trace(m, x)
+    assert m.training and all(torch.equal(v, before[k]) for k, v in m.state_dict().items())
+    frozen, ref_m = copy.deepcopy(m).eval(), copy.deepcopy(m).eval().double()
+    with torch.no_grad():
+        o, h_n, c_n = module_out(frozen, x)
+    tol = TOL[torch.float32]
+    assert torch.equal(tr.output, o) and torch.equal(tr.h_n, h_n)      # the eval-mode module's own output
+    h0, c0 = (torch.zeros(*s.shape, dtype=torch.float64) for s in states(m, 3, torch.float64))
+    with torch.no_grad():
+        ref = reference(ref_m, list(x.double().transpose(0, 1)), h0, c0)
+    assert_matches_reference(tr, ref, tol)
 
 
 def test_unbatched_input_gets_a_batch_of_one():

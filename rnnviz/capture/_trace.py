@@ -5,10 +5,12 @@ Letters: L layers, D directions, B batch, T time, H hidden size, P proj_size or 
 from __future__ import annotations
 
 import torch
+from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
 from .._recurrent.cells import CELLS, cell_weights, check_clamp, input_part, run_direction
 from .._recurrent.inputs import Prepared, pack_like, prepare
+from .._restore import eval_mode
 from ._cells import trace_cell
 from ._fast import Result, allocate, run_fast
 from ._layout import Trace
@@ -63,7 +65,9 @@ def trace(rnn, inputs, hx=None, *, clamp: dict[str, float] | None = None) -> Tra
         (layers, bidirectional, batch_first, bias=False, relu, proj_size), any
         float dtype and device. Dropout between layers is not applied: the
         trace has eval semantics whatever ``rnn.training`` says, and says so in
-        ``notes``. The module is not changed.
+        ``notes``. The module is not changed (its mode, buffers and the RNG are put
+        back; a parametrized weight such as ``spectral_norm``'s is read as in eval
+        mode, without a power-iteration step).
     inputs: in the module's own layout: (B, T, I) with batch_first, else
         (T, B, I); unbatched (T, I) gets a batch of 1 in the trace while
         ``output``/``h_n`` stay unbatched as the module returns them; or a
@@ -96,6 +100,18 @@ def trace(rnn, inputs, hx=None, *, clamp: dict[str, float] | None = None) -> Tra
     256 units, 10,000 steps, batch 1:
     4*10,000*(256 + 5*256) bytes = 61 MB in float32.
     """
+    if not isinstance(rnn, nn.Module):
+        return _trace(rnn, inputs, hx, clamp, training=False)           # prepare says what was expected
+    training = rnn.training
+    # eval mode, and everything put back after: a parametrized weight (e.g. spectral_norm) read in
+    # training mode runs a power-iteration step and changes its buffers at every read, so the kernel
+    # and the recompute would not even see the same weights
+    with eval_mode(rnn):
+        return _trace(rnn, inputs, hx, clamp, training)
+
+
+def _trace(rnn, inputs, hx, clamp, training: bool) -> Trace:
+    """:func:`trace` inside eval mode; ``training``: the module's own mode, for the notes."""
     if isinstance(rnn, CELLS):
         return trace_cell(rnn, inputs, hx, clamp=clamp)
     p = prepare(rnn, inputs, hx)
@@ -111,7 +127,7 @@ def trace(rnn, inputs, hx=None, *, clamp: dict[str, float] | None = None) -> Tra
     notes = []
     if rnn.dropout > 0 and rnn.num_layers > 1:
         notes.append(f"dropout={rnn.dropout} not applied: captured in eval semantics"
-                     + (" (the module is in training mode)" if rnn.training else ""))
+                     + (" (the module is in training mode)" if training else ""))
     if clamp is not None:
         fixed = ", ".join(f"{k}={v:g}" for k, v in clamp.items())
         notes.append(f"clamped {fixed}: states and output differ from what the module computes")
