@@ -18,6 +18,12 @@ from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 from .cells import check_module
 
 
+
+def model_args(inputs) -> tuple:
+    """A whole model's positional arguments: a tuple is the arguments themselves (e.g. ``(ids,
+    lengths)`` for ``model(ids, lengths)``), anything else, a PackedSequence too, is the one argument."""
+    return inputs if isinstance(inputs, tuple) and not isinstance(inputs, PackedSequence) else (inputs,)
+
 @dataclass
 class Prepared:
     """One call of a recurrent module, in the form rnnviz's loops work on."""

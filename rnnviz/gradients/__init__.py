@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence
 
 from .._recurrent.cells import kind_of
 from .._recurrent.find import find_recurrent
+from .._recurrent.inputs import model_args
 from .._restore import TRAINING_NOTE, eval_mode
 from ._jacobian import state_jacobian_norms
 from ._unroll import unroll
@@ -112,7 +112,7 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
     if torch.is_inference_mode_enabled():
         raise ValueError("gradient_flow needs autograd, but it was called inside torch.inference_mode() "
                          "(which, unlike torch.no_grad(), cannot be switched back on); call it outside that block")
-    args = inputs if isinstance(inputs, tuple) and not isinstance(inputs, PackedSequence) else (inputs,)
+    args = model_args(inputs)
     records: list = []
     label = repr(name) if name else "the model itself"
     # buffers are restored only after the backward pass: BatchNorm saves them for it

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from .._recurrent.cells import RECURRENT, cell_weights, check_module, input_part, run_direction
 from .._recurrent.find import find_recurrent
-from .._recurrent.inputs import describe, prepare
+from .._recurrent.inputs import describe, model_args, prepare
 from .._restore import eval_mode
 
 _NORMS = {"spectral": 2, "fro": "fro"}
@@ -40,7 +40,7 @@ def _module_call(model: nn.Module, inputs, hx, module):
     handle = rnn.register_forward_pre_hook(grab, with_kwargs=True)
     try:
         with torch.no_grad():
-            model(*(inputs if isinstance(inputs, tuple) and not isinstance(inputs, PackedSequence) else (inputs,)))
+            model(*model_args(inputs))
     finally:
         handle.remove()
     if len(calls) != 1:

@@ -11,10 +11,10 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence
 
 from .. import capture
 from .._recurrent.cells import CELLS, RECURRENT
+from .._recurrent.inputs import model_args
 from ..capture import Trace
 from ._figure import Tokens
 
@@ -51,9 +51,8 @@ def run_trace(model: nn.Module, inputs, clamp: dict | None = None, module: str |
     if clamp:
         raise ValueError("clamp= works on a recurrent module itself (nn.RNN/LSTM/GRU): pass that module and its "
                          "own input, or capture with rnnviz.trace(rnn, x, clamp=...) and give the view the Trace")
-    args = inputs if isinstance(inputs, tuple) and not isinstance(inputs, PackedSequence) else (inputs,)
     with torch.no_grad(), capture.record(model) as traces:
-        model(*args)                                  # a tuple is the model's arguments, as in gradient_flow
+        model(*model_args(inputs))                    # a tuple is the model's arguments, as in gradient_flow
     if module is not None:
         if module not in traces:
             raise ValueError(f"expected module to name a recurrent submodule, one of {sorted(traces)}, got {module!r}")
