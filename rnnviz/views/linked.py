@@ -104,9 +104,9 @@ def _focus(data: list[dict], unit: int | None) -> dict | None:
              and tr.get("y") and all(isinstance(y, str) for y in tr["y"])]   # unit rows (an unroll view's)
     known = {_unit_of(data[i]) for i in lines} | {str(y) for i in heats for y in data[i]["y"]}
     if unit is not None and str(unit) not in known:
-        shown = sorted(map(int, known)) if all(k.isdigit() for k in known) else sorted(known)
-        raise ValueError(f"expected focus as a unit that the views show, one of {shown[:20]}"
-                         f"{' ...' if len(shown) > 20 else ''}, got {unit}")
+        units = sorted(map(int, known)) if all(k.isdigit() for k in known) else sorted(known)
+        raise ValueError(f"expected focus as a unit that the views show, one of {units[:20]}"
+                         f"{' ...' if len(units) > 20 else ''}, got {unit}")
     shown = {_layer_of(data[i]) for i in lines}           # the layers and directions the gates views show
     if lines and None not in shown:                       # unit 2 of another layer is another unit: no outline
         heats = [i for i in heats if _layer_of(data[i]) in shown]
