@@ -14,11 +14,10 @@ ONEDNN_MAX_CPU_ISA), as on an AVX2 laptop; ``--isa both`` prints the
 native and the AVX2 rows one after the other.
 
 Each row also prints the median minor page faults of one call: a trace returns
-about 13x the memory of the forward's output, and every first write to a fresh
-4 KB page faults (on this project's virtual machine ~10,000 faults cost 8-12 ms
-of an LSTM trace). rnnviz puts a large CPU trace in mappings marked for 2 MB
-transparent huge pages (Linux), so where the kernel offers them a trace takes
-about 100 faults; where it does not, the count shows it.
+about 13x the memory of the forward's output, and when the allocator takes it
+fresh from the system every first write to a 4 KB page faults (on this
+project's virtual machine ~9,000 faults cost up to about 10 ms); when it reuses freed
+memory the count is near 0. The count says which case a run measured.
 Run: python bench/trace_overhead.py [--reps N] [--threads N] [--isa native|avx2|both]
 """
 from __future__ import annotations

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import copy
 import math
-import mmap
-import weakref
 
 import numpy as np
 import pytest
@@ -532,69 +530,3 @@ def test_an_lstm_recomputed_in_many_row_chunks_still_matches(kw, monkeypatch):
     assert_matches_reference(tr, ref, 1e-10)
     full = rnnviz.trace(m, given, (h0, c0))                                 # all 7 steps, no padding
     assert_matches_reference(full, reference(m, list(x), h0, c0), 1e-10)
-
-
-# ---------------------------------------------------------------- a large trace's own storage
-HUGE = pytest.mark.skipif(not hasattr(mmap, "MADV_HUGEPAGE"), reason="huge-page storage is Linux only")
-
-
-def _record_mappings(monkeypatch) -> list:
-    """Weak references to every mapping capture makes from now on (the test's own, put back after)."""
-    made, real = [], mmap.mmap
-
-    def recording(*args, **kwargs):
-        region = real(*args, **kwargs)
-        made.append(weakref.ref(region))
-        return region
-
-    monkeypatch.setattr(mmap, "mmap", recording)
-    return made
-
-
-@HUGE
-@pytest.mark.parametrize("kind,kw", [("LSTM", {"num_layers": 2, "bidirectional": True}), ("GRU", {"batch_first": True}),
-                                     ("RNN", {"nonlinearity": "relu"}), ("LSTM", {"proj_size": 4})],
-                         ids=["lstm-2-bi", "gru", "rnn-relu", "lstm-proj"])
-def test_a_trace_in_huge_page_storage_is_the_same_trace(kind, kw, monkeypatch):
-    """From HUGE_FROM bytes a trace's tensors lie in mappings of their own (2 MB pages where the
-    kernel offers them). Forced here for a small trace, packed and with states: every value equals
-    the ordinary trace's bit for bit, and each tensor's storage holds exactly its own bytes (so
-    saving one tensor does not write its neighbours)."""
-    from rnnviz.capture import _fast
-    m = make(kind, kw)
-    lengths = torch.tensor([4, 7, 1])
-    x = torch.randn(3, 7, 5)
-    h0, c0 = states(m, 3, torch.float32)
-    given = x if m.batch_first else x.transpose(0, 1)
-    packed = pack_padded_sequence(given, lengths, batch_first=m.batch_first, enforce_sorted=False)
-    for inputs in (given, packed):
-        ordinary = rnnviz.trace(m, inputs, hx_for(m, h0, c0))
-        with monkeypatch.context() as patch:
-            made = _record_mappings(patch)
-            patch.setattr(_fast, "HUGE_FROM", 0)
-            huge = rnnviz.trace(m, inputs, hx_for(m, h0, c0))
-        pairs = list(zip([huge.hidden, huge.cell, *huge.gates.values()],
-                         [ordinary.hidden, ordinary.cell, *ordinary.gates.values()]))
-        pairs = [(mine, theirs) for mine, theirs in pairs if theirs is not None]
-        assert len(made) == len(pairs)                                       # one mapping per tensor
-        for mine, theirs in pairs:
-            assert torch.equal(mine.nan_to_num(7.0), theirs.nan_to_num(7.0))
-            assert mine.untyped_storage().nbytes() == mine.nelement() * mine.element_size()
-            assert mine.data_ptr() % _fast.HUGE_PAGE == 0                    # starts on a 2 MB page
-        assert torch.equal(huge.h_n, ordinary.h_n) and torch.equal(huge.output.data, ordinary.output.data)
-
-
-@HUGE
-def test_a_large_trace_gives_its_memory_back_when_dropped(monkeypatch):
-    """A trace of 10,000 steps holds 6 tensors of 5-10 MB, each in a mapping of its own, unmapped
-    when its last reference goes: the hidden states alone keep only their own mapping."""
-    m = make("LSTM", {}, inputs=8, units=256)
-    made = _record_mappings(monkeypatch)
-    tr = rnnviz.trace(m, torch.randn(10_000, 1, 8))
-    alive = lambda: sum(ref() is not None for ref in made)  # noqa: E731
-    assert len(made) == alive() == 6                                         # hidden, cell, four gates
-    hidden = tr.hidden
-    del tr
-    assert alive() == 1 and torch.isfinite(hidden).all()
-    del hidden
-    assert alive() == 0

@@ -12,7 +12,6 @@ G gates per cell (4 LSTM, 3 GRU, 1 RNN).
 """
 from __future__ import annotations
 
-import mmap
 import warnings
 from dataclasses import dataclass
 
@@ -40,38 +39,12 @@ class Result:
     last_data: torch.Tensor | None = None  # (N, D*P) the same, packed like the input
 
 
-# A trace's storage of at least HUGE_FROM bytes on a Linux CPU lies in a mapping of its own whose
-# 2 MB pages the kernel may back with transparent huge pages (where they are enabled, "always" or
-# "madvise"), as PyTorch's own THP_MEM_ALLOC_ENABLE does for every CPU tensor. A trace is written
-# once, right after it is allocated: with 4 KB pages every first write to a page faulted (about
-# 10,000 faults, 8-12 ms of a 2-layer LSTM trace of 39 MB on this project's machine), with 2 MB
-# pages about 20. The mapping is unmapped when the last tensor viewing it is freed.
-HUGE_PAGE = 2 ** 21
-HUGE_FROM = 2 * HUGE_PAGE
-
-
-def _block(like: torch.Tensor, count: int) -> torch.Tensor:
-    """An uninitialised 1-D tensor of ``count`` elements with ``like``'s dtype and device."""
-    nbytes = count * like.element_size()
-    if like.device.type != "cpu" or nbytes < HUGE_FROM or not hasattr(mmap, "MADV_HUGEPAGE"):
-        return like.new_empty(count)
-    # private and anonymous: a shared mapping would be shared memory, which huge pages skip
-    region = mmap.mmap(-1, nbytes + HUGE_PAGE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
-    try:
-        region.madvise(mmap.MADV_HUGEPAGE)
-    except OSError:      # a kernel without transparent huge pages: ordinary pages then
-        pass
-    start = -torch.frombuffer(region, dtype=torch.uint8, count=1).data_ptr() % HUGE_PAGE
-    # a storage of exactly nbytes from the first 2 MB boundary on; it keeps ``region`` alive
-    return torch.frombuffer(region, dtype=like.dtype, count=count, offset=start)
-
-
 def allocate(p: Prepared) -> Result:
-    """Empty storage for a whole trace (each tensor its own, so one can outlive the others)."""
+    """Empty storage for a whole trace."""
     B, T = p.x.shape[:2]
     L, D, H, P = p.layers, p.directions, p.hidden_size, p.out_size
+    new = lambda size: p.x.new_empty(L, D, B, T, size)  # noqa: E731
     lstm = p.kind == "LSTM"
-    new = lambda size: _block(p.x, L * D * B * T * size).view(L, D, B, T, size)  # noqa: E731
     return Result(
         hidden=new(P), cell=new(H) if lstm else None,
         gates={name: new(H) for name in GATE_NAMES[p.kind]},
