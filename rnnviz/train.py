@@ -17,7 +17,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import torch
 from torch import nn
@@ -127,19 +127,20 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
         metric: ``metric(output, target)`` -> float, e.g. :func:`accuracy`; averaged by batch size.
         seed: shuffling, dropout and every other random draw inside fit; the same seed, model
             initialisation and data give identical losses. The global RNG is left as it was.
-        clip: max total gradient norm (pre-clip norms go to ``history.grad_norm``).
+        clip: max total gradient norm, a positive number (pre-clip norms go to ``history.grad_norm``).
         early_stopping: patience in epochs without improvement of the validation metric
             (higher is better) or, without a metric, the validation loss; the best weights are
             restored at the end. Needs val_data.
         scheduler: ``scheduler(optimizer, total_steps)`` -> an LR scheduler, stepped after every step.
-        callbacks: objects with ``on_batch_end(state)`` / ``on_epoch_end(state)`` (see module doc).
+        callbacks: a list of objects with ``on_batch_end(state)`` / ``on_epoch_end(state)`` (see module doc).
         progress: show a ``tqdm`` progress bar (closed at the end, also on an error).
         nonfinite: what an inf or NaN loss does: ``"stop"`` ends training at that step, before
             its update, with a RuntimeWarning naming the step (``history.nonfinite_step``; the
             epoch's ``train_loss`` is then inf or NaN too); ``"raise"`` raises a
             FloatingPointError naming the step instead.
 
-    Leaves the process as found: the global RNG and torch's flush-denormal setting (on
+    The model comes back in the mode it came in (``train()``/``eval()`` of every submodule),
+    with the trained weights. Leaves the process as found: the global RNG and torch's flush-denormal setting (on
     while training, since underflowing gate products slow the CPU down) are restored.
     """
     for what, value in (("epochs", epochs), ("batch_size", batch_size)):
@@ -158,6 +159,11 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
     if isinstance(train_data, (tuple, list)) and not train_data:
         raise ValueError("expected train_data as a tuple (*inputs, target) of tensors or an iterable of "
                          "such batches, got an empty one")
+    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
+                             or not math.isfinite(clip) or clip <= 0):
+        # clip_grad_norm_ takes any number: 0 would freeze training, a negative one reverse every step
+        raise ValueError(f"expected clip as a positive number (the largest gradient norm), or None; got {clip!r}")
+    callbacks = _check_callbacks(callbacks)
     device = _device(model)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
     history = History()
@@ -170,6 +176,7 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
     sched = scheduler(optimizer, total) if scheduler is not None else None
     forked = [device] if device.type == "cuda" else []
     bar = tqdm(total=total, disable=not progress, desc="fit", unit="step", leave=False)
+    modes = {m: m.training for m in model.modules()}
     # flushing denormals: underflowing gate products otherwise slow the CPU down a lot
     try:
         with flush_denormal(True), torch.random.fork_rng(devices=forked):
@@ -178,6 +185,8 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
                                  metric, clip, sched, val_data, early_stopping, callbacks, bar, nonfinite)
     finally:
         bar.close()
+        for m, training in modes.items():      # training switched dropout on: back to the mode it came in
+            m.train(training)
     if best_state is not None:
         model.load_state_dict(best_state)
     return history
@@ -259,6 +268,22 @@ def _epochs(state: TrainState, train_data, gen, batch_size, epochs, loss_fn, met
         if state.stop:
             break
     return best_state
+
+
+def _check_callbacks(callbacks) -> tuple:
+    """``callbacks`` as a tuple, checked before any step changes the model."""
+    if hasattr(callbacks, "on_batch_end") or hasattr(callbacks, "on_epoch_end"):
+        raise TypeError(f"expected callbacks as a list, e.g. callbacks=[{type(callbacks).__name__}(...)], "
+                        f"got one {type(callbacks).__name__}")
+    if isinstance(callbacks, (str, bytes)) or not isinstance(callbacks, Iterable):
+        raise TypeError(f"expected callbacks as a list of objects with on_batch_end(state) and/or "
+                        f"on_epoch_end(state), got {type(callbacks).__name__}")
+    callbacks = tuple(callbacks)
+    for cb in callbacks:
+        if not (hasattr(cb, "on_batch_end") or hasattr(cb, "on_epoch_end")):
+            raise TypeError(f"expected each callback to have on_batch_end(state) and/or on_epoch_end(state), "
+                            f"got {type(cb).__name__}")
+    return callbacks
 
 
 def _nonfinite(state: TrainState, value: float, nonfinite: str) -> None:

@@ -229,3 +229,53 @@ def test_fit_and_evaluate_name_what_they_expected():
     # a model without parameters can still be evaluated (on the CPU)
     x, y = torch.tensor([[2.0, -1.0], [-3.0, 4.0]]), torch.tensor([0, 1])
     assert evaluate(nn.Identity(), (x, y)) == 1.0
+
+
+class _Counter:
+    def __init__(self):
+        self.batches = 0
+
+    def on_batch_end(self, state):
+        self.batches += 1
+
+
+@pytest.mark.parametrize("clip", [0.0, -1.0, float("nan"), True, "1"])
+def test_a_clip_that_is_not_a_positive_number_is_refused_before_training(clip):
+    """clip_grad_norm_ takes any number: 0 froze training and -1 reversed every step (the loss grew)."""
+    model, data = _model(), _task()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match="expected clip as a positive number"):
+        fit(model, (data[0], data[2]), epochs=1, loss_fn=nn.functional.cross_entropy, clip=clip, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+
+
+@pytest.mark.parametrize("callbacks,match", [(_Counter(), r"expected callbacks as a list, e.g. callbacks=\[_Counter"),
+                                             ([_Counter(), print], "each callback to have on_batch_end"),
+                                             (5, "expected callbacks as a list of objects")])
+def test_callbacks_are_checked_before_the_first_step(callbacks, match):
+    """One callback passed without its list failed only after the first update had changed the weights."""
+    model, data = _model(), _task()
+    before = [p.detach().clone() for p in model.parameters()]
+    with pytest.raises(TypeError, match=match):
+        fit(model, (data[0], data[2]), epochs=1, loss_fn=nn.functional.cross_entropy, callbacks=callbacks,
+            progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+    counter = _Counter()
+    fit(model, (data[0], data[2]), epochs=1, loss_fn=nn.functional.cross_entropy, callbacks=(counter,),
+        progress=False, batch_size=32)
+    assert counter.batches == 3                                          # 96 examples / 32
+
+
+@pytest.mark.parametrize("mode", ["eval", "train", "mixed"])
+def test_fit_gives_the_model_back_in_the_mode_it_came_in(mode):
+    """Training turns dropout on; a model handed over in eval mode used to come back predicting with it."""
+    model, data = _model(), _task()
+    model.train(mode == "train")
+    if mode == "mixed":
+        next(m for m in model.modules() if isinstance(m, nn.Dropout)).train()   # one submodule differs
+    modes = [m.training for m in model.modules()]
+    fit(model, (data[0], data[2]), epochs=1, loss_fn=nn.functional.cross_entropy, progress=False)
+    assert [m.training for m in model.modules()] == modes
+    if mode == "eval":
+        with torch.no_grad():
+            assert torch.equal(model(data[0]), model(data[0]))            # no dropout in the predictions
