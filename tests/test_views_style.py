@@ -307,6 +307,22 @@ def test_gates_of_a_long_input_show_a_window_that_follows_the_cursor(lstm):
     assert "one step in 4 of 2000 shown" in big.figure_dict()["layout"]["title"]["text"]
 
 
+@pytest.mark.parametrize("steps,stride", [(602, 2), (1301, 3)])
+def test_a_thinned_gates_view_still_reaches_the_last_step(lstm, steps, stride):
+    """Beyond 600 steps every k-th step is kept; the last one (the final state) was dropped when k did not
+    divide the length: neither drawn nor on the slider. Now it is both, at its own x, and the title says so."""
+    x = torch.randn(steps, 3)
+    fig = rnnviz.gates_view(lstm, x, widget=True).figure_dict()
+    labels = [s["label"] for s in fig["layout"]["sliders"][0]["steps"]]
+    assert labels[-1].split()[0] == str(steps - 1) and labels[-2].split()[0] == str(steps - 1 - (steps - 1) % stride)
+    tr = rnnviz.trace(lstm, x)
+    forget = [d for d in fig["data"] if d.get("yaxis") == "y2" and d["name"].startswith("unit 0")][0]
+    xs = np.asarray(forget["x"])                                             # (steps kept,)
+    assert xs[-1] == steps - 1 and xs[-2] == steps - 1 - (steps - 1) % stride and np.all(np.diff(xs[:-1]) == stride)
+    assert np.isclose(forget["y"][-1], float(tr.gates["forget"][0, 0, 0, -1, 0]), rtol=5e-3)
+    assert f"one step in {stride} of {steps} shown, and the last" in fig["layout"]["title"]["text"]
+
+
 def test_rotated_tick_labels_keep_off_their_axis_title_and_a_one_row_panel_has_a_readable_colour_bar():
     """One query row over 15 "t · token" sources (notebook 05): labels turn -45 degrees, and their
     corners reached the axis title at plotly.js's own standoff; the colour bar was as thin as the row."""

@@ -233,6 +233,11 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     stride = stride_for(T, len(units) * len(rows), MAX_CELLS if long else MAX_CELLS // 8)  # text ~ 8 cells a point
     stride = max(stride, -(-T // MAX_FRAMES))  # a frame carries its step's equation (~0.9 KB): 1 MB holds ~600
     pos = list(range(0, T, stride))
+    if pos[-1] != T - 1:                     # the last step, the final state, is always one of them
+        pos.append(T - 1)
+    # evenly spaced steps are written as x0 + k dx; with the last step added, as their numbers
+    where_x = ({"x0": pos[0], "dx": stride} if pos[-1] - pos[0] == stride * (len(pos) - 1)
+               else {"x": np.asarray(pos, dtype=np.int32)})
     labels = step_labels(T, tokens)
     n = len(rows)
     gap, data, layout = 0.035, [], {}
@@ -253,7 +258,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
                                 "title": {"text": subscripts(sym)}, "zeroline": True, "fixedrange": True, **scale}
         for j, u in enumerate(units):
             line = {
-                "type": "scatter", "mode": "lines", "x0": pos[0], "dx": stride, "y": shown(vals[key][pos, j]),
+                "type": "scatter", "mode": "lines", **where_x, "y": shown(vals[key][pos, j]),
                 "xaxis": "x", "yaxis": f"y{ax}",
                 "line": {"color": _COLOURS[j % len(_COLOURS)], "width": 3 if j == fj else 1.5},
                 "name": f"unit {u}" + (" (equation)" if j == fj and len(units) > 1 else ""),
@@ -279,7 +284,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
                        "range": span(pos[0])}
     where = f"layer {layer % L}" + (f", direction {'backward' if backward else 'forward'}" if D == 2 else "")
     head = title or f"{trace.kind} gates, {where}, sample {b}"
-    note = ((f" (one step in {stride} of {T} shown)" if stride > 1 else "")
+    note = ((f" (one step in {stride} of {T} shown{', and the last' if 'x' in where_x else ''})" if stride > 1 else "")
             + ("" if "h" in vals else " (h<sub>t</sub> projected: not shown)") + notes_line(trace))
     howto = f"{phrase} · {HOWTO[trace.kind]}"      # one sub-line when it fits, else the phrase on a line of its own
     howto = (f"<br><sup>{howto}</sup>" if len(howto) <= SUB_CHARS
