@@ -520,9 +520,11 @@ def test_a_packed_sample_is_shown_over_its_own_steps():
     for tokens in (["a", "b"], list("abcdef")):
         fig = rnnviz.gates_view(lstm, packed, sample=1, tokens=tokens)
         assert len(fig.frames) == 2 and "sample 1: its 2 steps" in fig.layout.title.text
+        assert fig.layout.title.text.startswith("LSTM gates, layer 0, sample 1:")   # was "sample 0" (its index once cut)
         assert "nan" not in json.dumps([f.layout.title.text for f in fig.frames])
         assert list(fig.data[0].y) == rounded(tr.gates["input"][0, 0, 1, :2, 0])
     fig = rnnviz.unroll_view(lstm, packed, sample=2)
+    assert fig.layout.title.text.startswith("LSTM unrolled in time, sample 2:")
     assert len(fig.frames) == 4 and np.isfinite(np.array(fig.data[0].z, dtype=float)).all()
     assert len(rnnviz.unroll_view(lstm, packed, sample=0).frames) == 6      # the longest: all steps
     with pytest.raises(ValueError, match="expected 2 tokens"):

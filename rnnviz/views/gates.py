@@ -204,6 +204,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     """
     if trace.kind not in _ROWS:
         raise ValueError(f"expected an LSTM or GRU trace (a plain RNN has no gates: use unroll_view), got {trace.kind}")
+    named = pick_sample(sample, trace.hidden.size(2))               # its index in the batch, for the title
     trace, tokens, sample = cut_to_sample(trace, sample, tokens)   # a packed sample: its own steps
     L, D, B, T, P = trace.hidden.shape
     H = next(iter(trace.gates.values())).shape[-1]
@@ -283,7 +284,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     layout["xaxis"] = {"anchor": f"y{bottom}", "title": {"text": "time step t", "standoff": 4}, "ticks": "outside",
                        "range": span(pos[0])}
     where = f"layer {layer % L}" + (f", direction {'backward' if backward else 'forward'}" if D == 2 else "")
-    head = title or f"{trace.kind} gates, {where}, sample {b}"
+    head = title or f"{trace.kind} gates, {where}, sample {named}"
     note = ((f" (one step in {stride} of {T} shown{', and the last' if 'x' in where_x else ''})" if stride > 1 else "")
             + ("" if "h" in vals else " (h<sub>t</sub> projected: not shown)") + notes_line(trace))
     howto = f"{phrase} · {HOWTO[trace.kind]}"      # one sub-line when it fits, else the phrase on a line of its own

@@ -166,6 +166,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     ones); the title says which. readout: see :func:`run_readout`; drawn as a
     track under the tokens, its value at t written in the title.
     """
+    named = pick_sample(sample, trace.hidden.size(2))               # its index in the batch, for the title
     trace, tokens, sample = cut_to_sample(trace, sample, tokens)   # a packed sample: its own steps
     L, D, B, T, P = trace.hidden.shape
     b = pick_sample(sample, B)
@@ -287,7 +288,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     m = symmetric_range(h)                                                  # fixed: ±1 for tanh-range h
     layout["coloraxis"] = {"colorscale": DIVERGING, "cmin": -m, "cmax": m,
                            "colorbar": {"title": {"text": "h"}, "len": 0.6, "y": 0.6, "thickness": 14}}
-    head = title or f"{trace.kind} unrolled in time, sample {b}"
+    head = title or f"{trace.kind} unrolled in time, sample {named}"
     cut = toks.notice() if toks is not None else ""
     padded = len(toks.padding) if toks is not None else 0
     view_note = (f"{T} steps" + (f" ({T - padded} tokens + {padded} padding, shaded)" if padded else "")
