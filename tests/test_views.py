@@ -186,6 +186,35 @@ def test_gates_errors_are_clear():
 
 # ---------------------------------------------------------------- what-if
 
+def test_a_one_word_text_for_a_padded_input_is_drawn_without_labels_not_refused():
+    """An encode that pads every text to 8 steps and returns ids only: a one-word text matched the
+    batch size 1 of the ids' shape and was taken as the tokens, then refused ("expected 8 tokens")."""
+    vocab = {w: i + 1 for i, w in enumerate("a great film not bad at all".split())}
+
+    class Clf(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.rnn = torch.nn.Embedding(10, 4), torch.nn.GRU(4, 6, batch_first=True)
+
+        def forward(self, ids):
+            return self.rnn(self.emb(ids))[1][-1]
+
+    def padded(text):                                                      # (1, 8) ids, left-padded
+        ids = [vocab.get(w, 0) for w in text.split()][:8]
+        return torch.tensor([[0] * (8 - len(ids)) + ids])
+
+    torch.manual_seed(0)
+    model = Clf()
+    for view in (rnnviz.unroll_view, rnnviz.gates_view):
+        fig = view(model, encode=padded, text="great", widget=True)
+        labels = [s["label"] for s in fig.figure_dict()["layout"]["sliders"][0]["steps"]]
+        assert labels == [str(t) for t in range(8)]                        # 8 steps, numbered
+        fig.whatif.set_text("a b c d e f g h")                             # 8 words for 8 steps: their labels
+        assert [s["label"] for s in fig.canvas.figure["layout"]["sliders"][0]["steps"]][-1] == "7 · h"
+        fig.whatif.set_text("bad")
+        assert len(fig.canvas.figure["layout"]["sliders"][0]["steps"]) == 8
+
+
 def test_new_text_updates_the_same_figure_in_place():
     torch.manual_seed(0)
     gru = torch.nn.GRU(26, 5)

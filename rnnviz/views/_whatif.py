@@ -47,7 +47,7 @@ class WhatIf:
             raise ValueError("this view has no encode function: pass encode=<text -> inputs> to type new input")
         inputs, tokens = encoded(self.encode, text)
         self.inputs = inputs
-        self.tokens = tokens if tokens is not None else _guess_tokens(text, inputs)
+        self.tokens = tokens if tokens is not None else FromText(text)
         self._refresh()
 
     def set_clamp(self, clamp: dict | None) -> None:
@@ -56,14 +56,23 @@ class WhatIf:
         self._refresh()
 
 
-def _guess_tokens(text: str, inputs) -> list[str] | None:
-    """Characters or words of ``text`` when their count matches the time steps, else no labels."""
-    shape = getattr(inputs, "shape", ())
-    steps = {d for d in shape[:2]} if len(shape) >= 1 else set()
-    for cand in (list(text), text.split()):
-        if len(cand) in steps:
-            return cand
-    return None
+class FromText:
+    """Labels taken from the typed text once the trace says how many steps it has: its characters
+    or its words when their count is the number of steps, else none. (Guessed from the input's
+    shape, a batch of 1 passed for one step: a one-word text was then refused as 1 token for 8 steps.)"""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def labels(self, steps: int) -> list[str] | None:
+        for cand in (list(self.text), self.text.split()):
+            if len(cand) == steps:
+                return cand
+        return None
+
+
+def _labels(tokens, trace):
+    return tokens.labels(trace.steps) if isinstance(tokens, FromText) else tokens
 
 
 def controls(state: WhatIf, text: str | None) -> list:
@@ -98,8 +107,9 @@ def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: 
         if text is None:
             raise ValueError("with encode= give the first input as text=<str> (or inputs=)")
         inputs, toks = encoded(encode, text)
-        tokens = tokens if tokens is not None else (toks if toks is not None else _guess_tokens(text, inputs))
-    state = WhatIf(source, inputs, tokens, clamp, module, lambda tr, toks: build(tr, check_tokens(tr, toks)), encode)
+        tokens = tokens if tokens is not None else (toks if toks is not None else FromText(text))
+    state = WhatIf(source, inputs, tokens, clamp, module,
+                   lambda tr, toks: build(tr, check_tokens(tr, _labels(toks, tr))), encode)
     spec, timeline = state.figure()
     if widget is None:
         widget = _display.in_kernel()
