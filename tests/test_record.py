@@ -270,3 +270,63 @@ def test_a_subclass_with_its_own_forward_is_refused_in_a_recording():
     with pytest.raises(KeyError, match="Flipped subclasses nn.LSTM but overrides forward"):
         rec["rnn"]
     assert "refused ['rnn']" in repr(rec)
+
+
+def _equation_numbers(view, t):
+    """The numbers of the title's state update at step t: 'h_t = (1 − z)·n + z·h_{t−1} = (1 − z)·n + z·h' = h'."""
+    import re
+    title = view.figure_dict()["frames"][t]["layout"]["title"]["text"]
+    line = re.search(r"unit 0: (.*?)</(?:sup|span)>", title).group(1)      # the equation's own line
+    rhs = re.sub("<[^>]+>", "", line).split(" = ", 2)[2]
+    return [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", rhs.replace("1 − ", ""))]
+
+
+def test_a_joined_trace_knows_where_each_call_started_and_the_gates_view_adds_up_there():
+    """A GRU called twice (each call from zeros) and an LSTMCell stepped over two sentences: the gates
+    view wrote the first step of the second run with the first run's last state as h_{t−1}/c_{t−1},
+    so its equation did not add up. Trace.starts says where each run began."""
+    torch.manual_seed(0)
+
+    class TwoReads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(2, 3, batch_first=True)
+
+        def forward(self, a, b):
+            return self.gru(a)[0], self.gru(b)[0]
+
+    m = TwoReads()
+    with torch.no_grad(), rnnviz.record(m) as rec:
+        m(torch.randn(1, 4, 2), torch.randn(1, 3, 2))
+    tr = rec["gru"]
+    assert tr.starts == (0, 4) and "each call starts from the state it was given" in tr.notes[0]
+    for t in range(7):
+        z, n, _, hp, h = _equation_numbers(rnnviz.gates_view(tr, widget=True, units=[0]), t)   # z appears twice
+        assert abs((1 - z) * n + z * hp - h) <= 2e-3, t                  # 3 significant digits each
+        want = 0.0 if t in (0, 4) else float(tr.hidden[0, 0, 0, t - 1, 0])
+        assert abs(hp - want) <= 5e-3 * max(1.0, abs(want)), t
+
+    cell = nn.LSTMCell(2, 3)
+    with torch.no_grad(), rnnviz.record(cell) as rec:
+        for sentence in (torch.randn(4, 1, 2), torch.randn(3, 1, 2)):
+            h = c = torch.zeros(1, 3)
+            for x in sentence:
+                h, c = cell(x, (h, c))
+    tr = rec[""]
+    assert tr.starts == (0, 4)
+    view = rnnviz.gates_view(tr, widget=True, units=[0])
+    for t in range(7):
+        f, cp, i, g, c_t = _equation_numbers(view, t)
+        assert abs(f * cp + i * g - c_t) <= 2e-3, t
+        assert (cp == 0.0) == (t in (0, 4)), t
+
+
+def test_the_backward_direction_writes_the_step_it_read_before_as_t_plus_1():
+    torch.manual_seed(0)
+    lstm = nn.LSTM(2, 3, bidirectional=True)
+    x = torch.randn(5, 1, 2)
+    back = rnnviz.gates_view(lstm, x, direction=1, widget=True).figure_dict()
+    fwd = rnnviz.gates_view(lstm, x, direction=0, widget=True).figure_dict()
+    assert "c<sub>t+1</sub>" in back["frames"][2]["layout"]["title"]["text"]
+    assert "h<sub>t+1</sub>" in back["data"][0]["hovertemplate"] and "t−1" not in back["data"][0]["hovertemplate"]
+    assert "c<sub>t−1</sub>" in fwd["frames"][2]["layout"]["title"]["text"]

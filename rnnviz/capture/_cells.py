@@ -110,12 +110,13 @@ def join_cell_calls(name: str, cell: nn.Module, calls: list[Trace]) -> Trace:
     notes += _grouped_notes(calls)
     if any(n.startswith("unbatched") for n in first.notes):
         notes.append("unbatched calls: batch of 1 in the trace")
+    starts = (0,) + tuple(k for k, t in enumerate(calls) if k and any(n.startswith("starts from") for n in t.notes))
     return Trace(kind=first.kind, hidden=cat([t.hidden for t in calls]),
                  cell=None if first.cell is None else cat([t.cell for t in calls]),
                  gates={g: cat([t.gates[g] for t in calls]) for g in first.gates},
                  output=torch.cat([t.output for t in calls], dim=1),                 # (B, T, H)
                  h_n=last.h_n, c_n=last.c_n, lengths=sum(t.lengths for t in calls),
-                 batch_first=True, notes=notes)
+                 batch_first=True, notes=notes, starts=starts)
 
 
 def trace_cell(cell: nn.Module, inputs, hx=None, *, clamp=None) -> Trace:

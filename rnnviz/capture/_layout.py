@@ -27,6 +27,11 @@ class Trace:
     - ``notes``: what a reader should know (eval semantics, a model run in eval mode,
       clamped gates, joined calls, cell calls that restart from another state).
     - ``clamp``: the gates fixed by ``trace(..., clamp=...)``, else None.
+    - ``starts``: the steps whose state before them is an initial state (given, or zeros)
+      rather than the state of the step before: (0,) for one call; in a trace that joins
+      calls (``record``) the first step of every call of a module (its backward direction
+      restarts there in any case) and of every cell call that does not carry on from the
+      call before. A view writes h_{t−1}/c_{t−1} there from the step's own equation.
     """
 
     kind: str
@@ -40,6 +45,7 @@ class Trace:
     batch_first: bool = False
     notes: list[str] = field(default_factory=list)
     clamp: dict[str, float] | None = None
+    starts: tuple[int, ...] = (0,)
 
     @property
     def num_layers(self) -> int:

@@ -44,7 +44,8 @@ def _join_traces(calls: list):
     cat = lambda ts: torch.cat(ts, dim=3)  # noqa: E731                 (L, D, B, sum T, .)
     out_dim = 0 if last.output.dim() == 2 or not last.batch_first else 1
     notes = [f"{len(calls)} calls joined along time (each call is in .calls[name]); "
-             "h_n/c_n are the last call's; a backward direction restarts at every call"]
+             "h_n/c_n are the last call's; each call starts from the state it was given (zeros when none)"]
+    starts = tuple(int(sum(t.steps for t in calls[:k])) for k in range(len(calls)))   # each call's first step
     return Trace(
         kind=last.kind, hidden=cat([t.hidden for t in calls]),
         cell=None if last.cell is None else cat([t.cell for t in calls]),
@@ -52,7 +53,7 @@ def _join_traces(calls: list):
         output=torch.cat([t.output for t in calls], dim=out_dim),
         h_n=last.h_n, c_n=last.c_n, lengths=sum(t.lengths for t in calls),
         batch_first=last.batch_first, notes=notes + [n for n in last.notes if n not in notes],
-        clamp=None,
+        clamp=None, starts=starts,
     )
 
 

@@ -31,18 +31,21 @@ _ROWS = {
 }
 
 
-def _previous(cur: np.ndarray, inferred: np.ndarray, backward: bool) -> np.ndarray:
+def _previous(cur: np.ndarray, inferred: np.ndarray, backward: bool, starts=(0,)) -> np.ndarray:
     """x_{t−1} in reading order (x_{t+1} for the backward direction), each (T, U).
 
-    Where there is no captured neighbour (the first step read, or padding) the
+    Where there is no captured neighbour (the first step read, a step in ``starts``, where
+    a joined call began from its own initial state (``Trace.starts``), or padding) the
     value ``inferred`` from the step's own equation stands in; float noise
     around a zero initial state is shown as 0.
     """
     prev = np.full_like(cur, np.nan)
     if backward:
         prev[:-1] = cur[1:]
+        prev[[s - 1 for s in starts if s > 0]] = np.nan       # a call's last step: its backward run begins there
     else:
         prev[1:] = cur[:-1]
+        prev[list(starts)] = np.nan
     inferred = np.where(np.abs(inferred) < 1e-6, 0.0, inferred)
     return np.where(np.isnan(prev), inferred, prev)
 
@@ -64,8 +67,9 @@ def _each(form, *arrays: np.ndarray) -> np.ndarray:
     return np.array([form(*vals) for vals in zip(*flat)], dtype=object).reshape(arrays[0].shape)
 
 
-def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -> dict[str, np.ndarray]:
-    """Hover numbers per row: the right-hand side of each equation filled in. Each (T, U) of str."""
+def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict, starts=(0,)) -> dict[str, np.ndarray]:
+    """Hover numbers per row: the right-hand side of each equation filled in. Each (T, U) of str.
+    starts: ``Trace.starts``."""
     out = {}
     with np.errstate(all="ignore"):
         for key, val in v.items():
@@ -78,13 +82,13 @@ def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict) -
                 out[key] = _each(lambda p, g: f"tanh({_arg(p)}) = {fmt(g)}", np.arctanh(val), val)
         if kind == "LSTM":
             f, i, g, c, o = v["forget"], v["input"], v["cell"], v["c"], v["output"]
-            cp = _previous(c, (c - i * g) / f, backward)       # c_{t−1}; before the first step: from c = f c' + i g
+            cp = _previous(c, (c - i * g) / f, backward, starts)   # c_{t−1}; at a start: from c = f c' + i g
             out["c"] = _each(lambda a, b, d, e, r: f"{fmt(a)}·{_fp(b)} + {fmt(d)}·{_fp(e)} = {fmt(r)}", f, cp, i, g, c)
             if "h" in v:
                 out["h"] = _each(lambda a, b, r: f"{fmt(a)}·tanh({fmt(b)}) = {fmt(r)}", o, c, v["h"])
         else:
             z, n, h = v["update"], v["new"], v["h"]
-            hp = _previous(h, (h - (1 - z) * n) / z, backward)  # h_{t−1}; before the first step: from the equation
+            hp = _previous(h, (h - (1 - z) * n) / z, backward, starts)  # h_{t−1}; at a start: from the equation
             out["h"] = _each(lambda a, b, d, r: f"(1 − {fmt(a)})·{_fp(b)} + {fmt(a)}·{_fp(d)} = {fmt(r)}", z, n, hp, h)
     return out
 
@@ -161,13 +165,14 @@ def subscripts(text: str) -> str:
     return _INDEX.sub(lambda m: "<sub>" + m.group(1).strip("{}") + "</sub>", text)
 
 
-def equation(kind: str, texts: dict[str, np.ndarray], t: int, j: int, unit: int) -> str:
+def equation(kind: str, texts: dict[str, np.ndarray], t: int, j: int, unit: int, backward: bool = False) -> str:
     """The state update of step ``t`` for one unit with its numbers, e.g.
     'unit 0: c_t = f·c_{t−1} + i·g = 0.91·0.42 + 0.33·(−0.8) = 0.12' (LSTM) or
     'unit 0: h_t = (1 − z)·n + z·h_{t−1} = ...' (GRU), indices as subscripts."""
+    before = "t+1" if backward else "t−1"            # the step read before t: backwards, the one after it
     if kind == "LSTM":
-        return subscripts(f"unit {unit}: c_t = f·c_{{t−1}} + i·g = ") + texts["c"][t, j]
-    return subscripts(f"unit {unit}: h_t = (1 − z)·n + z·h_{{t−1}} = ") + texts["h"][t, j]
+        return subscripts(f"unit {unit}: c_t = f·c_{{{before}}} + i·g = ") + texts["c"][t, j]
+    return subscripts(f"unit {unit}: h_t = (1 − z)·n + z·h_{{{before}}} = ") + texts["h"][t, j]
 
 
 def cell_range(c: np.ndarray) -> float:
@@ -228,7 +233,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         vals["h"] = pick(trace.hidden)
     rows = [r for r in _ROWS[trace.kind] if r[0] in vals]
     backward = direction % D == 1
-    texts = _texts(trace.kind, vals, backward, getattr(trace, "clamp", None) or {})
+    texts = _texts(trace.kind, vals, backward, getattr(trace, "clamp", None) or {}, trace.starts)
     window = window_for(toks)              # as the unroll view: as many steps as a token strip can write
     long = T > window                        # a sliding window of ``window`` steps; points carry no hover text
     stride = stride_for(T, len(units) * len(rows), MAX_CELLS if long else MAX_CELLS // 8)  # text ~ 8 cells a point
@@ -248,6 +253,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     c_all = as_numpy(trace.cell[layer, direction % D], "Trace.cell") if trace.cell is not None else np.zeros(1)
     cm = cell_range(c_all)
     for r, (key, sym, eq, rng) in enumerate(rows):
+        eq = eq.replace("t−1", "t+1") if backward else eq     # the backward direction reads t+1 before t
         ax = "" if r == 0 else str(r + 1)
         top = 1.0 - r * (height + gap)
         m = 1.0 if rng != "free" else cm
@@ -299,7 +305,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         veil = {"type": "rect", "xref": "x", "yref": "paper", "x0": x0, "x1": x1, "y0": 0, "y1": 1,
                 "fillcolor": _FUTURE, "line": {"width": 0}, "layer": "above"}
         token = f" · input '{token_text(tokens[t])}'" if tokens else ""
-        eqn = f"<br><sup>{equation(trace.kind, texts, t, fj, units[fj])}</sup>"
+        eqn = f"<br><sup>{equation(trace.kind, texts, t, fj, units[fj], backward)}</sup>"
         text = f"{head}: t = {t}{token}{note}{eqn}{howto}"
         frame = {"shapes": [veil, cursor], "title": {"text": text, "x": 0.01}}
         if long:
