@@ -199,7 +199,7 @@ def test_input_gradient_equals_torchs_own_backward(kind):
     x = sample(m, B=4, T=6).requires_grad_(True)
     mixed_loss(m(x)).backward()
     flow = rnnviz.gradient_flow(m, x.detach(), mixed_loss)
-    torch.testing.assert_close(flow.inputs, x.grad.norm(dim=-1).T, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(flow.inputs, x.grad.double().norm(dim=-1).T, atol=1e-5, rtol=1e-4)
 
     lengths = torch.tensor([3, 6, 1, 4])
     xp = sample(m, B=4, T=6).transpose(0, 1).contiguous().requires_grad_(True)  # (B, T, I)
@@ -209,7 +209,7 @@ def test_input_gradient_equals_torchs_own_backward(kind):
     flow = rnnviz.gradient_flow(m, pack_padded_sequence(xp.detach(), lengths, batch_first=True,
                                                         enforce_sorted=False), loss)
     valid = torch.arange(6) < lengths[:, None]
-    torch.testing.assert_close(flow.inputs[valid], xp.grad.norm(dim=-1)[valid], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(flow.inputs[valid], xp.grad.double().norm(dim=-1)[valid], atol=1e-5, rtol=1e-4)
     assert flow.inputs[~valid].isnan().all() and flow.hidden[:, :, ~valid].isnan().all()
     assert flow.finite and torch.equal(flow.lengths, lengths)
 
@@ -229,7 +229,7 @@ def test_total_hidden_gradient_equals_torch_split_at_t(kind):
         rest, st2 = m(x[:, t + 1:], hx)
         mixed_loss((torch.cat([o_t, rest], 1), st2)).backward()
         total = h_t.grad[0] + o_t.grad[:, t]                                # (B, H)
-        torch.testing.assert_close(flow.hidden[0, 0, :, t], total.norm(dim=-1), atol=1e-5, rtol=1e-4)
+        torch.testing.assert_close(flow.hidden[0, 0, :, t], total.double().norm(dim=-1), atol=1e-5, rtol=1e-4)
 
 
 # ---------------------------------------------------------------- whole models, packing, tuples
@@ -282,7 +282,7 @@ def test_whole_model_finds_the_rnn_and_matches_torch_embedding_gradient():
 
     twin.encoder.emb.register_forward_hook(grab)
     loss_fn(twin(ids)).backward()
-    torch.testing.assert_close(flow.inputs, grabbed[0].grad.norm(dim=-1), atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(flow.inputs, grabbed[0].grad.double().norm(dim=-1), atol=1e-6, rtol=1e-5)
     by_name = rnnviz.gradient_flow(model, ids, loss_fn, module="encoder.rnn")
     by_module = rnnviz.gradient_flow(model, ids, loss_fn, module=model.encoder.rnn)
     assert torch.equal(by_name.hidden, flow.hidden) and torch.equal(by_module.inputs, flow.inputs)
@@ -610,3 +610,26 @@ def test_recorder_records_every_k_steps_without_changing_training():
         assert torch.equal(p, q), n
     with pytest.raises(ValueError, match="positive int"):
         rnnviz.GradientRecorder(ids, lambda y: y.sum(), every=0)
+
+
+def test_a_vanished_float32_gradient_has_its_true_tiny_norm_not_zero():
+    """100 steps of a float32 RNN: dL/dh_t at the first steps is ~1e-24, non-zero in every element,
+    but its squares underflow float32 and the norm came out exactly 0 (the view drew gaps there and
+    the batch mean shrank). Checked against the same weights stepped by hand in float64."""
+    torch.manual_seed(0)
+    x = torch.randn(4, 100, 8)
+    rnn = nn.RNN(8, 32, batch_first=True)
+    flow = rnnviz.gradient_flow(rnn, x, lambda out: out[0][:, -1].pow(2).sum())
+    assert flow.hidden.dtype == torch.float64
+    w = {k: v.double() for k, v in rnn.state_dict().items()}
+    h, hs = torch.zeros(4, 32, dtype=torch.float64, requires_grad=True), []
+    for t in range(100):
+        h = torch.tanh(x[:, t].double() @ w["weight_ih_l0"].T + w["bias_ih_l0"] + h @ w["weight_hh_l0"].T + w["bias_hh_l0"])
+        h.retain_grad()
+        hs.append(h)
+    hs[-1].pow(2).sum().backward()
+    want = torch.stack([s.grad.norm(dim=-1) for s in hs], 1)                # (B, T)
+    assert float(want[:, 0].max()) < 1e-20                                  # the gradient has vanished there
+    assert (flow.hidden[0, 0] > 0).all()
+    # float32's backward rounds each of 100 steps: ~100 x 6e-8 relative, within 1e-4
+    torch.testing.assert_close(flow.hidden[0, 0], want, rtol=1e-4, atol=0)

@@ -52,7 +52,9 @@ class GradientFlow:
     - ``finite``: False when the loss or any norm is inf or NaN (exploding gradients), never raised.
     - ``lengths``: (B,) int64 sequence lengths; steps at or past a length are NaN in
       ``hidden`` and ``inputs`` (PackedSequence input), and are not counted by ``finite``.
-    Tensors are detached, in the module's dtype and device, batch in the caller's order.
+    Tensors are detached, on the module's device, batch in the caller's order; the norms are
+    float64, computed from the gradients in the module's dtype (in float32 the squares of a
+    vanished gradient underflow and a norm of 1e-24 came out as 0).
     """
 
     hidden: torch.Tensor
@@ -86,10 +88,16 @@ def _unrolled_forward(rnn: nn.Module, records: list):
             del rnn.forward
 
 
+def _norm(g: torch.Tensor) -> torch.Tensor:
+    """The L2 norm over the last dim, in float64: in float32 the squares of a vanished gradient
+    (elements below about 1e-19) underflow, and the norm of a non-zero vector came out exactly 0."""
+    return torch.linalg.vector_norm(g, dim=-1, dtype=torch.float64)
+
+
 def _norms(grads, nodes, valid) -> torch.Tensor:
-    """Per-step L2 norms (B, T) of gradients for T nodes (B, P); None (unused) counts as 0."""
+    """Per-step L2 norms (B, T), float64, of gradients for T nodes (B, P); None (unused) counts as 0."""
     g = [torch.zeros_like(n) if gr is None else gr for gr, n in zip(grads, nodes)]
-    out = torch.linalg.vector_norm(torch.stack(g, 1), dim=-1)          # (B, T)
+    out = _norm(torch.stack(g, 1))                                      # (B, T)
     return out.masked_fill(~valid, float("nan"))
 
 
@@ -104,7 +112,8 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
     (no dropout, BatchNorm on its running statistics; ``notes`` say so when that changes
     what a module computes). The model is left as it was: parameters, ``.grad``, modes,
     ``requires_grad``, buffers and the random stream.
-    Returns a GradientFlow with ``hidden`` (L, D, B, T) and ``inputs`` (B, T).
+    Returns a GradientFlow with ``hidden`` (L, D, B, T) and ``inputs`` (B, T), float64 whatever
+    the model's dtype: a vanished float32 gradient of 1e-30 has a norm float32 could not compute.
     """
     name, rnn = find_recurrent(model, module)
     if not callable(loss_fn):
@@ -139,7 +148,7 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
         per = [_norms(grads[i * T:(i + 1) * T], nodes[i * T:(i + 1) * T], rec.valid) for i in range(L * D)]
         hidden = torch.stack(per).reshape(L, D, *rec.valid.shape)      # (L, D, B, T)
         gx = grads[-1] if grads[-1] is not None else torch.zeros_like(rec.x)
-        x_norm = torch.linalg.vector_norm(gx, dim=-1).masked_fill(~rec.valid, float("nan"))  # (B, T)
+        x_norm = _norm(gx).masked_fill(~rec.valid, float("nan"))           # (B, T)
         lengths = rec.valid.sum(1)                                     # (B,)
         valid = torch.arange(T, device=lengths.device) < lengths[:, None]  # (B, T)
         finite = bool(torch.isfinite(loss.detach()).all() and torch.isfinite(hidden[:, :, valid]).all()

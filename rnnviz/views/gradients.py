@@ -33,7 +33,7 @@ def _curves(flow: GradientFlow, sample: int | None) -> list[tuple[str, np.ndarra
         b = pick_sample(sample, B)
         h, x = h[:, :, b], x[b]
     out = [(f"layer {l}" + (" ←" if d else " →" if D == 2 else ""), h[l, d]) for l in range(L) for d in range(D)]
-    return out + [("input x_t", x)]
+    return out + [("input x<sub>t</sub>", x)]
 
 
 def _positive(y: np.ndarray) -> list:
@@ -89,7 +89,7 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
         layout[f"yaxis{ax}"] = {"type": "log", "anchor": f"x{ax}", "exponentformat": "power",
                                 # one shared log scale, labelled once: the other panels' labels met the
                                 # previous panel's time cursor
-                                **({"title": {"text": "‖dL/dh_t‖"}} if c == 0 else
+                                **({"title": {"text": "‖dL/dh<sub>t</sub>‖", "standoff": 12}} if c == 0 else
                                    {"matches": "y", "showticklabels": False})}
         layout.setdefault("annotations", []).append({
             "text": f"<b>{name}</b>", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1.08,
