@@ -149,7 +149,7 @@ def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: 
         x0, y1 = c * (pw + gx), 1 - r * (ph + gy)
         data.append({"type": "heatmap", "z": shown(w[k]), "x": list(range(S)), "y": list(range(T)),
                      "xaxis": f"x{ax}", "yaxis": f"y{ax}", "coloraxis": "coloraxis", "name": f"head {names[k]}",
-                     "hovertemplate": f"head {names[k]}<br>target %{{y}} → source %{{x}}<br>weight %{{z}}<extra></extra>"})
+                     "hovertemplate": f"head {names[k]}<br>target %{{y}} → source %{{x}}<br>weight %{{z:.3g}}<extra></extra>"})
         layout[f"xaxis{ax}"] = {"domain": [x0, x0 + pw], "anchor": f"y{ax}", "title": {"text": "source"},
                                 **time_ticks(list(range(S)), xl)}
         layout[f"yaxis{ax}"] = {"domain": [max(y1 - ph, 0), y1], "anchor": f"x{ax}", "autorange": "reversed",
@@ -163,6 +163,7 @@ def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: 
     layout.update({"height": min(FIT_HEIGHT, 170 + plot_px + (90 if T > 1 else 0))})
     steps = []
     best = _most_attended(np.nanmean(w, axis=0))          # (T,)
+    over_heads = f" (mean over the {heads} heads)" if heads > 1 else ""    # a head of its own may differ
     for t in range(T):
         shapes = []
         for k in range(heads):
@@ -172,7 +173,7 @@ def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: 
             shapes.append({"type": "rect", "xref": f"x{ax} domain", "yref": f"y{ax}", "x0": 0, "x1": 1,
                            "y0": t - 0.5, "y1": t + 0.5, "line": {"color": "red", "width": 2}})
         steps.append(Step(yl[t], layout={"shapes": shapes, "title": {
-            "text": f"{head}: target step {yl[t]} attends most to source {xl[best[t]]}<br><sup>{HOWTO}</sup>",
+            "text": f"{head}: target step {yl[t]} attends most to source {xl[best[t]]}{over_heads}<br><sup>{HOWTO}</sup>",
             "x": 0.01}}))
     timeline = Timeline(steps, active=T - 1, prefix="target step ")
     layout.update(steps[-1].layout)
@@ -357,7 +358,7 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
         return f"{head}{lead}<br><sup>{window_note}{every}; {HOWTO}</sup>"
 
     def label(t: int) -> str:
-        return f"{yl[t]}, attends most to source {xl[best[t]]}"
+        return f"{yl[t]}, attends most to source {xl[best[t]]}" + (f" (mean over the {heads} heads)" if heads > 1 else "")
 
     # sizes in JSON (estimated, styled and framed; checked against the built figures) for the plan
     per_head = 45 * rows_win + 45 * cols_win + 260        # its axis ranges, its veil and outline
@@ -378,7 +379,7 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
         x0, x1, y0, y1 = panels[h]
         trace = {"type": "heatmap", "xaxis": f"x{ax}", "yaxis": f"y{ax}", "coloraxis": "coloraxis",
                  "name": f"head {names[h]}", "dx": 1, "dy": k,
-                 "hovertemplate": f"head {names[h]}<br>target %{{y}} → source %{{x}}<br>weight %{{z}}<extra></extra>"}
+                 "hovertemplate": f"head {names[h]}<br>target %{{y}} → source %{{x}}<br>weight %{{z:.3g}}<extra></extra>"}
         if plan.blocks is None:
             data.append({**trace, "z": shown(w[h][pos]), "x0": 0, "y0": 0})
         else:                                                # only the cells a window shows, row block by row block

@@ -216,7 +216,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
         data.append({"type": "heatmap", "z": shown(h[l0, d0][np.ix_(cols, picks[0][0])].T), "x": cols,
                      "y": list(range(k0)), "xaxis": "x2", "yaxis": f"y{over_ax}", "coloraxis": "coloraxis",
                      "name": "whole sequence",
-                     "hovertemplate": "whole sequence: t = %{x}<br>h = %{z}<extra></extra>"})
+                     "hovertemplate": "whole sequence: t = %{x}<br>h = %{z:.3g}<extra></extra>"})
         rng = time_window(0, T, window, fixed=True)
         box = len(data)                                 # a bar as wide as the window: a step moves its x only
         data.append({"type": "bar", "x": [(rng[0] + rng[1]) / 2], "y": [k0], "base": [-0.5], "width": [window],
@@ -239,7 +239,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
             "type": "heatmap", "z": shown(h[l, d][:, order].T), "x": list(range(T)),       # (units, T)
             "meta": {"layer": l, "direction": d},                    # whose units: a linked focus needs it
             "y": [str(u) for u in order], "xaxis": "x", "yaxis": f"y{ax}", "coloraxis": "coloraxis", "name": name,
-            "hovertemplate": f"{name}<br>t = %{{x}}<br>unit %{{y}}<br>h = %{{z}}<extra></extra>",
+            "hovertemplate": f"{name}<br>t = %{{x}}<br>unit %{{y}}<br>h = %{{z:.3g}}<extra></extra>",
         })
         layout[f"yaxis{ax}"] = {"domain": dom, "title": {"text": f"{name}<br>unit"}, "anchor": "x",
                                 "type": "category", "autorange": "reversed"}
