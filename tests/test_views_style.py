@@ -102,6 +102,23 @@ def test_one_look_everywhere_also_for_a_plain_figure(lstm):
                 assert (axis["colorbar"]["thickness"], axis["colorbar"]["outlinewidth"]) == (14, 0), (name, key)
 
 
+def test_at_projector_size_a_view_is_taller_and_its_words_are_as_large_as_its_ticks(lstm):
+    """The teacher's review: in projector mode the fonts grew but the 600 px figure did not (six gate
+    rows of ~30 px, attention labels on top of each other), and the token strip stayed at 13 px."""
+    words = "the quick brown fox jumps over the lazy sleeping dog again".split() * 3   # 33 words: windowed
+    x = torch.randn(len(words), 3)
+    for view in (rnnviz.gates_view, rnnviz.unroll_view):
+        small = view(lstm, x, tokens=words, widget=True).figure_dict()
+        with rnnviz.views.style(projector=True):
+            big = view(lstm, x, tokens=words, widget=True).figure_dict()
+        assert big["layout"]["height"] == round(small["layout"]["height"] * _style.PROJECTOR_GROWTH)
+        strip = lambda fig: next(tr for tr in fig["data"] if tr["name"] == "input tokens")  # noqa: E731
+        assert (strip(small)["textfont"]["size"], strip(big)["textfont"]["size"]) == (13, 18)
+        # fewer characters fit at 18 px: each word is cut to at most 13/18 of the room it had at 13 px
+        longest = lambda fig: max(len(t.rstrip("…")) for t in strip(fig)["text"])  # noqa: E731
+        assert longest(big) < longest(small) and all(t in words or t.endswith("…") for t in strip(big)["text"])
+
+
 def test_the_switch_holds_for_views_built_after_it_and_a_block_or_a_view_can_choose(lstm):
     x = torch.randn(4, 3)
     tick = lambda view: view.figure_dict()["layout"]["xaxis"]["tickfont"]["size"]  # noqa: E731

@@ -65,7 +65,8 @@ def figure_dict(spec: dict, timeline: Timeline, fps: float = PLAY_FPS, projector
     return {"data": fig["data"], "layout": fig["layout"], "frames": fig["frames"], "config": dict(CONFIG)}
 
 
-PACK_AT = 100  # numeric arrays with at least this many values travel as base64 float32 (plotly.js typed arrays)
+PACK_AT = 100  # numeric arrays with at least this many values travel as base64 typed arrays (plotly.js):
+               # float32, or the smallest integer type that holds them when every value is a whole number
 
 
 def _packed_array(value):
@@ -79,7 +80,11 @@ def _packed_array(value):
         return value
     if a.size < PACK_AT or a.ndim > 2 or a.dtype.kind != "f":
         return value
-    spec = {"dtype": "f4", "bdata": base64.b64encode(a.astype("<f4").tobytes()).decode("ascii")}
+    dtype = "<f4"
+    if np.isfinite(a).all() and (a == np.round(a)).all():   # whole numbers (steps, strip lines): the least ints
+        lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+        dtype = next((d for d, m in (("i1", 127), ("<i2", 32767)) if -m - 1 <= lo and hi <= m), "<i4")
+    spec = {"dtype": dtype.lstrip("<"), "bdata": base64.b64encode(a.astype(dtype).tobytes()).decode("ascii")}
     if a.ndim == 2:
         spec["shape"] = f"{a.shape[0]}, {a.shape[1]}"
     return spec

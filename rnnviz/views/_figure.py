@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import torch
 
+from ._style import LAPTOP, PROJECTOR, STRIP_NAME
+
 SIG_DIGITS = 3
 FIT_HEIGHT = 600        # px: a view with its slider and Play fits the ~650 px a 1366x768 laptop shows
 MAX_CELLS = 105_000     # heatmap values per figure; beyond it, time is strided (and the title says so)
@@ -216,13 +218,18 @@ def token_strip(tokens: Tokens, pos, yaxis: str, domain: list[float], visible: i
     stagger = max(map(len, tokens), default=1) > 1 and len(pos) > 1
     marked = tokens.unknown | tokens.padding
     room = (2 if stagger else 1) * STRIP_WIDTH / max(1, visible or len(pos))     # px for one token
-    text = strip_text(tokens, max(3, min(STRIP_CHARS, int(room // CHAR_PX))))
+    chars = lambda px: max(3, min(STRIP_CHARS, int(room // px)))  # noqa: E731
+    text = strip_text(tokens, chars(CHAR_PX))
     trace = {"type": "scatter", "mode": "text",
-             "y": [k % 2 for k in range(len(pos))] if stagger else [0.5] * len(pos), "text": [text[t] for t in pos],
-             "textfont": {"size": 13, "color": [STRIP_GREY if t in marked else STRIP_INK for t in pos]
+             # alternate lines 0 and 1 as one byte each (a 2,000-word strip: 2.7 KB, not 10.7 as float32)
+             "y": np.arange(len(pos), dtype=np.int8) % 2 if stagger else [0.5] * len(pos), "text": [text[t] for t in pos],
+             "textfont": {"size": LAPTOP.tick, "color": [STRIP_GREY if t in marked else STRIP_INK for t in pos]
                           if marked else STRIP_INK},
-             "xaxis": "x", "yaxis": yaxis, "name": "input tokens", "showlegend": False,
+             "xaxis": "x", "yaxis": yaxis, "name": STRIP_NAME, "showlegend": False,
              "hovertemplate": "t = %{x}: %{text}<extra>input</extra>"}
+    big = strip_text(tokens, chars(CHAR_PX * PROJECTOR.tick / LAPTOP.tick))     # at projector size, fewer fit
+    if big != text:                          # the look (``_style.apply``) writes these at projector size
+        trace["meta"] = {"projector_text": [big[t] for t in pos]}
     if (visible or len(pos)) >= len(pos):   # all of it in view: the first and last token may reach past the axis
         trace["cliponaxis"] = False         # ends a little instead of being cut (a window keeps the clip)
     axis = {"domain": domain, "anchor": "x", "range": [1.6, -0.6] if stagger else [0, 1],

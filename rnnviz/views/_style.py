@@ -34,6 +34,9 @@ TITLE_WIDTH = 700        # px a title line may take from the plot's left edge: l
                          # JupyterLab at 1366 px gives a title about 830 px; a character is taken as half its size)
 ROTATED_STANDOFF = 14    # px between rotated tick labels and their axis title (plotly.js's default let them touch)
 TITLE_NAME = "rnnviz-title"   # an annotation with this name is styled as a title (linked views' band titles)
+STRIP_NAME = "input tokens"   # a token strip's trace: its words at tick size (shorter ones at projector size)
+PROJECTOR_GROWTH = 1.3        # a view at projector size is this much taller: its fonts are 1.4x, and at the
+                              # laptop height panels of six gate rows or 20 attention labels ran into each other
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,11 @@ class style:
 
 
 def set_projector(on: bool = True) -> None:
-    """Projector-sized fonts (18 px and more) for every view built from now on (``False``: laptop sizes)."""
+    """Projector-sized fonts (18 px and more) for every view built from now on (``False``: laptop sizes).
+
+    The views are then 1.3x taller (780 px instead of 600: a 1920x1080 projector shows them whole,
+    a 1366x768 one scrolls) so that the larger labels keep clear of each other, and the token strip
+    writes shorter words at the larger size."""
     if not isinstance(on, bool):
         raise TypeError(f"expected set_projector(True) or set_projector(False), got {on!r}")
     _State.projector = on
@@ -217,6 +224,15 @@ def apply(fig: dict, projector: bool) -> dict:
     """
     s = sizes(projector)
     layout = dict(fig.get("layout", {}))
+    if projector and "height" in layout:
+        layout["height"] = int(round(layout["height"] * PROJECTOR_GROWTH))
+    data = []
+    for tr in fig.get("data", []):
+        if isinstance(tr, dict) and tr.get("name") == STRIP_NAME:
+            tr = {**tr, "textfont": {**tr.get("textfont", {}), "size": s.tick}}
+            if projector and "projector_text" in (tr.get("meta") or {}):
+                tr["text"] = tr["meta"]["projector_text"]
+        data.append(tr)
     base = {"font": {"family": FONT_FAMILY, "size": s.text, "color": TEXT_COLOUR},
             "paper_bgcolor": "white", "plot_bgcolor": "white",
             "hoverlabel": {"font": {"size": s.text}}}
@@ -332,7 +348,7 @@ def apply(fig: dict, projector: bool) -> dict:
         layout["updatemenus"] = menus
         margin["b"] = max(int(margin.get("b", 0)), pad + int(1.6 * s.text) + 48)
     layout["margin"] = margin
-    return {**fig, "layout": layout, "frames": frames}
+    return {**fig, "data": data, "layout": layout, "frames": frames}
 
 
 def _plays(menu: dict) -> bool:
