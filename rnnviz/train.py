@@ -148,6 +148,11 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
             raise TypeError(f"expected {what} as a whole number (an int), got {value!r}")
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"need epochs >= 1 and batch_size >= 1, got epochs={epochs}, batch_size={batch_size}")
+    if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(early_stopping, int)
+                                       or early_stopping < 1):
+        raise ValueError(f"expected early_stopping as a patience of 1 or more epochs, or None; got {early_stopping!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"expected seed as a whole number (an int), got {seed!r}")
     if early_stopping is not None and val_data is None:
         raise ValueError("early_stopping needs val_data to watch; got val_data=None")
     if not isinstance(model, nn.Module):

@@ -222,6 +222,11 @@ def test_fit_and_evaluate_name_what_they_expected():
     data = (torch.randint(0, 8, (4, 3)), torch.zeros(4, dtype=torch.long))   # token ids, labels
     with pytest.raises(TypeError, match="expected epochs as a whole number.*1.5"):
         fit(_model(), data, epochs=1.5, loss_fn=loss)
+    for patience in (0, -1, 2.0):                                         # 0 stopped after the first epoch
+        with pytest.raises(ValueError, match=f"early_stopping as a patience of 1 or more epochs.*got {patience}"):
+            fit(_model(), data, epochs=1, loss_fn=loss, val_data=data, early_stopping=patience)
+    with pytest.raises(TypeError, match="expected seed as a whole number.*1.5"):   # was torch's "expected a long"
+        fit(_model(), data, epochs=1, loss_fn=loss, seed=1.5)
     with pytest.raises(TypeError, match="expected loss_fn.*scalar tensor.*got float 0.5"):
         fit(_model(), data, epochs=1, loss_fn=lambda out, y: 0.5, progress=False)
     with pytest.raises(TypeError, match=r"scalar tensor.*got a tensor of shape \(4, "):
