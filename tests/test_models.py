@@ -67,6 +67,9 @@ def test_generate_is_deterministic_given_seed():
             lm.generate([3], 5, temperature=bad)
     with pytest.raises(TypeError, match="expected n as a whole number"):
         lm.generate([3], 2.5)
+    assert torch.equal(lm.generate(torch.tensor([[3, 4, 5]]), 30, seed=7), a)      # (1, T) is one prompt
+    with pytest.raises(ValueError, match=r"expected one prompt, ids of shape \(T,\) or \(1, T\), got shape \(2, 3\)"):
+        lm.generate(torch.tensor([[1, 2, 3], [4, 5, 6]]), 2)               # was read as one prompt of 6 ids
 
 
 @pytest.mark.parametrize("attention", [None, "additive", "multiplicative"])
@@ -74,7 +77,7 @@ def test_generate_is_deterministic_given_seed():
 def test_seq2seq_shapes_and_attention(attention, cell):
     torch.manual_seed(0)
     model = Seq2Seq(30, 12, embed_dim=6, hidden_size=8, cell=cell, attention=attention,
-                    bidirectional_encoder=cell == "lstm").eval()
+                    bidirectional_encoder=cell == "lstm", bos_id=2, eos_id=3).eval()
     tgt_in = torch.randint(0, 12, (4, 5))
     logits = model(X, LENGTHS, tgt_in)
     assert logits.shape == (4, 5, 12)
@@ -97,6 +100,8 @@ def test_hybrid_shapes():
     assert MLP(9 * 3, (16, 8), 2)(torch.randn(5, 9, 3)).shape == (5, 2)
     conv = ConvRNN(3, conv_channels=4, stride=2, pool=2, hidden_size=6, output_size=2)
     assert conv.downsample(torch.randn(2, 40, 3)).shape == (2, 10, 4)
+    for T in (7, 103, 1000):                                             # the docstring's ceil(T / stride) // pool
+        assert conv.downsample(torch.randn(1, T, 3)).shape[1] == -(-T // 2) // 2
     assert conv(torch.randn(2, 40, 3)).shape == (2, 2)
     h, c = ConvLSTMCell(2, 4)(torch.randn(3, 2, 8, 8))
     assert h.shape == c.shape == (3, 4, 8, 8)
@@ -136,7 +141,13 @@ def test_errors_name_expected_and_got():
     with pytest.raises(ValueError, match="exactly one of vocab_size"):
         SequenceClassifier(30, input_size=3)
     with pytest.raises(ValueError, match=r"target ids must be in \[0, 12\)"):
-        Seq2Seq(30, 12)(X, LENGTHS, torch.full((4, 2), 12))
+        Seq2Seq(30, 12, bos_id=2, eos_id=3)(X, LENGTHS, torch.full((4, 2), 12))
+    with pytest.raises(TypeError, match="bos_id"):                      # no default: 1 is rnnviz's <unk>
+        Seq2Seq(30, 12)
+    with pytest.raises(ValueError, match=r"expected eos_id as a target id in 0..11, got 12"):
+        Seq2Seq(30, 12, bos_id=2, eos_id=12)
+    with pytest.raises(ValueError, match="expected max_len as a whole number of steps, at least 1, got 0"):
+        Seq2Seq(30, 12, bos_id=2, eos_id=3).greedy(X, LENGTHS, max_len=0)   # was torch's "non-empty TensorList"
     with pytest.raises(ValueError, match=r"\(batch, time, 1, height, width\)"):
         ConvLSTM(1, 2)(torch.randn(2, 3, 8, 8))
 
@@ -158,7 +169,7 @@ def test_record_sees_every_recurrent_part():
     assert rec["rnn"].gates["update"].shape == (1, 2, 4, 9, 5)
     assert torch.equal(rec["rnn"].lengths, LENGTHS)
 
-    s2s = Seq2Seq(30, 12, hidden_size=8, attention="additive").eval()
+    s2s = Seq2Seq(30, 12, hidden_size=8, attention="additive", bos_id=2, eos_id=3).eval()
     with rnnviz.record(s2s) as rec:
         s2s(X, LENGTHS, torch.randint(0, 12, (4, 5)))
     assert set(rec) == {"encoder", "decoder"}

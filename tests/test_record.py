@@ -173,7 +173,7 @@ def test_seq2seq_with_rnnviz_attention_records_decoder_and_weights():
     from rnnviz.models.seq2seq import Seq2Seq
 
     torch.manual_seed(0)
-    model = Seq2Seq(12, 10, embed_dim=8, hidden_size=16, attention="additive").eval()
+    model = Seq2Seq(12, 10, embed_dim=8, hidden_size=16, attention="additive", bos_id=1, eos_id=2).eval()
     src, tgt = torch.randint(3, 12, (2, 5)), torch.randint(3, 10, (2, 4))
     plain = model(src, None, tgt)
     with rnnviz.record(model) as rec:

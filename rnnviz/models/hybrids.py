@@ -45,7 +45,8 @@ class ConvRNN(nn.Module):
     then an RNN reads the shorter sequence of local features.
 
     Args: input_size F, conv_channels C, kernel_size, stride, pool (max-pool size, 1 = none),
-    hidden_size, output_size K, cell. The RNN runs T // (stride * pool) steps instead of T.
+    hidden_size, output_size K, cell. The RNN runs T' = ceil(T / stride) // pool steps instead
+    of T (odd kernel_size; an even one gives T // stride + 1 before pooling): about T / (stride * pool).
     ``forward(x)``: x (B, T, F) -> (B, K) from the RNN's final state.
     """
 

@@ -29,7 +29,9 @@ __all__ = ["Seq2Seq"]
 
 class Seq2Seq(nn.Module):
     """Args:
-        src_vocab, tgt_vocab: vocabulary sizes; bos_id starts decoding, eos_id ends it;
+        src_vocab, tgt_vocab: vocabulary sizes; bos_id starts decoding, eos_id ends it (required:
+            the target vocabulary's own "<s>"/"</s>" ids; rnnviz's Vocab gives 0 and 1 to <pad> and
+            <unk>, so a default would have started decoding from one of them);
         embed_dim, hidden_size, cell ("gru" | "lstm"), attention (None | "additive" | "multiplicative");
         bidirectional_encoder: read the source both ways (a linear bridge maps the
             2H final state to the decoder's H); pad_id: the source padding id.
@@ -40,8 +42,11 @@ class Seq2Seq(nn.Module):
 
     def __init__(self, src_vocab: int, tgt_vocab: int, *, embed_dim: int = 32, hidden_size: int = 64,
                  cell: str = "gru", attention: str | None = "additive", bidirectional_encoder: bool = False,
-                 bos_id: int = 1, eos_id: int = 2, pad_id: int = 0):
+                 bos_id: int, eos_id: int, pad_id: int = 0):
         super().__init__()
+        for what, value, size in (("bos_id", bos_id, tgt_vocab), ("eos_id", eos_id, tgt_vocab)):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < size:
+                raise ValueError(f"expected {what} as a target id in 0..{size - 1}, got {value!r}")
         if cell not in ("gru", "lstm"):
             raise ValueError(f"cell must be 'gru' or 'lstm', got {cell!r}")
         if attention not in (None, "additive", "multiplicative"):
@@ -130,6 +135,8 @@ class Seq2Seq(nn.Module):
     @torch.no_grad()
     def greedy(self, src: torch.Tensor, src_lengths: torch.Tensor | None = None, max_len: int = 20) -> torch.Tensor:
         """Greedy decoding: (B, max_len) ids, each the argmax given the model's own previous ones."""
+        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+            raise ValueError(f"expected max_len as a whole number of steps, at least 1, got {max_len!r}")
         states, mask, state = self.encode(src, src_lengths)
         feed = self._initial_feed(states)
         B = src.shape[0]

@@ -147,7 +147,11 @@ class CharLM(nn.Module):
         gives the same ids (a private generator: the global RNG is untouched).
         Returns (T + n,) int64: the prompt, then the generated ids.
         """
-        prompt = torch.as_tensor(prompt_ids, dtype=torch.long).reshape(-1)   # (T,)
+        given = torch.as_tensor(prompt_ids, dtype=torch.long)
+        if given.dim() > 2 or (given.dim() == 2 and given.size(0) != 1):
+            raise ValueError(f"expected one prompt, ids of shape (T,) or (1, T), got shape {tuple(given.shape)}; "
+                             "generate from each prompt in turn")
+        prompt = given.reshape(-1)                                           # (T,)
         if prompt.numel() == 0:
             raise ValueError("generate needs a prompt of at least one id, got an empty one")
         if isinstance(n, bool) or not isinstance(n, int):
