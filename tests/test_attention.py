@@ -381,3 +381,15 @@ def test_a_self_attention_window_follows_a_far_look_back():
         assert lo < 3 < hi, (t, lo, hi)
         bottom, top = fig["frames"][t]["layout"]["yaxis"]["range"]
         assert top < t < bottom
+
+
+def test_a_blank_weight_draws_as_a_gap_without_numpy_warnings():
+    """A NaN weight (e.g. a position masked out before the softmax) printed numpy's "Mean of empty
+    slice" RuntimeWarning into the student's notebook; it is drawn as a gap, silently."""
+    import warnings
+    w = torch.softmax(torch.randn(3, 4), -1)
+    w[1, 2] = float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = rnnviz.attention_view(w, widget=True).figure_dict()
+    assert fig["data"][0]["z"] is not None

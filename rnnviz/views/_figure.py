@@ -14,6 +14,7 @@ Documented rounding: values shown are the captured values rounded to
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -200,6 +201,14 @@ def strip_text(tokens: Tokens, chars: int = STRIP_CHARS) -> list[str]:
             text = f"<i>{text}?</i>" if tok.lower() not in ("<unk>", "[unk]") else f"<i>{text}</i>"
         out.append(text)
     return out
+
+
+def nanmean(a: np.ndarray, axis: int) -> np.ndarray:
+    """The mean over ``axis`` of the values that are not NaN; NaN, silently, where all of them are
+    (a weight or norm left blank in every sample: numpy would warn "Mean of empty slice")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(a, axis=axis)
 
 
 STRIP_GREY, STRIP_INK = "#888", "#111"   # unknown / padding tokens, the others

@@ -16,7 +16,7 @@ import numpy as np
 from . import _style
 from ._display import make
 from ._figure import (CHAR_PX, FIT_HEIGHT, MAX_CELLS, PLAY_FPS, SEQUENTIAL, STRIP_WIDTH, WINDOW, Step, Timeline,
-                      as_numpy, check_tokens, shown, step_labels, time_ticks, time_window)
+                      as_numpy, check_tokens, nanmean, shown, step_labels, time_ticks, time_window)
 from ._sources import pick_sample
 
 _MASK = "rgba(255,255,255,0.85)"
@@ -46,7 +46,7 @@ def _weights(weights, sample: int | None) -> np.ndarray:
     if w.ndim == 2:
         return w[None]                                    # (1, T, S)
     if w.ndim in (3, 4):
-        picked = np.nanmean(w, axis=0) if sample is None else w[pick_sample(sample, w.shape[0])]
+        picked = nanmean(w, axis=0) if sample is None else w[pick_sample(sample, w.shape[0])]
         return picked[None] if w.ndim == 3 else picked    # (1, T, S) or (heads, T, S)
     raise ValueError(f"expected attention weights as (target, source), (batch, target, source) or "
                      f"(batch, heads, target, source), got shape {tuple(w.shape)}")
@@ -162,7 +162,7 @@ def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: 
     # title block and source labels ~170 px, the slider and Play ~90 px more when there are steps to move through
     layout.update({"height": min(FIT_HEIGHT, 170 + plot_px + (90 if T > 1 else 0))})
     steps = []
-    best = _most_attended(np.nanmean(w, axis=0))          # (T,)
+    best = _most_attended(nanmean(w, axis=0))          # (T,)
     over_heads = f" (mean over the {heads} heads)" if heads > 1 else ""    # a head of its own may differ
     for t in range(T):
         shapes = []
@@ -339,7 +339,7 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
         rw, cw = max(6, round(rw * ph)), max(8, round(cw * pw / _MAIN))    # labels as far apart
     rows_win, cols_win = T > rw, S > cw
     rw, cw = min(rw, T), min(cw, S)
-    mean = np.nanmean(w, axis=0) if heads > 1 else w[0]  # (T, S)
+    mean = nanmean(w, axis=0) if heads > 1 else w[0]  # (T, S)
     best = _most_attended(mean)                          # (T,) the source column each step's window follows
 
     def x_range(t: int) -> list[float]:

@@ -9,7 +9,7 @@ from torch import nn
 from ..gradients import GradientFlow, GradientRecorder
 from . import _display
 from ._display import make
-from ._figure import PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, shown, step_labels, time_ticks
+from ._figure import PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, nanmean, shown, step_labels, time_ticks
 from ._sources import pick_sample
 
 HOWTO = ("one line per layer (dotted: the input); log scale, a grid line per factor 10; "
@@ -28,7 +28,7 @@ def _curves(flow: GradientFlow, sample: int | None) -> list[tuple[str, np.ndarra
     L, D, B, T = h.shape
     if sample is None:
         with np.errstate(all="ignore"):
-            h, x = np.nanmean(h, axis=2), np.nanmean(x, axis=0)   # (L, D, T), (T,)
+            h, x = nanmean(h, axis=2), nanmean(x, axis=0)   # (L, D, T), (T,)
     else:
         b = pick_sample(sample, B)
         h, x = h[:, :, b], x[b]
