@@ -97,8 +97,8 @@ def noisy_sine(n: int, length: int, horizon: int = 1, noise: float = 0.1,
     noiseless sine at steps T..T+horizon-1.
     """
     _count("n", n), _count("length", length), _count("horizon", horizon)
-    if not noise >= 0:
-        raise ValueError(f"expected noise >= 0, got {noise!r}")
+    if not 0 <= noise < float("inf"):
+        raise ValueError(f"expected a finite noise >= 0, got {noise!r}")
     g = _rng(seed)
     period = 8 + 24 * torch.rand(n, 1, generator=g)                          # (B, 1)
     phase = 2 * torch.pi * torch.rand(n, 1, generator=g)                     # (B, 1)

@@ -69,6 +69,9 @@ def test_noisy_sine_targets_continue_the_clean_signal():
     assert torch.allclose(pred, s[:, 61:65], atol=1e-4)
     noisy, _ = syn.noisy_sine(50, 60, horizon=5, noise=0.3, seed=4)
     assert 0.25 < float((noisy - x).std()) < 0.35
+    for bad in (float("inf"), float("nan"), -0.1):                       # inf made every input inf
+        with pytest.raises(ValueError, match="expected a finite noise >= 0"):
+            syn.noisy_sine(5, 10, noise=bad)
 
 
 def test_future_tags_are_the_token_k_steps_later():

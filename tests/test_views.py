@@ -254,6 +254,10 @@ def test_clamping_a_gate_changes_the_data(lstm):
     assert list(data(4)["y"]) == free
     view.whatif.set_clamp({"forget": 0.0})
     assert list(data(4)["y"]) == [0.0] * 6
+    with pytest.raises(ValueError, match="forget"):
+        view.whatif.set_clamp({"forget": 5.0})                            # out of a sigmoid gate's range
+    assert view.whatif.clamp == {"forget": 0.0}                           # the refused clamp was not kept
+    view.whatif.set_clamp({"forget": 0.0})                                # so a refresh still works
 
 
 class Tagger(torch.nn.Module):

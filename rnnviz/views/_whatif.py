@@ -46,14 +46,24 @@ class WhatIf:
         if self.encode is None:
             raise ValueError("this view has no encode function: pass encode=<text -> inputs> to type new input")
         inputs, tokens = encoded(self.encode, text)
+        previous = self.inputs, self.tokens
         self.inputs = inputs
         self.tokens = tokens if tokens is not None else FromText(text)
-        self._refresh()
+        try:
+            self._refresh()
+        except (TypeError, ValueError):
+            self.inputs, self.tokens = previous  # a refused input is not kept either
+            raise
 
     def set_clamp(self, clamp: dict | None) -> None:
         """Clamp gates (name -> value in 0..1, e.g. {"forget": 1.0}) or None to release; recompute."""
+        previous = self.clamp
         self.clamp = dict(clamp or {})
-        self._refresh()
+        try:
+            self._refresh()
+        except (TypeError, ValueError):
+            self.clamp = previous            # a refused clamp is not kept: the next refresh would fail too
+            raise
 
 
 class FromText:
