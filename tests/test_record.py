@@ -156,6 +156,31 @@ def test_multihead_attention_weights_per_head_without_changing_the_return(need_w
     assert "rnn" in rec and no_hooks(model)
 
 
+def test_a_recording_inside_another_gets_every_head_too():
+    """The outer recording's hook averaged the heads (as the caller asked) before the inner one read
+    them: the inner recording stored each sample's head average as a 'head', or nothing at all for a
+    TransformerEncoderLayer (which asks for no weights)."""
+    torch.manual_seed(0)
+    mha = nn.MultiheadAttention(4, num_heads=2, batch_first=True)
+    x = torch.randn(3, 5, 4)
+    with torch.no_grad():
+        plain, averaged = mha(x, x, x)
+        _, per_head = mha(x, x, x, average_attn_weights=False)           # (3, 2, 5, 5)
+        with rnnviz.record(mha) as outer:
+            with rnnviz.record(mha) as inner:
+                out, weights = mha(x, x, x)
+    assert torch.allclose(out, plain, atol=1e-6) and torch.allclose(weights, averaged, atol=1e-6)
+    for rec in (outer, inner):
+        assert torch.allclose(rec.attention[""], per_head, atol=1e-6)
+    layer = nn.TransformerEncoderLayer(4, 2, 8, 0.0, batch_first=True).eval()
+    with torch.no_grad(), rnnviz.record(layer) as outer:
+        with rnnviz.record(layer) as inner:
+            layer(x)
+    assert inner.attention["self_attn"].shape == outer.attention["self_attn"].shape == (3, 2, 5, 5)
+    assert torch.equal(inner.attention["self_attn"], outer.attention["self_attn"])
+    assert no_hooks(mha) and no_hooks(layer)
+
+
 def test_transformer_encoder_layer_fast_path_is_bypassed_and_restored():
     layer = nn.TransformerEncoderLayer(8, nhead=2, dim_feedforward=16, batch_first=True).eval()
     x = torch.randn(2, 5, 8)

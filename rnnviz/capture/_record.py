@@ -175,8 +175,11 @@ def _mha_hooks(recording: Recording, name: str, module: nn.Module):
             return attn, None
         return (attn, weights.mean(dim=-3)) if average else (attn, weights)
 
+    # the post hook goes first among the module's forward hooks: in a recording inside another one
+    # (its hooks registered later), it must see the full weights before the outer one averages them
+    # or drops them as the caller asked
     return [module.register_forward_pre_hook(pre, with_kwargs=True),
-            module.register_forward_hook(post, with_kwargs=True)]
+            module.register_forward_hook(post, with_kwargs=True, prepend=True)]
 
 
 def _weights_hook(recording: Recording, name: str):
