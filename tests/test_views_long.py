@@ -308,3 +308,31 @@ def test_the_unroll_view_says_what_the_grey_columns_mean():
     for T in (5, 80):
         fig = rnnviz.unroll_view(lstm, torch.randn(T, 3), widget=True).figure_dict()
         assert "grey = not read yet" in fig["layout"]["title"]["text"], T
+
+
+def test_words_fit_the_strip_of_a_linked_view_and_the_strip_numbers_keep_clear_of_the_heatmap():
+    """Side by side each view has about half the width: its token strip wrote words cut for the whole
+    width and they ran together ("thebrownjumps"); the overview's step numbers sat on the heatmap."""
+    from rnnviz.views import _figure
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(4, 16)
+    words = "the quick brown fox jumps over the lazy sleeping dog while farmers watch".split() * 3   # 42
+    x = torch.randn(len(words), 4)
+    alone = rnnviz.unroll_view(lstm, x, tokens=words, widget=True)
+    fig = rnnviz.linked_views(alone, rnnviz.gates_view(lstm, x, tokens=words, widget=True)).figure_dict()
+    strips = [tr for tr in fig["data"] if tr["name"] == "input tokens"]
+    own = next(tr for tr in alone.figure_dict()["data"] if tr["name"] == "input tokens")
+    assert len(strips) == 2
+    for strip in strips:
+        room = strip["meta"]["strip_room"]
+        assert room < 0.5 * own["meta"]["strip_room"]                     # its box is under half the width
+        chars = _figure.strip_chars(room, 13)
+        assert chars < max(len(w) for w in words)
+        assert all(len(t) <= chars for t in strip["text"]) and any(t.endswith("…") for t in strip["text"])
+    assert max(map(len, own["text"])) > chars                               # alone, the words had more room
+    # the overview strip keeps 34 px of the plot area for its step numbers (13 px on a laptop), so
+    # squeezed into a linked box it still has more than 13 px + its ticks
+    lay = alone.figure_dict()["layout"]
+    over = lay["yaxis"]["domain"][0] - lay["yaxis2"]["domain"][1]
+    area = lay["height"] - 78 - 118
+    assert over * area >= 33

@@ -203,6 +203,35 @@ def strip_text(tokens: Tokens, chars: int = STRIP_CHARS) -> list[str]:
     return out
 
 
+def strip_chars(room: float, size: int) -> int:
+    """Characters of a token a strip writes in ``room`` px at font ``size`` (at least 3, at most ``STRIP_CHARS``)."""
+    return max(3, min(STRIP_CHARS, int(room // (CHAR_PX * size / LAPTOP.tick))))
+
+
+def _cut(text: str, chars: int) -> str:
+    """A strip entry (escaped, maybe ``<i>``-wrapped with a trailing "?") cut to ``chars`` visible characters."""
+    italic = text.startswith("<i>") and text.endswith("</i>")
+    inner = text[3:-4] if italic else text
+    mark = "?" if italic and inner.endswith("?") else ""
+    shown_ = html.unescape(inner[:len(inner) - len(mark)])
+    if len(shown_) > chars:                  # a cut word keeps its first chars - 1 characters and an ellipsis
+        shown_ = shown_[:chars - 1] + "…"
+    out = html.escape(shown_, quote=False) + mark
+    return f"<i>{out}</i>" if italic else out
+
+
+def refit_strip(trace: dict, room_scale: float = 1.0, size: int = LAPTOP.tick) -> dict:
+    """A token strip trace with ``room_scale`` times the room per token (a view in a narrower box)
+    at font ``size``: its words cut to what fits, so neighbours do not run into each other."""
+    room = (trace.get("meta") or {}).get("strip_room")
+    if room is None:
+        return trace
+    room *= room_scale
+    chars = strip_chars(room, size)
+    return {**trace, "text": [_cut(t, chars) for t in trace["text"]], "meta": {**trace["meta"], "strip_room": room},
+            "textfont": {**trace.get("textfont", {}), "size": size}}
+
+
 def nanmean(a: np.ndarray, axis: int) -> np.ndarray:
     """The mean over ``axis`` of the values that are not NaN; NaN, silently, where all of them are
     (a weight or norm left blank in every sample: numpy would warn "Mean of empty slice")."""
@@ -227,18 +256,15 @@ def token_strip(tokens: Tokens, pos, yaxis: str, domain: list[float], visible: i
     stagger = max(map(len, tokens), default=1) > 1 and len(pos) > 1
     marked = tokens.unknown | tokens.padding
     room = (2 if stagger else 1) * STRIP_WIDTH / max(1, visible or len(pos))     # px for one token
-    chars = lambda px: max(3, min(STRIP_CHARS, int(room // px)))  # noqa: E731
-    text = strip_text(tokens, chars(CHAR_PX))
+    text = strip_text(tokens, strip_chars(room, LAPTOP.tick))
     trace = {"type": "scatter", "mode": "text",
              # alternate lines 0 and 1 as one byte each (a 2,000-word strip: 2.7 KB, not 10.7 as float32)
              "y": np.arange(len(pos), dtype=np.int8) % 2 if stagger else [0.5] * len(pos), "text": [text[t] for t in pos],
              "textfont": {"size": LAPTOP.tick, "color": [STRIP_GREY if t in marked else STRIP_INK for t in pos]
                           if marked else STRIP_INK},
              "xaxis": "x", "yaxis": yaxis, "name": STRIP_NAME, "showlegend": False,
-             "hovertemplate": "t = %{x}: %{text}<extra>input</extra>"}
-    big = strip_text(tokens, chars(CHAR_PX * PROJECTOR.tick / LAPTOP.tick))     # at projector size, fewer fit
-    if big != text:                          # the look (``_style.apply``) writes these at projector size
-        trace["meta"] = {"projector_text": [big[t] for t in pos]}
+             "hovertemplate": "t = %{x}: %{text}<extra>input</extra>",
+             "meta": {"strip_room": room}}     # px a token has: the look and linked views cut words to it
     if (visible or len(pos)) >= len(pos):   # all of it in view: the first and last token may reach past the axis
         trace["cliponaxis"] = False         # ends a little instead of being cut (a window keeps the clip)
     axis = {"domain": domain, "anchor": "x", "range": [1.6, -0.6] if stagger else [0, 1],

@@ -226,13 +226,9 @@ def apply(fig: dict, projector: bool) -> dict:
     layout = dict(fig.get("layout", {}))
     if projector and "height" in layout:
         layout["height"] = int(round(layout["height"] * PROJECTOR_GROWTH))
-    data = []
-    for tr in fig.get("data", []):
-        if isinstance(tr, dict) and tr.get("name") == STRIP_NAME:
-            tr = {**tr, "textfont": {**tr.get("textfont", {}), "size": s.tick}}
-            if projector and "projector_text" in (tr.get("meta") or {}):
-                tr["text"] = tr["meta"]["projector_text"]
-        data.append(tr)
+    from ._figure import refit_strip          # (the figure helpers use this module's sizes)
+    data = [refit_strip(tr, size=s.tick) if isinstance(tr, dict) and tr.get("name") == STRIP_NAME else tr
+            for tr in fig.get("data", [])]       # a token strip's words at tick size, cut to fit it
     base = {"font": {"family": FONT_FAMILY, "size": s.text, "color": TEXT_COLOUR},
             "paper_bgcolor": "white", "plot_bgcolor": "white",
             "hoverlabel": {"font": {"size": s.text}}}

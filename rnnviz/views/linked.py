@@ -13,7 +13,7 @@ import re
 
 from . import _style
 from ._display import View
-from ._figure import FIT_HEIGHT, Step, Timeline, at_step
+from ._figure import FIT_HEIGHT, Step, Timeline, at_step, refit_strip
 
 _AXIS_KEY = re.compile(r"^([xy])axis(\d*)$")
 _TOP, _ROW_GAP = 10, 110         # px: above all; between two rows of views (tick labels, axis title)
@@ -218,6 +218,8 @@ def combine(views: list[View], step: int, projector: bool = False,
                 tr[key] = names.ref(tr.get(key, key[0] if key != "coloraxis" else None))
             if tr["coloraxis"] is None:
                 del tr["coloraxis"]
+            if tr.get("name") == _style.STRIP_NAME:     # a narrower box: shorter words, or they run together
+                tr = refit_strip(tr, x1 - x0)
             if tr.get("showlegend"):
                 key = (tr.get("legendgroup"), tr.get("name"))
                 tr["showlegend"] = key not in in_legend
