@@ -313,6 +313,7 @@ def test_gates_of_a_long_input_show_a_window_that_follows_the_cursor(lstm):
         lo, hi = frame["layout"]["xaxis"]["range"]
         assert hi - lo <= 40 and lo < k < hi and lo >= -0.5 and hi <= len(many) - 0.5, (k, lo, hi)
     assert "input 'sat'" in fig["frames"][2]["layout"]["title"]["text"]
+    assert "(30 of 54 steps at a time, the" in fig["frames"][2]["layout"]["title"]["text"]   # said, as the unroll view does
     tr = rnnviz.trace(lstm, x)
     forget = [d for d in fig["data"] if d.get("yaxis") == "y2" and d["name"].startswith("unit 1")][0]
     want = tr.gates["forget"][0, 0, 0, :, 1].double().numpy()                # (T,) unit 1

@@ -292,6 +292,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
     where = f"layer {layer % L}" + (f", direction {'backward' if backward else 'forward'}" if D == 2 else "")
     head = title or f"{trace.kind} gates, {where}, sample {named}"
     note = ((f" (one step in {stride} of {T} shown{', and the last' if 'x' in where_x else ''})" if stride > 1 else "")
+            + (f" ({window} of {T} steps at a time, the window follows t)" if long else "")
             + ("" if "h" in vals else " (h<sub>t</sub> projected: not shown)") + notes_line(trace))
     howto = f"{phrase} · {HOWTO[trace.kind]}"      # one sub-line when it fits, else the phrase on a line of its own
     howto = (f"<br><sup>{howto}</sup>" if len(howto) <= SUB_CHARS
