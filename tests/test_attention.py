@@ -393,3 +393,19 @@ def test_a_blank_weight_draws_as_a_gap_without_numpy_warnings():
         warnings.simplefilter("error")
         fig = rnnviz.attention_view(w, widget=True).figure_dict()
     assert fig["data"][0]["z"] is not None
+
+
+def test_narrow_head_panels_label_only_the_sources_they_have_room_for():
+    """Four heads side by side leave ~100 px a panel: all 20 turned source labels piled on top of each
+    other. A panel now labels one source per LABEL_PX of its width (hover still names every cell)."""
+    from rnnviz.views import attention as att
+    toks = [f"w{k}" for k in range(20)]
+    w = torch.softmax(torch.randn(1, 4, 20, 20), -1)                       # (B, heads, T, S)
+    for heads, most in ((1, 20), (4, None)):
+        lay = rnnviz.attention_view(w[:, :heads], toks, toks, widget=True).figure_dict()["layout"]
+        a, b = lay["xaxis"]["domain"]
+        room = int((b - a) * att.STRIP_WIDTH / att.LABEL_PX)
+        shown_ = lay["xaxis"]["tickvals"]
+        assert len(shown_) == (most or len(shown_)) and len(shown_) <= max(2, room)
+        assert lay["xaxis"]["ticktext"][0] == "0 · w0"
+    assert "(mean over the 4 heads)" in lay["title"]["text"]

@@ -65,6 +65,9 @@ def _pick_heads(w: np.ndarray, heads) -> tuple[np.ndarray, list[int], str]:
     return w[keep], keep, note
 
 
+LABEL_PX = 20     # px along the axis a turned source label needs (its 13-18 px font's height, and a gap)
+
+
 def _grid(heads: int, T: int, label_chars: int = 0) -> tuple[int, float, float, float, float, int]:
     """Panels of ``heads`` heads: (columns, pw, ph, gx, gy, plot px) in paper fractions and px.
 
@@ -142,6 +145,9 @@ def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: 
     """The whole map, one panel per head (w: (heads, T, S), T and S at most ``WHOLE``)."""
     heads, T, S = w.shape
     cols, pw, ph, gx, gy, plot_px = _grid(heads, T, max(map(len, yl)))
+    # source labels a panel can hold side by side, turned -45 degrees: one per ~20 px of its width (4 heads
+    # in a row leave ~100 px each on a laptop, and 20 labels piled on top of each other)
+    across = max(2, int(pw * STRIP_WIDTH / LABEL_PX))
     data, layout = [], {}
     for k in range(heads):
         ax = "" if k == 0 else str(k + 1)
@@ -151,7 +157,7 @@ def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: 
                      "xaxis": f"x{ax}", "yaxis": f"y{ax}", "coloraxis": "coloraxis", "name": f"head {names[k]}",
                      "hovertemplate": f"head {names[k]}<br>target %{{y}} → source %{{x}}<br>weight %{{z:.3g}}<extra></extra>"})
         layout[f"xaxis{ax}"] = {"domain": [x0, x0 + pw], "anchor": f"y{ax}", "title": {"text": "source"},
-                                **time_ticks(list(range(S)), xl)}
+                                **time_ticks(list(range(S)), xl, across)}
         layout[f"yaxis{ax}"] = {"domain": [max(y1 - ph, 0), y1], "anchor": f"x{ax}", "autorange": "reversed",
                                 "title": {"text": "target" if c == 0 else ""}, **time_ticks(list(range(T)), yl)}
         if heads > 1:
