@@ -510,7 +510,10 @@ def test_linked_views_focus_a_unit_in_every_view():
     assert [t["opacity"] for t in outlines] == [0, 0, 1, 0]                   # unit 2's row outlined at first
     lines = [t for t in fig["data"] if str(t.get("legendgroup", "")).startswith("unit ")]
     assert {t["line"]["width"] for t in lines if t["legendgroup"] == "unit 2"} == {3.5}
-    assert all(t.get("opacity") == 0.35 for t in lines if t["legendgroup"] != "unit 2")
+    # the others fade, but unit 0, whose update the gates title writes out with its numbers, stays drawn
+    assert all(t.get("opacity") == (1.0 if t["name"].endswith("(equation)") else 0.35)
+               for t in lines if t["legendgroup"] != "unit 2")
+    assert {t["legendgroup"] for t in lines if t["name"].endswith("(equation)")} == {"unit 0"}
     # frames never touch the focus (a trace, not a shape: a frame replaces every shape)
     index = {id(t): i for i, t in enumerate(fig["data"])}
     touched = {i for f in fig["frames"] for i in f.get("traces", [])}
@@ -528,7 +531,8 @@ def test_linked_views_focus_a_unit_in_every_view():
             if b["label"] == "focus: none":
                 assert opacity == 1.0                                      # widths: checked against plain below
             else:
-                assert (width, opacity) == ((3.5, 1.0) if t["legendgroup"] == f"unit {unit}" else (1.5, 0.35))
+                faded = 1.0 if t["name"].endswith("(equation)") else 0.35
+                assert (width, opacity) == ((3.5, 1.0) if t["legendgroup"] == f"unit {unit}" else (1.5, faded))
         assert [state[index[id(t)]][1] for t in outlines] == [float(t["y"][0] == unit) for t in outlines]
     none = dict(zip(menu["buttons"][0]["args"][1], menu["buttons"][0]["args"][0]["line.width"]))
     plain = rnnviz.linked_views(unroll, gates).figure_dict()                   # "none" = the views as drawn

@@ -94,7 +94,8 @@ def _focus(data: list[dict], unit: int | None) -> dict | None:
     bar one row high, transparent inside, drawn only while its unit is in
     focus), so the outline is a trace that the animation frames never touch,
     unlike a shape, which each frame replaces. The menu's entries restyle
-    every line of the gates views (the unit's lines thick, the others faded)
+    every line of the gates views (the unit's lines thick, the others faded but
+    the unit whose update the gates view's title writes out)
     and show that unit's outlines, all in plotly.js with no kernel. ``unit``
     is the focus the figure opens with (None: no focus). None is returned
     when no view has units to focus.
@@ -133,12 +134,14 @@ def _focus(data: list[dict], unit: int | None) -> dict | None:
                              "hoverinfo": "skip", "showlegend": False, "opacity": 0.0,
                              "marker": {"color": "rgba(0,0,0,0)", "line": {"color": "black", "width": 2.5}}})
     widths = {i: data[i].get("line", {}).get("width", 2) for i in lines}
+    equation = {i for i in lines if str(data[i].get("name", "")).endswith("(equation)")}
     touched = lines + [i for i, _ in outlines]
 
     def state(u: str | None) -> dict:
         """restyle values for ``touched`` with unit ``u`` in focus (None: as the views drew them)."""
         width = [widths[i] if u is None else 3.5 if _unit_of(data[i]) == u else 1.5 for i in lines]
-        opacity = [1.0 if u is None or _unit_of(data[i]) == u else _FADED for i in lines]
+        # the unit whose update the title writes out stays drawn in full: its numbers are on screen
+        opacity = [1.0 if u is None or _unit_of(data[i]) == u or i in equation else _FADED for i in lines]
         width += [2.5] * len(outlines)
         opacity += [1.0 if o == u else 0.0 for _, o in outlines]
         return {"line.width": width, "opacity": opacity}
