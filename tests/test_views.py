@@ -86,6 +86,8 @@ def test_unroll_steps_veil_the_future_forward_and_the_past_backward():
         assert fwd.x0 == k + 0.5 and fwd.x1 == 5.5                        # not yet read forward
         assert bwd.x0 == -0.5 and bwd.x1 == k - 0.5                       # not yet read backward
         assert (cursor.x0, cursor.x1) == (k - 0.5, k + 0.5)
+        # opaque: at 0.9 a state not computed yet still showed its red or blue through the grey
+        assert fwd.fillcolor == bwd.fillcolor == "rgb(200,200,200)" and (fwd.opacity is None or fwd.opacity == 1)
 
 
 def test_unroll_view_in_a_notebook_is_one_figure_whose_time_runs_in_the_browser(lstm):

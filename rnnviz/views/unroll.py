@@ -20,7 +20,7 @@ from ._figure import (DIVERGING, FIT_HEIGHT, OVERVIEW_COLS, PLAY_FPS, Step, Time
 from ._sources import cut_to_sample, pick_sample, token_steps
 from ._whatif import show
 
-_MASK = "rgba(200,200,200,0.9)"    # grey over steps not read yet: white is the colour of h = 0
+_MASK = "rgb(200,200,200)"    # grey over steps not read yet (opaque: a state that does not exist yet shows no colour; white is h = 0)
 _PAD = "rgba(90,90,90,0.35)"
 MAX_UNITS = 32       # heatmap rows one panel shows by default (about 8 px a row); more are chosen by units=
 
