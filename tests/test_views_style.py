@@ -118,6 +118,14 @@ def test_at_projector_size_a_view_is_taller_and_its_words_are_as_large_as_its_ti
         longest = lambda fig: max(len(t.rstrip("…")) for t in strip(fig)["text"])  # noqa: E731
         assert longest(big) < longest(small) and all(t in words or t.endswith("…") for t in strip(big)["text"])
 
+    # styled again (a plain figure built under the switch and given projector= too): no second growth
+    rnnviz.set_projector(True)
+    try:
+        heights = [rnnviz.gates_view(lstm, x, projector=p).layout.height for p in (True, False)]
+    finally:
+        rnnviz.set_projector(False)
+    assert heights == [round(600 * _style.PROJECTOR_GROWTH), 600]
+
 
 def test_the_switch_holds_for_views_built_after_it_and_a_block_or_a_view_can_choose(lstm):
     x = torch.randn(4, 3)

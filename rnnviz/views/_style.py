@@ -224,8 +224,11 @@ def apply(fig: dict, projector: bool) -> dict:
     """
     s = sizes(projector)
     layout = dict(fig.get("layout", {}))
-    if projector and "height" in layout:
-        layout["height"] = int(round(layout["height"] * PROJECTOR_GROWTH))
+    if "height" in layout:   # from the laptop height, kept in meta: styling a styled figure again grows it no more
+        meta = layout["meta"] if isinstance(layout.get("meta"), dict) else {}
+        base = meta.get("laptop_height", layout["height"])
+        layout["meta"] = {**meta, "laptop_height": base}
+        layout["height"] = int(round(base * PROJECTOR_GROWTH)) if projector else base
     from ._figure import refit_strip          # (the figure helpers use this module's sizes)
     data = [refit_strip(tr, size=s.tick) if isinstance(tr, dict) and tr.get("name") == STRIP_NAME else tr
             for tr in fig.get("data", [])]       # a token strip's words at tick size, cut to fit it
