@@ -115,6 +115,18 @@ def test_long_arrays_travel_as_typed_arrays_with_the_rounded_values(kernel):
     assert view.figure_dict()["data"][0]["z"][3][5] is None                  # the plain figure keeps lists
 
 
+@pytest.mark.parametrize("values,dtype", [([0.0, 1.0] * 60, "i1"), (list(range(-200, 200)), "i2"),
+                                          ([70000.0] * 120, "i4"), ([3.0e9, 1.0] * 60, "f4"),
+                                          ([3.0e13] * 120, "f4"), ([0.5, 1.0] * 60, "f4")])
+def test_whole_numbers_travel_as_the_least_int_type_that_holds_them(values, dtype):
+    """Steps and strip lines as int8/16/32; whole numbers past int32 (a gradient norm of 3e13 rounded to
+    3 digits) stay float32: as int32 they wrapped to -2147483648 and vanished from a log axis."""
+    spec = _display._packed_array(values)
+    assert spec["dtype"] == dtype
+    got = np.frombuffer(base64.b64decode(spec["bdata"]), dtype="<" + dtype if dtype != "i1" else dtype)
+    assert np.array_equal(got, np.asarray(values, dtype=np.float32))
+
+
 def test_tokens_cannot_end_the_script(kernel, lstm):
     view = rnnviz.unroll_view(lstm, torch.randn(2, 3), tokens=["</script><b>x", "ok"])
     html = view._repr_mimebundle_()["text/html"]

@@ -81,8 +81,10 @@ def _packed_array(value):
     if a.size < PACK_AT or a.ndim > 2 or a.dtype.kind != "f":
         return value
     dtype = "<f4"
-    if np.isfinite(a).all() and (a == np.round(a)).all():   # whole numbers (steps, strip lines): the least ints
-        lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+    if np.isfinite(a).all() and (a == np.round(a)).all() and np.abs(a).max(initial=0) < 2 ** 31:
+        # whole numbers (steps, strip lines) as the least ints; larger ones (a gradient norm of 3e13,
+        # rounded to 3 digits) stay float32, which int32 would wrap
+        lo, hi = float(a.min()), float(a.max())
         dtype = next((d for d, m in (("i1", 127), ("<i2", 32767)) if -m - 1 <= lo and hi <= m), "<i4")
     spec = {"dtype": dtype.lstrip("<"), "bdata": base64.b64encode(a.astype(dtype).tobytes()).decode("ascii")}
     if a.ndim == 2:
