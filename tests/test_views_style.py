@@ -370,3 +370,27 @@ def test_a_long_gates_view_keeps_its_time_axis_title_and_anchor_at_every_step(ls
         view.set_step(k)
         axis = view.figure_dict()["layout"]["xaxis"]
         assert axis["title"]["text"] == "time step t" and axis["anchor"] != "y" and k < axis["range"][1]
+
+
+def test_every_hover_writes_its_numbers_as_decimals_not_si_prefixes(lstm):
+    """plotly.js writes a bare %{y} or %{z} with SI prefixes: a weight of 0.000744 read '744μ', a forget
+    gate of 0.00006 '60μ'. Every value a view's hover shows carries a format (steps are whole numbers)."""
+    import re
+    words = "the cat sat on the mat".split() * 8                             # 48: the windowed forms too
+    x = torch.randn(len(words), 3)
+    head = torch.nn.Linear(6, 2)
+    views = [rnnviz.unroll_view(lstm, x, tokens=words, widget=True,
+                                readout=lambda h: head(h).softmax(-1)[:, 0], readout_name="p"),
+             rnnviz.unroll_view(lstm, x[:6], widget=True),
+             rnnviz.gates_view(lstm, x, tokens=words, widget=True), rnnviz.gates_view(lstm, x[:6], widget=True),
+             rnnviz.attention_view(torch.softmax(torch.randn(2, 3, 150, 150), -1), widget=True),
+             rnnviz.attention_view(torch.softmax(torch.randn(1, 2, 6, 6), -1), widget=True),
+             rnnviz.gradient_view(rnnviz.gradient_flow(lstm, x, lambda out: out[0].sum()), widget=True)]
+    seen = 0
+    for view in views:
+        for tr in view.figure_dict()["data"]:
+            # a value after "=", ":" or "weight" (a bare %{y} elsewhere is a row's label: unit, target step)
+            for value in re.findall(r"(?:= |: |weight )%\{([yz][^}]*)\}", tr.get("hovertemplate", "")):
+                seen += 1
+                assert ":" in value, (tr.get("name"), tr["hovertemplate"])
+    assert seen >= 6

@@ -404,7 +404,7 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
         z, pr, pc = _pool_max(w[0], OVERVIEW_SIDE)
         pooled = ("" if pr == pc == 1 else f"{pc} sources" if pr == 1 else f"{pr} steps" if pc == 1 else
                   f"{pr} × {pc}")
-        what = f"largest weight of {pooled} around it: %{{z}}" if pooled else "weight %{z}"
+        what = f"largest weight of {pooled} around it: %{{z:.3g}}" if pooled else "weight %{z:.3g}"
         data.append({"type": "heatmap", "z": shown(z), "x0": (pc - 1) / 2, "dx": pc, "y0": (pr - 1) / 2, "dy": pr,
                      "xaxis": "x2", "yaxis": "y2", "coloraxis": "coloraxis", "name": "whole map",
                      "hovertemplate": f"whole map: target %{{y:.0f}} → source %{{x:.0f}}<br>{what}<extra></extra>"})

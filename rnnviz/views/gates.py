@@ -274,7 +274,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
                 "hovertemplate": f"unit {u} · t = %{{x}}<br>{subscripts(eq)}<br>= %{{text}}<extra></extra>",
             }
             if long:                         # 2,000 steps of equation text would pass the 1 MB budget
-                line["hovertemplate"] = f"unit {u} · t = %{{x}}<br>{subscripts(sym)} = %{{y}}<extra></extra>"
+                line["hovertemplate"] = f"unit {u} · t = %{{x}}<br>{subscripts(sym)} = %{{y:.3g}}<extra></extra>"
             else:
                 line["text"] = texts[key][pos, j].astype(str)
             data.append(line)

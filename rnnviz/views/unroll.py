@@ -261,7 +261,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
               "showlegend": False, "line": {"color": "#444"}, "marker": {"size": 5, "color": "#444"}}
         if values is not None:
             tr.update({"y": shown(values), "mode": "lines+markers" + ("+text" if text else ""),
-                       "hovertemplate": f"t = %{{x}}<br>{name_text} = %{{y}}"
+                       "hovertemplate": f"t = %{{x}}<br>{name_text} = %{{y:.3g}}"
                                         + (" %{text}" if text else "") + "<extra></extra>"})
             finite = values[np.isfinite(values)]
             if finite.size and finite.min() >= 0 and finite.max() <= 1:
