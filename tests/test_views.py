@@ -239,6 +239,28 @@ def test_new_text_updates_the_same_figure_in_place():
     assert canvas.step == 1                                               # clipped to the shorter input
 
 
+def test_a_typed_text_the_model_cannot_read_leaves_the_view_as_it_was():
+    """An id past the embedding (torch's IndexError, not one of ours): the refused input was kept and
+    every later edit, a clamp too, failed with it."""
+    class Chars(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.rnn = torch.nn.Embedding(26, 4), torch.nn.LSTM(4, 5, batch_first=True)
+
+        def forward(self, ids):
+            return self.rnn(self.emb(ids))[1][0][-1]
+
+    torch.manual_seed(0)
+    view = rnnviz.gates_view(Chars(), encode=lambda text: torch.tensor([[ord(c) - 97 for c in text]]),
+                             text="hello", widget=True)
+    before, inputs = view.whatif.trace, view.whatif.inputs
+    with pytest.raises(IndexError):
+        view.whatif.set_text("héllo")                                     # 'é' is id 136
+    assert view.whatif.trace is before and view.whatif.inputs is inputs
+    view.whatif.set_text("cab")                                          # goes on from "hello"
+    assert len(view.canvas.figure["layout"]["sliders"][0]["steps"]) == 3
+
+
 def test_clamping_a_gate_changes_the_data(lstm):
     x = torch.randn(6, 3)
     assert rnnviz.gates_view(lstm, x, widget=True, layer=0).controls == []   # no clamp= : no kernel controls

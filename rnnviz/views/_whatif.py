@@ -36,34 +36,33 @@ class WhatIf:
         return self.build(self.trace, self.tokens)
 
     def _refresh(self) -> None:
-        self.trace = resolve(self.model, self.inputs, clamp=self.clamp, module=self.module)
-        spec, timeline = self.build(self.trace, self.tokens)
+        trace = resolve(self.model, self.inputs, clamp=self.clamp, module=self.module)
+        spec, timeline = self.build(trace, self.tokens)
+        self.trace = trace                     # only once the new figure could be built
         if self.view is not None:
             self.view.refresh(spec, timeline)
+
+    def _change(self, **new) -> None:
+        """Set ``new`` attributes and recompute; on any error (a refused clamp, an id the embedding
+        lacks) put them back, so that the view and later edits go on from the last good state."""
+        old = {k: getattr(self, k) for k in new}
+        self.__dict__.update(new)
+        try:
+            self._refresh()
+        except Exception:
+            self.__dict__.update(old)
+            raise
 
     def set_text(self, text: str) -> None:
         """Encode ``text`` with the caller's ``encode`` and recompute."""
         if self.encode is None:
             raise ValueError("this view has no encode function: pass encode=<text -> inputs> to type new input")
         inputs, tokens = encoded(self.encode, text)
-        previous = self.inputs, self.tokens
-        self.inputs = inputs
-        self.tokens = tokens if tokens is not None else FromText(text)
-        try:
-            self._refresh()
-        except (TypeError, ValueError):
-            self.inputs, self.tokens = previous  # a refused input is not kept either
-            raise
+        self._change(inputs=inputs, tokens=tokens if tokens is not None else FromText(text))
 
     def set_clamp(self, clamp: dict | None) -> None:
         """Clamp gates (name -> value in 0..1, e.g. {"forget": 1.0}) or None to release; recompute."""
-        previous = self.clamp
-        self.clamp = dict(clamp or {})
-        try:
-            self._refresh()
-        except (TypeError, ValueError):
-            self.clamp = previous            # a refused clamp is not kept: the next refresh would fail too
-            raise
+        self._change(clamp=dict(clamp or {}))
 
 
 class FromText:
