@@ -346,6 +346,33 @@ def test_a_joined_trace_knows_where_each_call_started_and_the_gates_view_adds_up
         assert (cp == 0.0) == (t in (0, 4)), t
 
 
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_a_model_reading_in_chunks_carries_its_state_and_the_view_writes_the_exact_previous_step(kind):
+    """h = rnn(chunk, h): a call that starts from the last one's final state is not a start, so the view
+    writes the last column of the call before as h_{t-1}/c_{t-1}; worked back from the equation instead,
+    it was wrong where the gate is tiny (z ~ 5e-7 gave -0.45 for -0.609). A fresh call still starts."""
+    torch.manual_seed(0)
+    rnn = getattr(nn, kind)(2, 3, batch_first=True)
+    chunks = torch.randn(1, 9, 2).split(3, dim=1)
+    with torch.no_grad(), rnnviz.record(rnn) as rec:
+        out, state = rnn(chunks[0])
+        out, state = rnn(chunks[1], state)                               # carries on
+        rnn(chunks[2])                                                   # from zeros
+    tr = rec[""]
+    assert tr.starts == (0, 6)
+    view = rnnviz.gates_view(tr, widget=True, units=[0])
+    for t in range(1, 9):
+        numbers = _equation_numbers(view, t)
+        before = 0.0 if t == 6 else float((tr.hidden if kind == "GRU" else tr.cell)[0, 0, 0, t - 1, 0])
+        shown_ = numbers[3] if kind == "GRU" else numbers[1]             # h_{t-1} or c_{t-1} as written
+        assert abs(shown_ - before) <= 5e-3 * max(1.0, abs(before)), (t, shown_, before)
+    bi = nn.GRU(2, 3, batch_first=True, bidirectional=True)
+    with torch.no_grad(), rnnviz.record(bi) as rec:
+        _, h = bi(chunks[0])
+        bi(chunks[1], h)
+    assert rec[""].starts == (0, 3)                                      # the backward run restarts anyway
+
+
 def test_the_backward_direction_writes_the_step_it_read_before_as_t_plus_1():
     torch.manual_seed(0)
     lstm = nn.LSTM(2, 3, bidirectional=True)

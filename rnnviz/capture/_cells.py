@@ -33,7 +33,7 @@ def call_trace(cell: nn.Module, x: torch.Tensor, hx, output, previous=None) -> T
     """
     kind = check_module(cell, cells=True)
     notes = []
-    if previous is not None and not _continues(hx, previous):
+    if previous is not None and not continues(hx, previous):
         notes.append("starts from zeros (hx=None)" if hx is None else
                      "starts from a state that is not the previous call's output")
     unbatched = x.dim() == 1
@@ -60,7 +60,7 @@ def call_trace(cell: nn.Module, x: torch.Tensor, hx, output, previous=None) -> T
                  batch_first=True, notes=notes)
 
 
-def _continues(hx, previous) -> bool:
+def continues(hx, previous) -> bool:
     """Whether ``hx`` is the previous call's output (the same tensors, as a step loop passes them)."""
     if hx is None:
         return False

@@ -29,9 +29,10 @@ class Trace:
     - ``clamp``: the gates fixed by ``trace(..., clamp=...)``, else None.
     - ``starts``: the steps whose state before them is an initial state (given, or zeros)
       rather than the state of the step before: (0,) for one call; in a trace that joins
-      calls (``record``) the first step of every call of a module (its backward direction
-      restarts there in any case) and of every cell call that does not carry on from the
-      call before. A view writes h_{t−1}/c_{t−1} there from the step's own equation.
+      calls (``record``) the first step of every call that does not carry on from the call
+      before (``h = rnn(chunk, h)`` carries on), and of every call of a bidirectional module
+      (its backward direction restarts there in any case). A view writes h_{t−1}/c_{t−1}
+      there from the step's own equation.
     """
 
     kind: str

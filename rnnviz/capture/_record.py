@@ -17,7 +17,7 @@ from torch import nn
 
 from .._recurrent.cells import CELLS, RECURRENT, unreadable
 from .._restore import TRAINING_NOTE, eval_mode
-from ._cells import call_trace, join_cell_calls
+from ._cells import call_trace, continues, join_cell_calls
 from ._layout import Trace
 from ._trace import trace
 
@@ -25,8 +25,9 @@ from ._trace import trace
 _NEED, _AVERAGE = 4, 6
 
 
-def _join_traces(calls: list):
-    """One Trace for a module called several times (see ``record``)."""
+def _join_traces(calls: list, carried: list[bool] | None = None):
+    """One Trace for a module called several times (see ``record``); ``carried[k]``: call k started
+    from call k-1's final state (``h = rnn(chunk, h)``)."""
     last = calls[-1]
     if len(calls) == 1:
         return last
@@ -45,7 +46,11 @@ def _join_traces(calls: list):
     out_dim = 0 if last.output.dim() == 2 or not last.batch_first else 1
     notes = [f"{len(calls)} calls joined along time (each call is in .calls[name]); "
              "h_n/c_n are the last call's; each call starts from the state it was given (zeros when none)"]
-    starts = tuple(int(sum(t.steps for t in calls[:k])) for k in range(len(calls)))   # each call's first step
+    carried = carried or [False] * len(calls)
+    # each call's first step, unless it carried on from the call before: then h_{t-1} there is the last
+    # column of that call, exactly (a backward direction restarts at every call all the same)
+    starts = tuple(int(sum(t.steps for t in calls[:k])) for k in range(len(calls))
+                   if k == 0 or not carried[k] or last.num_directions == 2)
     return Trace(
         kind=last.kind, hidden=cat([t.hidden for t in calls]),
         cell=None if last.cell is None else cat([t.cell for t in calls]),
@@ -86,6 +91,7 @@ class Recording(Mapping):
 
     def __init__(self) -> None:
         self.calls: dict[str, list] = {}
+        self.carried: dict[str, list[bool]] = {}    # per call of a module: it started from the last one's state
         self.cells: dict[str, nn.Module] = {}
         self.refused: dict[str, str] = {}
         self.attention_calls: dict[str, list[torch.Tensor]] = {}
@@ -97,7 +103,7 @@ class Recording(Mapping):
             raise KeyError(f"no recurrent module named {name!r} was called; recorded: {list(self.calls)}")
         if name in self.cells:
             return join_cell_calls(name, self.cells[name], self.calls[name])
-        return _join_traces(self.calls[name])
+        return _join_traces(self.calls[name], self.carried.get(name))
 
     def __contains__(self, name) -> bool:
         return name in self.calls
@@ -120,12 +126,16 @@ class Recording(Mapping):
 
 
 def _rnn_hook(recording: Recording, name: str, notes: list[str]):
+    last = []   # the previous call's final state, to see whether a call carries on from it
+
     def hook(module, args, kwargs, output):
         inputs = args[0] if args else kwargs.get("input")
         hx = args[1] if len(args) > 1 else kwargs.get("hx")
         tr = trace(module, inputs, hx)
         tr.notes += notes
         recording.calls.setdefault(name, []).append(tr)
+        recording.carried.setdefault(name, []).append(bool(last) and continues(hx, last[0]))
+        last[:] = [output[1]]
     return hook
 
 
