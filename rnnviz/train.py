@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -127,7 +128,8 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
         metric: ``metric(output, target)`` -> float, e.g. :func:`accuracy`; averaged by batch size.
         seed: shuffling, dropout and every other random draw inside fit; the same seed, model
             initialisation and data give identical losses. The global RNG is left as it was.
-        clip: max total gradient norm, a positive number (pre-clip norms go to ``history.grad_norm``).
+        clip: max total gradient norm, a positive number (pre-clip norms go to ``history.grad_norm``;
+            ``float("inf")`` records them without clipping).
         early_stopping: patience in epochs without improvement of the validation metric
             (higher is better) or, without a metric, the validation loss; the best weights are
             restored at the end. Needs val_data.
@@ -151,7 +153,7 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
     if early_stopping is not None and (isinstance(early_stopping, bool) or not isinstance(early_stopping, int)
                                        or early_stopping < 1):
         raise ValueError(f"expected early_stopping as a patience of 1 or more epochs, or None; got {early_stopping!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         raise TypeError(f"expected seed as a whole number (an int), got {seed!r}")
     if early_stopping is not None and val_data is None:
         raise ValueError("early_stopping needs val_data to watch; got val_data=None")
@@ -164,10 +166,15 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
     if isinstance(train_data, (tuple, list)) and not train_data:
         raise ValueError("expected train_data as a tuple (*inputs, target) of tensors or an iterable of "
                          "such batches, got an empty one")
-    if clip is not None and (isinstance(clip, bool) or not isinstance(clip, (int, float))
-                             or not math.isfinite(clip) or clip <= 0):
-        # clip_grad_norm_ takes any number: 0 would freeze training, a negative one reverse every step
-        raise ValueError(f"expected clip as a positive number (the largest gradient norm), or None; got {clip!r}")
+    if clip is not None:
+        # clip_grad_norm_ takes any number: 0 would freeze training, a negative one reverse every step;
+        # inf clips nothing and still records every step's norm in history.grad_norm
+        value = float(clip) if isinstance(clip, numbers.Real) or (
+            isinstance(clip, torch.Tensor) and clip.numel() == 1 and clip.is_floating_point()) else None
+        if isinstance(clip, bool) or value is None or not value > 0:
+            raise ValueError(f"expected clip as a positive number (the largest gradient norm; inf records the "
+                             f"norms without clipping), or None; got {clip!r}")
+        clip = value
     callbacks = _check_callbacks(callbacks)
     device = _device(model)
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=lr)

@@ -68,7 +68,8 @@ def test_generate_is_deterministic_given_seed():
     with pytest.raises(TypeError, match="expected n as a whole number"):
         lm.generate([3], 2.5)
     assert torch.equal(lm.generate(torch.tensor([[3, 4, 5]]), 30, seed=7), a)      # (1, T) is one prompt
-    with pytest.raises(ValueError, match=r"expected one prompt, ids of shape \(T,\) or \(1, T\), got shape \(2, 3\)"):
+    assert torch.equal(lm.generate(torch.tensor([[3], [4], [5]]), 30, seed=7), a)    # (T, 1) too
+    with pytest.raises(ValueError, match=r"expected one prompt, ids of shape .*got shape \(2, 3\)"):
         lm.generate(torch.tensor([[1, 2, 3], [4, 5, 6]]), 2)               # was read as one prompt of 6 ids
 
 
@@ -144,6 +145,8 @@ def test_errors_name_expected_and_got():
         Seq2Seq(30, 12, bos_id=2, eos_id=3)(X, LENGTHS, torch.full((4, 2), 12))
     with pytest.raises(TypeError, match="bos_id"):                      # no default: 1 is rnnviz's <unk>
         Seq2Seq(30, 12)
+    import numpy as np
+    assert Seq2Seq(30, 12, bos_id=np.int64(2), eos_id=np.int32(3)).bos_id == 2          # numpy ids are ids
     with pytest.raises(ValueError, match=r"expected eos_id as a target id in 0..11, got 12"):
         Seq2Seq(30, 12, bos_id=2, eos_id=12)
     with pytest.raises(ValueError, match="expected max_len as a whole number of steps, at least 1, got 0"):

@@ -244,7 +244,7 @@ class _Counter:
         self.batches += 1
 
 
-@pytest.mark.parametrize("clip", [0.0, -1.0, float("nan"), True, "1"])
+@pytest.mark.parametrize("clip", [0.0, -1.0, float("nan"), True, "1", torch.tensor([1.0, 2.0])])
 def test_a_clip_that_is_not_a_positive_number_is_refused_before_training(clip):
     """clip_grad_norm_ takes any number: 0 froze training and -1 reversed every step (the loss grew)."""
     model, data = _model(), _task()
@@ -252,6 +252,22 @@ def test_a_clip_that_is_not_a_positive_number_is_refused_before_training(clip):
     with pytest.raises(ValueError, match="expected clip as a positive number"):
         fit(model, (data[0], data[2]), epochs=1, loss_fn=nn.functional.cross_entropy, clip=clip, progress=False)
     assert all(torch.equal(p, q) for p, q in zip(model.parameters(), before))
+
+
+def test_clip_takes_any_positive_number_and_inf_records_the_norms_without_clipping():
+    """numpy and 0-d tensor numbers worked before the check and still do; inf clips nothing (the only
+    way to fill history.grad_norm without changing training)."""
+    import numpy as np
+    data = _task()
+    runs = {}
+    for clip in (None, float("inf"), np.float32(1e9), torch.tensor(1e9)):
+        model = _model()
+        h = fit(model, (data[0], data[2]), epochs=1, loss_fn=nn.functional.cross_entropy, clip=clip, progress=False)
+        runs[repr(clip)] = (h.train_loss, len(h.grad_norm), [p.detach().clone() for p in model.parameters()])
+    (loss, n, weights), *others = runs.values()
+    assert n == 0 and all(k == 3 for _, k, _ in others)                  # 96 examples / 32: one norm a step
+    for other_loss, _, other_weights in others:                          # a limit never reached: the same run
+        assert other_loss == loss and all(torch.equal(p, q) for p, q in zip(weights, other_weights))
 
 
 @pytest.mark.parametrize("callbacks,match", [(_Counter(), r"expected callbacks as a list, e.g. callbacks=\[_Counter"),

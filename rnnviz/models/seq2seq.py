@@ -17,6 +17,8 @@ Letters: B batch, S source steps, T target steps, E embedding, H units, V vocabu
 """
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -45,8 +47,9 @@ class Seq2Seq(nn.Module):
                  bos_id: int, eos_id: int, pad_id: int = 0):
         super().__init__()
         for what, value, size in (("bos_id", bos_id, tgt_vocab), ("eos_id", eos_id, tgt_vocab)):
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < size:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < size:
                 raise ValueError(f"expected {what} as a target id in 0..{size - 1}, got {value!r}")
+        bos_id, eos_id = int(bos_id), int(eos_id)
         if cell not in ("gru", "lstm"):
             raise ValueError(f"cell must be 'gru' or 'lstm', got {cell!r}")
         if attention not in (None, "additive", "multiplicative"):
@@ -135,7 +138,7 @@ class Seq2Seq(nn.Module):
     @torch.no_grad()
     def greedy(self, src: torch.Tensor, src_lengths: torch.Tensor | None = None, max_len: int = 20) -> torch.Tensor:
         """Greedy decoding: (B, max_len) ids, each the argmax given the model's own previous ones."""
-        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+        if isinstance(max_len, bool) or not isinstance(max_len, numbers.Integral) or max_len < 1:
             raise ValueError(f"expected max_len as a whole number of steps, at least 1, got {max_len!r}")
         states, mask, state = self.encode(src, src_lengths)
         feed = self._initial_feed(states)

@@ -141,15 +141,15 @@ class CharLM(nn.Module):
 
     @torch.no_grad()
     def generate(self, prompt_ids, n: int, temperature: float = 1.0, seed: int = 0) -> torch.Tensor:
-        """Sample ``n`` ids after ``prompt_ids`` (a sequence of ids, (T,) or (1, T)).
+        """Sample ``n`` ids after ``prompt_ids`` (a sequence of ids, (T,), (1, T) or (T, 1)).
 
         temperature 0 is greedy (argmax); higher is more random. The same seed
         gives the same ids (a private generator: the global RNG is untouched).
         Returns (T + n,) int64: the prompt, then the generated ids.
         """
         given = torch.as_tensor(prompt_ids, dtype=torch.long)
-        if given.dim() > 2 or (given.dim() == 2 and given.size(0) != 1):
-            raise ValueError(f"expected one prompt, ids of shape (T,) or (1, T), got shape {tuple(given.shape)}; "
+        if given.dim() > 2 or (given.dim() == 2 and min(given.shape) != 1):     # (1, T) or (T, 1): one prompt
+            raise ValueError(f"expected one prompt, ids of shape (T,), (1, T) or (T, 1), got shape {tuple(given.shape)}; "
                              "generate from each prompt in turn")
         prompt = given.reshape(-1)                                           # (T,)
         if prompt.numel() == 0:
