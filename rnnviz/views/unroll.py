@@ -236,7 +236,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
         heat_axes.append(ax)
         order = picks[r][0]
         data.append({
-            "type": "heatmap", "z": shown(h[l, d][:, order].T), "x": list(range(T)),       # (units, T)
+            "type": "heatmap", "z": shown(h[l, d][:, order].T), "x0": 0, "dx": 1,       # (units, T): steps 0..T-1 without writing them
             "meta": {"layer": l, "direction": d},                    # whose units: a linked focus needs it
             "y": [str(u) for u in order], "xaxis": "x", "yaxis": f"y{ax}", "coloraxis": "coloraxis", "name": name,
             "hovertemplate": f"{name}<br>t = %{{x}}<br>unit %{{y}}<br>h = %{{z:.3g}}<extra></extra>",
