@@ -249,3 +249,40 @@ def test_race_ratio_and_crossover_interpolate_on_log_scales():
     r.ms[("transformer", "training")] = [1.0, 1.0, 8.0]                         # ratios 0.5, 1/3, 2: crosses between 64 and 256
     expected = math.exp(math.log(64) + math.log(4) * math.log(3) / (math.log(2) + math.log(3)))
     assert r.crossover("training") == pytest.approx(expected)
+
+
+def _boxes(xy, words, where, width_px=700.0, height_px=340.0):
+    """The label boxes label_positions reasons with, to measure overlaps here."""
+    places = {name: (kx, ky) for name, kx, ky in text._PLACES}
+    xs, ys = [p[0] for p in xy], [p[1] for p in xy]
+    sx = width_px / (1.1 * ((max(xs) - min(xs)) or 1.0))
+    sy = height_px / (1.1 * ((max(ys) - min(ys)) or 1.0))
+    out = []
+    for (x, y), w, pos in zip(xy, words, where):
+        kx, ky = places[pos]
+        cx, cy = x * sx + kx * (6 + 3.5 * len(w)), y * sy + ky * (6 + 8)
+        out.append((cx - 3.5 * len(w), cy - 8, cx + 3.5 * len(w), cy + 8))
+    return out
+
+
+def _overlap(boxes) -> float:
+    total = 0.0
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            total += max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    return total
+
+
+def test_embedding_labels_go_where_they_cover_the_least():
+    """Words above and below their points in turn wrote "story" over "the" and "waste" over "poor" in
+    notebook 06's map; each label now takes the side where it covers the least."""
+    close = [[0.0, 0.0], [0.02, 0.0], [0.0, 0.03], [5.0, 5.0]]               # three points on top of each other
+    words = ["story", "the", "film", "far"]
+    where = text.label_positions(close, words)
+    assert len(set(where[:3])) == 3 and _overlap(_boxes(close, words, where)[:3]) == 0
+    g = torch.Generator().manual_seed(0)
+    xy = (torch.randn(30, 2, generator=g) * torch.tensor([3.0, 1.0])).tolist()   # a crowded map, 30 words
+    words = [f"word{k}" for k in range(30)]
+    alternating = [("top center", "bottom center")[k % 2] for k in range(30)]
+    assert _overlap(_boxes(xy, words, text.label_positions(xy, words))) < 0.5 * _overlap(_boxes(xy, words, alternating))
+    assert text.label_positions([], []) == []

@@ -204,16 +204,59 @@ def embedding_map(weight: torch.Tensor, vocab: Vocab, groups: dict, title: str =
     xy = _plane(weight, vocab.encode([w for _, w in names]))                          # (N, 2)
     fig = go.Figure(layout={"title": {"text": title}, "height": 480, "template": "plotly_white",  # rnnviz's look
                             "xaxis": {"title": {"text": "axis 1"}}, "yaxis": {"title": {"text": "axis 2"}}})
+    where = label_positions(xy.tolist(), [w for _, w in names])      # each word where it covers the least
     for k, g in enumerate(groups):
         rows = [i for i, (gi, _) in enumerate(names) if gi == g]
-        # words above and below their points in turn, so that two close points do not write over each other;
         # colours a colour-blind reader can tell apart (blue, vermillion, grey, ...) and a marker shape per group
         fig.add_scatter(x=xy[rows, 0].tolist(), y=xy[rows, 1].tolist(), mode="markers+text", name=g,
                         text=[names[i][1] for i in rows],
                         marker={"color": _GROUP_COLOURS[k % len(_GROUP_COLOURS)], "size": 9,
                                 "symbol": _GROUP_SYMBOLS[k % len(_GROUP_SYMBOLS)]},
-                        textposition=[("top center", "bottom center")[j % 2] for j in range(len(rows))])
+                        textposition=[where[i] for i in rows])
     return fig
+
+
+# where a label can sit around its point: (plotly textposition, which side of the point its box's
+# centre lies on, across and up); above and below first, then to the sides and the corners
+_PLACES = (("top center", 0, 1), ("bottom center", 0, -1), ("middle right", 1, 0), ("middle left", -1, 0),
+           ("top right", 1, 1), ("bottom left", -1, -1), ("top left", -1, 1), ("bottom right", 1, -1))
+
+
+def label_positions(xy: list[list[float]], words: list[str], width_px: float = 700.0,
+                    height_px: float = 340.0, char_px: float = 7.0, line_px: float = 16.0) -> list[str]:
+    """A plotly ``textposition`` for each labelled point, chosen greedily (points in order) so that its
+    label covers as little as possible of the labels already placed and of the points.
+
+    xy: (N, 2) data coordinates; the plot area is taken as ``width_px`` x ``height_px`` (a laptop's);
+    a label is ``char_px`` per character wide and ``line_px`` high.
+    """
+    if not xy:
+        return []
+    xs, ys = [p[0] for p in xy], [p[1] for p in xy]
+    span = lambda v: (max(v) - min(v)) or 1.0  # noqa: E731
+    sx, sy = width_px / (1.1 * span(xs)), height_px / (1.1 * span(ys))      # px per data unit (axis padding)
+    pts = [(x * sx, y * sy) for x, y in zip(xs, ys)]
+    dot = 6.0                                                               # px: half a marker, and a gap
+
+    def overlap(a, b) -> float:
+        w = min(a[2], b[2]) - max(a[0], b[0])
+        h = min(a[3], b[3]) - max(a[1], b[1])
+        return max(0.0, w) * max(0.0, h)
+
+    placed, out = [], []
+    for (px, py), word in zip(pts, words):
+        w, h = char_px * max(1, len(word)), line_px
+        best = None
+        for name, kx, ky in _PLACES:
+            cx, cy = px + kx * (dot + w / 2), py + ky * (dot + h / 2)
+            box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            cost = sum(overlap(box, other) for other in placed)
+            cost += sum(overlap(box, (qx - dot, qy - dot, qx + dot, qy + dot)) for qx, qy in pts)
+            if best is None or cost < best[0] - 1e-9:
+                best = (cost, name, box)
+        placed.append(best[2])
+        out.append(best[1])
+    return out
 
 
 class SelfAttentionClassifier(nn.Module):
