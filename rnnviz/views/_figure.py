@@ -193,13 +193,12 @@ def strip_text(tokens: Tokens, chars: int = STRIP_CHARS) -> list[str]:
     out = []
     for t, tok in enumerate(tokens):
         tok = str(tok)
-        short = tok if len(tok) <= chars else tok[:chars - 1] + "…"
-        text = token_text(short)
+        text = token_text(tok)
         if t in tokens.padding:
             text = f"<i>{text}</i>"
         elif t in tokens.unknown:
             text = f"<i>{text}?</i>" if tok.lower() not in ("<unk>", "[unk]") else f"<i>{text}</i>"
-        out.append(text)
+        out.append(_cut(text, chars))                 # the one rule that also re-cuts a strip to less room
     return out
 
 
