@@ -226,9 +226,9 @@ def apply(fig: dict, projector: bool) -> dict:
     layout = dict(fig.get("layout", {}))
     if "height" in layout:   # from the laptop height, kept in meta: styling a styled figure again grows it no more
         meta = layout["meta"] if isinstance(layout.get("meta"), dict) else {}
-        base = meta.get("laptop_height", layout["height"])
-        layout["meta"] = {**meta, "laptop_height": base}
-        layout["height"] = int(round(base * PROJECTOR_GROWTH)) if projector else base
+        laptop = meta.get("laptop_height", layout["height"])
+        layout["meta"] = {**meta, "laptop_height": laptop}
+        layout["height"] = int(round(laptop * PROJECTOR_GROWTH)) if projector else laptop
     from ._figure import refit_strip          # (the figure helpers use this module's sizes)
     data = [refit_strip(tr, size=s.tick) if isinstance(tr, dict) and tr.get("name") == STRIP_NAME else tr
             for tr in fig.get("data", [])]       # a token strip's words at tick size, cut to fit it
