@@ -633,3 +633,24 @@ def test_a_vanished_float32_gradient_has_its_true_tiny_norm_not_zero():
     assert (flow.hidden[0, 0] > 0).all()
     # float32's backward rounds each of 100 steps: ~100 x 6e-8 relative, within 1e-4
     torch.testing.assert_close(flow.hidden[0, 0], want, rtol=1e-4, atol=0)
+
+
+def test_a_device_without_float64_gets_its_norms_computed_on_the_cpu(monkeypatch):
+    """Apple's MPS has no float64. There the gradients go to the CPU for the norms. The CPU stands in
+    for such a device here: the fallback path must give the same norms and NaN past each length."""
+    from rnnviz import gradients
+    torch.manual_seed(0)
+    rnn = nn.GRU(5, 7, batch_first=True)
+    x = nn.utils.rnn.pack_padded_sequence(torch.randn(3, 9, 5), [9, 4, 6], batch_first=True, enforce_sorted=False)
+    loss = lambda out: nn.utils.rnn.pad_packed_sequence(out[0], batch_first=True)[0].pow(2).sum()  # noqa: E731
+    want = rnnviz.gradient_flow(rnn, x, loss)
+    calls = []
+    monkeypatch.setattr(gradients, "_has_float64", lambda device: calls.append(device) or False)
+    got = rnnviz.gradient_flow(rnn, x, loss)
+    assert calls, "the fallback was not asked for"
+    assert got.hidden.dtype == got.inputs.dtype == torch.float64
+    torch.testing.assert_close(got.hidden, want.hidden, rtol=0, atol=0, equal_nan=True)  # same numbers, same code
+    torch.testing.assert_close(got.inputs, want.inputs, rtol=0, atol=0, equal_nan=True)
+    assert torch.isnan(got.hidden[0, 0, 1, 4:]).all() and got.finite
+    monkeypatch.undo()
+    assert gradients._has_float64(torch.device("cpu"))                   # the real check, on the real CPU

@@ -18,6 +18,7 @@ Letters: L layers, D directions, B batch, T time, P units of h (proj_size or hid
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import dataclass, field
 
 import torch
@@ -88,9 +89,22 @@ def _unrolled_forward(rnn: nn.Module, records: list):
             del rnn.forward
 
 
+@functools.lru_cache(maxsize=None)
+def _has_float64(device: torch.device) -> bool:
+    """Whether ``device`` computes in float64 (Apple's MPS does not)."""
+    try:
+        torch.zeros(1, dtype=torch.float64, device=device)
+    except (TypeError, RuntimeError):
+        return False
+    return True
+
+
 def _norm(g: torch.Tensor) -> torch.Tensor:
     """The L2 norm over the last dim, in float64: in float32 the squares of a vanished gradient
-    (elements below about 1e-19) underflow, and the norm of a non-zero vector came out exactly 0."""
+    (elements below about 1e-19) underflow, and the norm of a non-zero vector came out exactly 0.
+    On a device without float64 the gradients go to the CPU for it (the norms stay there)."""
+    if not _has_float64(g.device):
+        g = g.cpu()
     return torch.linalg.vector_norm(g, dim=-1, dtype=torch.float64)
 
 
@@ -98,7 +112,7 @@ def _norms(grads, nodes, valid) -> torch.Tensor:
     """Per-step L2 norms (B, T), float64, of gradients for T nodes (B, P); None (unused) counts as 0."""
     g = [torch.zeros_like(n) if gr is None else gr for gr, n in zip(grads, nodes)]
     out = _norm(torch.stack(g, 1))                                      # (B, T)
-    return out.masked_fill(~valid, float("nan"))
+    return out.masked_fill(~valid.to(out.device), float("nan"))
 
 
 def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlow:
@@ -114,6 +128,7 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
     ``requires_grad``, buffers and the random stream.
     Returns a GradientFlow with ``hidden`` (L, D, B, T) and ``inputs`` (B, T), float64 whatever
     the model's dtype: a vanished float32 gradient of 1e-30 has a norm float32 could not compute.
+    They lie on the model's device, or on the CPU for a device without float64 (Apple's MPS).
     """
     name, rnn = find_recurrent(model, module)
     if not callable(loss_fn):
@@ -148,8 +163,9 @@ def gradient_flow(model: nn.Module, inputs, loss_fn, module=None) -> GradientFlo
         per = [_norms(grads[i * T:(i + 1) * T], nodes[i * T:(i + 1) * T], rec.valid) for i in range(L * D)]
         hidden = torch.stack(per).reshape(L, D, *rec.valid.shape)      # (L, D, B, T)
         gx = grads[-1] if grads[-1] is not None else torch.zeros_like(rec.x)
-        x_norm = _norm(gx).masked_fill(~rec.valid, float("nan"))           # (B, T)
-        lengths = rec.valid.sum(1)                                     # (B,)
+        x_norm = _norm(gx)                                             # (B, T)
+        x_norm = x_norm.masked_fill(~rec.valid.to(x_norm.device), float("nan"))
+        lengths = rec.valid.to(hidden.device).sum(1)                   # (B,)
         valid = torch.arange(T, device=lengths.device) < lengths[:, None]  # (B, T)
         finite = bool(torch.isfinite(loss.detach()).all() and torch.isfinite(hidden[:, :, valid]).all()
                       and torch.isfinite(x_norm[valid]).all())
