@@ -346,7 +346,7 @@ def test_long_maps_check_their_inputs():
     w = torch.softmax(torch.randn(2, 4, 100, 60), -1)
     with pytest.raises(ValueError, match="expected 60 tokens, one per source position, got 59"):
         rnnviz.attention_view(w, ["a"] * 59)
-    with pytest.raises(ValueError, match=r"head indices in 0\.\.3, got \[4\]"):
+    with pytest.raises(ValueError, match=r"head indices in 0\.\.3 .*got \[4\]"):
         rnnviz.attention_view(w, heads=[4])
     with pytest.raises(TypeError, match="split it first"):
         rnnviz.attention_view(w, "a " * 60)

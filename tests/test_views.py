@@ -399,7 +399,7 @@ def test_attention_heads_fit_the_size_budget():
     fig = rnnviz.attention_view(w, heads=[6, 7])
     assert [d.name for d in fig.data] == ["head 6", "head 7"]
     assert [list(r) for r in fig.data[1].z] == rounded(w[0, 7])
-    with pytest.raises(ValueError, match=r"head indices in 0\.\.7, got \[8\]"):
+    with pytest.raises(ValueError, match=r"head indices in 0\.\.7 .*got \[8\]"):
         rnnviz.attention_view(w, heads=[8])
 
 
@@ -612,3 +612,59 @@ def test_a_saturated_gate_reads_far_out_not_nan():
     texts = [t for tr in fig.data if tr.text is not None for t in tr.text]
     assert texts and not any("(nan)" in t for t in texts)
     assert any(t.endswith("(≫0) = 1") or t.endswith("(≪0) = -1") or t.endswith("(≪0) = 0") for t in texts)
+
+
+def test_the_batch_mean_of_gradient_norms_keeps_a_real_nan_as_a_gap_and_says_it_per_sample():
+    """A NaN in one sample's input made its norms NaN; the "mean over the batch" quietly became the
+    other sample's curve, and the title said "not drawn" for every sample. The mean now leaves out
+    only padding (past a length) and the note follows the sample shown."""
+    torch.manual_seed(0)
+    m = torch.nn.GRU(3, 5, batch_first=True)
+    x = torch.randn(2, 4, 3)
+    x[0, 1, 0] = float("nan")
+    flow = rnnviz.gradient_flow(m, x, lambda o: o[0].sum())
+    h = flow.hidden[0, 0].numpy()                                            # (B, T)
+    assert np.isnan(h[0, :3]).all() and np.isfinite(h[1]).all()
+    mean = rnnviz.gradient_view(flow, widget=False)
+    assert list(mean.data[0].y[:3]) == [None] * 3                            # a gap, not sample 1's curve
+    assert mean.data[0].y[3] == r3((h[0, 3] + h[1, 3]) / 2)
+    assert "inf or NaN" in mean.layout.title.text
+    one = rnnviz.gradient_view(flow, sample=1, widget=False)
+    assert list(one.data[0].y) == [r3(v) for v in h[1]] and "inf or NaN" not in one.layout.title.text
+    assert "sample 1" in rnnviz.gradient_view(flow, sample=-1, widget=False).layout.title.text
+
+
+def test_the_batch_mean_of_gradient_norms_leaves_out_padding():
+    """Past a packed sample's length its norms are NaN padding: the mean is over the samples that
+    have step t, and that is not an inf/NaN note."""
+    torch.manual_seed(0)
+    m = torch.nn.RNN(3, 4, batch_first=True)
+    x = torch.nn.utils.rnn.pack_padded_sequence(torch.randn(2, 5, 3), [5, 2], batch_first=True)
+    flow = rnnviz.gradient_flow(m, x, lambda o: torch.nn.utils.rnn.pad_packed_sequence(o[0])[0].sum())
+    h = flow.hidden[0, 0].numpy()
+    fig = rnnviz.gradient_view(flow, widget=False)
+    assert list(fig.data[0].y) == [r3((h[0, t] + h[1, t]) / 2) for t in range(2)] + [r3(h[0, t]) for t in range(2, 5)]
+    assert "inf or NaN" not in fig.layout.title.text
+
+
+def test_an_infinite_attention_weight_is_a_gap_not_a_crash():
+    """An inf weight made the colour scale's top inf, which strict JSON refused: the view could not
+    be shown or exported."""
+    w = torch.softmax(torch.randn(3, 4, generator=torch.Generator().manual_seed(0)), -1)
+    w[0, 0] = float("inf")
+    fig = rnnviz.attention_view(w, widget=False)
+    assert fig.layout.coloraxis.cmax == 1.0 and fig.data[0].z[0][0] is None
+    assert rnnviz.attention_view(w, widget=True)._repr_mimebundle_()        # what Jupyter calls to show it
+
+
+def test_numpy_integers_pick_samples_and_heads():
+    """np.int64 from an argmax or np.arange(2) for heads were refused as "not an int"."""
+    w = torch.rand(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    a = rnnviz.attention_view(w, sample=np.int64(-1), heads=np.arange(2), widget=False)
+    b = rnnviz.attention_view(w, sample=1, heads=[0, 1], widget=False)
+    assert a.to_json() == b.to_json() and "sample 1" in a.layout.title.text
+    assert rnnviz.attention_view(w, heads=-1, widget=False).to_json() == rnnviz.attention_view(w, heads=2, widget=False).to_json()
+    with pytest.raises(ValueError, match="head indices"):
+        rnnviz.attention_view(w, heads=[3], widget=False)
+    with pytest.raises(TypeError, match="int batch index"):
+        rnnviz.attention_view(w, sample=1.0, widget=False)

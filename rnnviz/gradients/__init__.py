@@ -53,7 +53,8 @@ class GradientFlow:
     - ``finite``: False when the loss or any norm is inf or NaN (exploding gradients), never raised.
     - ``lengths``: (B,) int64 sequence lengths; steps at or past a length are NaN in
       ``hidden`` and ``inputs`` (PackedSequence input), and are not counted by ``finite``.
-    Tensors are detached, on the module's device, batch in the caller's order; the norms are
+    Tensors are detached, on the module's device (the norms on the CPU for a device without
+    float64), batch in the caller's order; the norms are
     float64, computed from the gradients in the module's dtype (in float32 the squares of a
     vanished gradient underflow and a norm of 1e-24 came out as 0).
     """

@@ -7,6 +7,7 @@ can be rebuilt from saved tensors.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -103,11 +104,11 @@ def encoded(encode: Callable, text: str):
 
 def pick_sample(sample: int, batch: int) -> int:
     """A checked batch index."""
-    if isinstance(sample, bool) or not isinstance(sample, int):
+    if isinstance(sample, bool) or not isinstance(sample, numbers.Integral):   # numpy ints too
         raise TypeError(f"expected sample as an int batch index, got {type(sample).__name__}")
     if not -batch <= sample < batch:
         raise ValueError(f"expected sample in 0..{batch - 1} (the batch holds {batch}), got {sample}")
-    return sample % batch
+    return int(sample) % batch
 
 
 def sample_length(trace: Trace, sample: int) -> int:

@@ -9,6 +9,7 @@ head, an overview of the whole map beside it with a box where the window is.
 from __future__ import annotations
 
 import json
+import numbers
 import re
 
 import numpy as np
@@ -58,9 +59,11 @@ def _pick_heads(w: np.ndarray, heads) -> tuple[np.ndarray, list[int], str]:
     if heads is None:
         keep = list(range(max(1, min(n, MAX_CELLS // (T * S)))))
     else:
-        keep = [heads] if isinstance(heads, int) else list(heads)
-        if not keep or any(isinstance(h, bool) or not isinstance(h, int) or not 0 <= h < n for h in keep):
-            raise ValueError(f"expected heads as head indices in 0..{n - 1}, got {heads!r}")
+        keep = [heads] if isinstance(heads, numbers.Integral) else list(np.ravel(heads))   # numpy ints and arrays too
+        if not keep or any(isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Integral) or not -n <= h < n
+                           for h in keep):
+            raise ValueError(f"expected heads as head indices in 0..{n - 1} (or -{n}..-1 from the end), got {heads!r}")
+        keep = [int(h) % n for h in keep]
     note = "" if len(keep) == n else f" (heads {keep[0]}..{keep[-1]} of {n} shown; choose with heads=)"
     return w[keep], keep, note
 
@@ -86,7 +89,8 @@ def _grid(heads: int, T: int, label_chars: int = 0) -> tuple[int, float, float, 
 
 def _colour_axis(w: np.ndarray, plot_px: int) -> dict:
     """One colour axis 0 .. 1 for every panel (weights lie in [0, 1]: fixed, never rescaled by the data)."""
-    top = max(1.0, float(np.nanmax(w))) if np.isfinite(w).any() else 1.0
+    finite = w[np.isfinite(w)]                # an inf weight is a gap in the map, not the colour scale's top
+    top = max(1.0, float(finite.max())) if finite.size else 1.0
     bar = {"title": {"text": "weight", "side": "right"}}   # beside the bar: on top it met the "1" label
     if plot_px < BAR_PX:                      # a thin strip of panels: a colour bar as long as them could not be read
         bar.update({"lenmode": "pixels", "len": BAR_PX, "y": 0.5, "yanchor": "middle"})
@@ -130,7 +134,7 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
     xl, yl = step_labels(S, src), step_labels(T, tgt)
     shape = tuple(getattr(weights, "shape", None) or np.shape(weights))
     which = (f"mean of {shape[0]} samples" if sample is None and len(shape) >= 3 else
-             "" if len(shape) == 2 else f"sample {sample}")
+             "" if len(shape) == 2 else f"sample {pick_sample(sample, shape[0])}")
     which = f", {which}" if which else ""
     if title:      # a mean over samples is said even under the caller's own title: it is not one sample's map
         head = title + (which if sample is None else "") + note

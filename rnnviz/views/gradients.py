@@ -9,7 +9,7 @@ from torch import nn
 from ..gradients import GradientFlow, GradientRecorder
 from . import _display
 from ._display import make
-from ._figure import PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, nanmean, shown, step_labels, time_ticks
+from ._figure import PLAY_FPS, Step, Timeline, as_numpy, check_tokens, fmt, shown, step_labels, time_ticks
 from ._sources import pick_sample
 
 HOWTO = ("one line per layer (dotted: the input); log scale, a grid line per factor 10; "
@@ -17,8 +17,10 @@ HOWTO = ("one line per layer (dotted: the input); log scale, a grid line per fac
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 
 
-def _curves(flow: GradientFlow, sample: int | None) -> list[tuple[str, np.ndarray]]:
-    """(name, norms over t) per layer and direction, then the inputs; mean over the batch when sample is None."""
+def _curves(flow: GradientFlow, sample: int | None) -> tuple[list[tuple[str, np.ndarray]], bool]:
+    """(name, norms over t) per layer and direction, then the inputs; mean over the batch when sample
+    is None. Also whether a drawn norm is inf or NaN at a step the sample (any sample, for the mean)
+    really has: NaN past a sample's length is padding, not a blow-up."""
     if not isinstance(flow, GradientFlow):
         raise TypeError(f"expected an rnnviz.GradientFlow, got {type(flow).__name__}")
     h = as_numpy(flow.hidden, "GradientFlow.hidden")      # (L, D, B, T)
@@ -26,14 +28,35 @@ def _curves(flow: GradientFlow, sample: int | None) -> list[tuple[str, np.ndarra
     if h.ndim != 4 or x.ndim != 2 or x.shape != h.shape[2:]:
         raise ValueError(f"expected GradientFlow.hidden (L, D, B, T) and inputs (B, T), got {h.shape} and {x.shape}")
     L, D, B, T = h.shape
+    valid = _valid(flow, B, T)                            # (B, T)
     if sample is None:
-        with np.errstate(all="ignore"):
-            h, x = nanmean(h, axis=2), nanmean(x, axis=0)   # (L, D, T), (T,)
+        h, x = _batch_mean(h, valid, axis=2), _batch_mean(x, valid, axis=0)   # (L, D, T), (T,)
+        real = valid.any(axis=0)                          # (T,)
     else:
         b = pick_sample(sample, B)
-        h, x = h[:, :, b], x[b]
+        h, x, real = h[:, :, b], x[b], valid[b]
+    bad = not (np.isfinite(h[..., real]).all() and np.isfinite(x[real]).all())
     out = [(f"layer {l}" + (" ←" if d else " →" if D == 2 else ""), h[l, d]) for l in range(L) for d in range(D)]
-    return out + [("input x<sub>t</sub>", x)]
+    return out + [("input x<sub>t</sub>", x)], bad
+
+
+def _valid(flow: GradientFlow, B: int, T: int) -> np.ndarray:
+    """(B, T) True at the steps a sample really has (before its length)."""
+    if flow.lengths is None:
+        return np.ones((B, T), dtype=bool)
+    lengths = as_numpy(flow.lengths, "GradientFlow.lengths").reshape(-1)
+    return np.arange(T)[None, :] < lengths[:, None]
+
+
+def _batch_mean(a: np.ndarray, valid: np.ndarray, axis: int) -> np.ndarray:
+    """The mean over the batch ``axis`` of the samples that have step t: the NaN past a sample's
+    length is left out, but an inf or NaN norm at a real step makes the mean inf/NaN (a gap), so
+    one sample's blow-up is not hidden by averaging the others. NaN where no sample has step t."""
+    shape = [1] * a.ndim
+    shape[axis], shape[-1] = valid.shape
+    mask = valid.reshape(shape)
+    with np.errstate(all="ignore"):
+        return np.where(mask, a, 0.0).sum(axis=axis) / mask.sum(axis=axis)
 
 
 def _positive(y: np.ndarray) -> list:
@@ -76,6 +99,8 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
         if len(recs) != history or any(f.hidden.shape[-1] != T for _, f in recs):
             raise ValueError(f"expected every model to have {history} record(s) over {T} steps; "
                              f"{name!r} has {len(recs)} over {recs[0][1].hidden.shape[-1]}")
+    if sample is not None:                  # a negative index named as the sample it picks, as in the title
+        sample = pick_sample(sample, next(iter(models.values()))[0][1].hidden.shape[2])
     labels = step_labels(T, tokens)
     n, gap = len(names), 0.04
     width = (1.0 - gap * (n - 1)) / n
@@ -95,9 +120,9 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
             "text": f"<b>{name}</b>", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1.08,
             "showarrow": False})
         for k, (step, flow) in enumerate(models[name]):
-            if not flow.finite:
-                notes.add(f"{name}: inf/NaN (exploding), not drawn")
-            curves = _curves(flow, sample)
+            curves, bad = _curves(flow, sample)
+            if bad:
+                notes.add(f"{name}: some norms are inf or NaN (exploding, or NaN in the input), not drawn")
             if k == 0:
                 first = len(data)
                 for j, (line, y) in enumerate(curves):
