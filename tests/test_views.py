@@ -454,7 +454,7 @@ def test_linked_views_are_one_figure_with_one_time_axis(lstm):
     linked.set_step(4)
     assert linked.figure_dict()["layout"]["sliders"][0]["active"] == 4
     c = rnnviz.unroll_view(lstm, torch.randn(3, 3), widget=True)
-    with pytest.raises(ValueError, match=r"same number of time steps to link, got \[5, 3\]"):
+    with pytest.raises(ValueError, match=r"same number of slider steps to link, got \[5, 3\]"):
         rnnviz.linked_views(a, c)
     with pytest.raises(TypeError, match="widget=True"):
         rnnviz.linked_views(a, go.Figure())
@@ -668,3 +668,70 @@ def test_numpy_integers_pick_samples_and_heads():
         rnnviz.attention_view(w, heads=[3], widget=False)
     with pytest.raises(TypeError, match="int batch index"):
         rnnviz.attention_view(w, sample=1.0, widget=False)
+
+
+class _OwnForwardLSTM(torch.nn.LSTM):
+    def forward(self, x, hx=None):               # rnnviz cannot see inside: refused with a reason
+        return super().forward(x, hx)
+
+
+class _Holder(torch.nn.Module):
+    def __init__(self, rnn, call=True):
+        super().__init__()
+        self.rnn, self.call = rnn, call
+
+    def forward(self, x):
+        return self.rnn(x)[0] if self.call else x
+
+
+def test_a_view_of_a_model_says_why_it_found_no_recurrent_module():
+    """A refused subclass, a model without an RNN and one that never calls its RNN all read
+    "holds 0 recurrent submodules []; choose one with module=<name>"."""
+    x = torch.randn(1, 5, 3)
+    with pytest.raises(ValueError, match="overrides forward|own forward"):
+        rnnviz.unroll_view(_Holder(_OwnForwardLSTM(3, 4, batch_first=True)), x, widget=False)
+    with pytest.raises(ValueError, match="'rnn' cannot be read: .*forward"):
+        rnnviz.unroll_view(_Holder(_OwnForwardLSTM(3, 4, batch_first=True)), x, module="rnn", widget=False)
+    with pytest.raises(ValueError, match=r"holds none \(no nn.RNN/LSTM/GRU or cell\)"):
+        rnnviz.unroll_view(torch.nn.Linear(3, 3), x, widget=False)
+    with pytest.raises(ValueError, match=r"did not call its recurrent submodule\(s\) \['rnn'\]"):
+        rnnviz.unroll_view(_Holder(torch.nn.GRU(3, 4, batch_first=True), call=False), x, widget=False)
+
+
+def test_views_take_the_submodule_itself_as_module_like_gradient_flow():
+    class Two(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = torch.nn.GRU(3, 4, batch_first=True), torch.nn.GRU(4, 4, batch_first=True)
+
+        def forward(self, x):
+            return self.b(self.a(x)[0])[0]
+    torch.manual_seed(0)
+    two, x = Two(), torch.randn(1, 5, 3)
+    by_object = rnnviz.unroll_view(two, x, module=two.b, widget=False)
+    assert by_object.to_json() == rnnviz.unroll_view(two, x, module="b", widget=False).to_json()
+    with pytest.raises(ValueError, match="does not hold"):
+        rnnviz.unroll_view(two, x, module=torch.nn.GRU(4, 4), widget=False)
+
+
+def test_a_trace_with_words_as_inputs_is_told_to_use_tokens():
+    tr = rnnviz.trace(torch.nn.GRU(3, 4, batch_first=True), torch.randn(1, 3, 3))
+    with pytest.raises(ValueError, match=r"tokens=\[\.\.\.\]"):
+        rnnviz.unroll_view(tr, ["the", "cat", "sat"], widget=False)
+    assert rnnviz.unroll_view(tr, tokens=["the", "cat", "sat"], widget=False).data
+
+
+def test_small_input_checks_of_the_views(tmp_path):
+    """A unit asked for twice drew two rows and two legend entries of the same unit; a 1-step view
+    said "1 steps"; export_html into a missing folder gave a bare FileNotFoundError."""
+    torch.manual_seed(0)
+    gru, x = torch.nn.GRU(3, 4, batch_first=True), torch.randn(1, 1, 3)
+    for view in (rnnviz.unroll_view, rnnviz.gates_view):
+        with pytest.raises(ValueError, match=r"each unit once in units=, got \[1\]"):
+            view(gru, x, units=[1, 0, 1], widget=False)
+    assert "1 step;" in rnnviz.unroll_view(gru, x, widget=False).layout.title.text
+    fig = rnnviz.unroll_view(gru, torch.randn(1, 3, 3), widget=False)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        rnnviz.export_html(fig, tmp_path / "missing" / "view.html")
+    assert not (tmp_path / "missing").exists()
+    assert rnnviz.export_html(fig, tmp_path / "view.html").stat().st_size > 1_000_000   # plotly.js inlined

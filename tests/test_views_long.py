@@ -128,7 +128,7 @@ def test_units_are_chosen_and_the_title_says_which():
     assert pick_units(h, ("token", "dog"), 1, toks)[0] == [2]
     with pytest.raises(ValueError, match="not among the input tokens"):
         pick_units(h, ("token", "cat"), 1, toks)
-    with pytest.raises(ValueError, match=r"unit indices in 0..4, got 7"):
+    with pytest.raises(ValueError, match=r"unit indices in 0..4, got \[1, 7\]"):
         pick_units(h, [1, 7], 8, None)
     with pytest.raises(TypeError, match="list/range of unit indices"):
         pick_units(h, 3, 8, None)

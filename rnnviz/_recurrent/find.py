@@ -26,7 +26,8 @@ def _find(model: nn.Module, module) -> tuple[str, nn.Module]:
     if module is None:
         if not found:
             raise ValueError(f"expected a model containing an nn.RNN, nn.LSTM or nn.GRU, but "
-                             f"{type(model).__name__} has none (hand-written cells are not supported)")
+                             f"{type(model).__name__} has none (gradient_flow and the Jacobian read a whole sequence "
+                             f"module; cells stepped in a loop, nn.RNNCell/LSTMCell/GRUCell included, are not supported)")
         if len(found) > 1:
             raise ValueError(f"{type(model).__name__} has several recurrent submodules: {names}; "
                              f"pass module=<one of these names>")

@@ -34,13 +34,14 @@ def check_trace(tr: Trace) -> Trace:
     return tr
 
 
-def run_trace(model: nn.Module, inputs, clamp: dict | None = None, module: str | None = None) -> Trace:
+def run_trace(model: nn.Module, inputs, clamp: dict | None = None, module: str | nn.Module | None = None) -> Trace:
     """Capture ``model(inputs)``: ``rnnviz.trace`` for a recurrent module or a bare cell (stepped
     over ``inputs`` (B, T, I) or (T, I), as ``rnnviz.trace`` does), ``rnnviz.record`` otherwise.
 
-    ``module`` picks one recurrent submodule of a larger model by qualified name
-    (default: the only one). ``clamp`` (gate name -> value) needs the recurrent
-    module itself, since it is passed to ``rnnviz.trace``.
+    ``module`` picks one recurrent submodule of a larger model, by qualified name
+    or as the submodule itself (default: the only one that ``model(inputs)`` calls).
+    ``clamp`` (gate name -> value) needs the recurrent module itself, since it is
+    passed to ``rnnviz.trace``.
     """
     if inputs is None:
         raise ValueError(f"a live {type(model).__name__} needs inputs: pass inputs=<tensor in the module's layout>")
@@ -52,21 +53,40 @@ def run_trace(model: nn.Module, inputs, clamp: dict | None = None, module: str |
     if clamp:
         raise ValueError("clamp= works on a recurrent module itself (nn.RNN/LSTM/GRU): pass that module and its "
                          "own input, or capture with rnnviz.trace(rnn, x, clamp=...) and give the view the Trace")
+    if isinstance(module, nn.Module):                 # the submodule itself, as gradient_flow takes it
+        names = [n for n, m in model.named_modules() if m is module]
+        if not names:
+            raise ValueError(f"expected module to be a submodule of {type(model).__name__} (or its name), "
+                             f"got a {type(module).__name__} that it does not hold")
+        module = names[0]
     with torch.no_grad(), capture.record(model) as traces:
         model(*model_args(inputs))                    # a tuple is the model's arguments, as in gradient_flow
+    refused = "".join(f"; {name or type(model).__name__} cannot be read: {why}" for name, why in traces.refused.items())
     if module is not None:
+        if module in traces.refused:
+            raise ValueError(f"{module!r} cannot be read: {traces.refused[module]}")
         if module not in traces:
-            raise ValueError(f"expected module to name a recurrent submodule, one of {sorted(traces)}, got {module!r}")
+            raise ValueError(f"expected module to name a recurrent submodule that model(inputs) calls, "
+                             f"one of {sorted(traces)}, got {module!r}{refused}")
         return traces[module]
     if len(traces) != 1:
-        raise ValueError(f"{type(model).__name__} holds {len(traces)} recurrent submodules {sorted(traces)}; "
-                         "choose one with module=<name>")
+        held = [n for n, m in model.named_modules() if isinstance(m, RECURRENT + CELLS)]
+        if not traces:
+            why = (refused[2:] if refused else
+                   "it holds none (no nn.RNN/LSTM/GRU or cell)" if not held else
+                   f"model(inputs) did not call its recurrent submodule(s) {held}")
+            raise ValueError(f"found no recurrent module to show in {type(model).__name__}: {why}")
+        raise ValueError(f"{type(model).__name__} calls {len(traces)} recurrent submodules {sorted(traces)}; "
+                         f"choose one with module=<name>{refused}")
     return next(iter(traces.values()))
 
 
-def resolve(source, inputs=None, clamp: dict | None = None, module: str | None = None) -> Trace:
+def resolve(source, inputs=None, clamp: dict | None = None, module: str | nn.Module | None = None) -> Trace:
     """A checked Trace from a Trace (``inputs`` must then be None) or a live model plus inputs."""
     if isinstance(source, Trace):
+        if isinstance(inputs, (list, tuple)) and inputs and all(isinstance(t, str) for t in inputs):
+            raise ValueError("got a Trace and a list of strings as inputs: a Trace needs no inputs; "
+                             "pass the words as tokens=[...]")
         if inputs is not None or clamp:
             raise ValueError("got a Trace together with inputs/clamp: a Trace is already computed; "
                              "pass the live module instead to recompute")

@@ -35,6 +35,9 @@ def export_html(view_or_figure, path, title: str = "rnnviz") -> Path:
     path = Path(path).expanduser()
     if path.suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"expected a path ending in .html, got {str(path)!r}")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist "
+                                f"(create it first, e.g. Path({str(path.parent)!r}).mkdir(parents=True))")
     parts = [html_div(packed(f), with_plotly=(i == 0)) for i, f in enumerate(figs)]
     page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head>"
             f"<body>\n" + "\n".join(parts) + "\n</body></html>\n")

@@ -5,6 +5,7 @@ import re
 from collections.abc import Callable
 
 import numpy as np
+from torch import nn
 
 from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, Step, Timeline, Tokens, as_numpy, check_tokens, fmt,
                       notes_line, shown, step_labels, stride_for, time_window, token_strip, token_text,
@@ -13,7 +14,7 @@ from ._display import restyle
 from ._sources import cut_to_sample, pick_sample, token_steps
 from ._style import LAPTOP, TITLE_WIDTH
 from ._whatif import show
-from .unroll import _check_count, pick_units
+from .unroll import _check_count, pick_units, unit_list
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 # row key -> (label, equation, kind of value): "sig" gate in 0..1, "tanh" in -1..1, "free"
@@ -144,15 +145,7 @@ def choose_units(trace, tokens, units, max_units: int, layer: int, direction: in
         chosen, phrase = pick_units(h, units, max_units, tokens)
         phrase = re.sub(r", [^,]* on top$", "", phrase)          # a gates view has no rows: the legend's order
         return chosen, phrase if said is None else phrase.replace("|h|", said)
-    if not hasattr(units, "__iter__") or isinstance(units, bytes):
-        raise TypeError(f"expected units as 'active', ('token', word) or a list/range of unit indices, "
-                        f"got {type(units).__name__}")
-    chosen = list(units)
-    if not chosen or any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or not 0 <= u < H
-                         for u in chosen):
-        raise ValueError(f"expected units as 'active', ('token', word) or a non-empty list of unit indices "
-                         f"in 0..{H - 1}, got {chosen!r}")
-    chosen = [int(u) for u in chosen]
+    chosen = unit_list(units, H)
     return chosen, _units_line(chosen, H)
 
 
@@ -320,7 +313,7 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
 
 
 def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: int = 0, layer: int = -1,
-               direction: int = 0, clamp: dict | None = None, module: str | None = None,
+               direction: int = 0, clamp: dict | None = None, module: str | nn.Module | None = None,
                encode: Callable | None = None, text: str | None = None, title: str | None = None,
                focus: int | None = None, widget: bool | None = None, fps: float = PLAY_FPS,
                projector: bool | None = None, max_units: int | None = None):

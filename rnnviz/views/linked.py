@@ -326,5 +326,7 @@ def linked_views(*views: View, projector: bool | None = None, focus: int | None 
                             f"got {type(v).__name__} at position {i}")
     counts = [v.steps for v in views]
     if len(set(counts)) != 1:
-        raise ValueError(f"expected views with the same number of time steps to link, got {counts}")
+        raise ValueError(f"expected views with the same number of slider steps to link, got {counts} (a gates "
+                         f"view over 600 steps keeps every k-th step, and a view of a shorter sample has fewer: "
+                         f"link views of the same sample whose sliders have the same steps)")
     return Linked(list(views), projector, focus)

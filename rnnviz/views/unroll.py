@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from torch import nn
 
 from ._figure import (DIVERGING, FIT_HEIGHT, OVERVIEW_COLS, PLAY_FPS, Step, Timeline, Tokens, as_numpy,
                       check_tokens, fmt, notes_line, shown, step_labels, symmetric_range, time_window, token_strip,
@@ -44,6 +45,24 @@ def _check_count(v, what: str) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
         raise ValueError(f"expected {what} as a positive int, got {v!r}")
     return int(v)
+
+
+def unit_list(units, P: int) -> list[int]:
+    """``units`` given as a list/range of unit indices, checked: each in 0..P-1, each once, at least one."""
+    if isinstance(units, (str, bytes)) or not hasattr(units, "__iter__"):
+        raise TypeError(f"expected units as 'active', ('token', word) or a list/range of unit indices, "
+                        f"got {type(units).__name__}")
+    chosen = list(units)
+    if any(isinstance(u, bool) or not isinstance(u, (int, np.integer)) or not 0 <= u < P for u in chosen):
+        raise ValueError(f"expected units as 'active', ('token', word) or a list of unit indices in "
+                         f"0..{P - 1}, got {chosen!r}")
+    if not chosen:
+        raise ValueError("expected a non-empty list of unit indices in units=")
+    chosen = [int(u) for u in chosen]
+    if len(set(chosen)) < len(chosen):
+        twice = sorted({u for u in chosen if chosen.count(u) > 1})
+        raise ValueError(f"expected each unit once in units=, got {twice} more than once")
+    return chosen
 
 
 def pick_units(h: np.ndarray, units, max_units: int, tokens: list[str] | None) -> tuple[list[int], str]:
@@ -84,16 +103,7 @@ def pick_units(h: np.ndarray, units, max_units: int, tokens: list[str] | None) -
         order = sorted(range(P), key=lambda u: (-abs(r[u]), u))[:max_units]
         return order, (f"{len(order)} of {P} units most correlated with the input {token_text(word)!r} "
                        f"(|r| over the {T} steps), strongest on top")
-    if isinstance(units, (str, bytes)) or not hasattr(units, "__iter__"):
-        raise TypeError(f"expected units as 'active', ('token', word) or a list/range of unit indices, "
-                        f"got {type(units).__name__}")
-    chosen = list(units)
-    for u in chosen:
-        if isinstance(u, bool) or not isinstance(u, (int, np.integer)) or not 0 <= u < P:
-            raise ValueError(f"expected unit indices in 0..{P - 1}, got {u!r}")
-    if not chosen:
-        raise ValueError("expected at least one unit index in units=")
-    chosen = [int(u) for u in chosen]
+    chosen = unit_list(units, P)
     if chosen == list(range(chosen[0], chosen[-1] + 1)) and len(chosen) > 1:
         return chosen, f"units {chosen[0]}-{chosen[-1]} of {P}"
     return chosen, f"units {', '.join(map(str, chosen[:8]))}{', …' if len(chosen) > 8 else ''} of {P}"
@@ -291,7 +301,7 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
     head = title or f"{trace.kind} unrolled in time, sample {named}"
     cut = toks.notice() if toks is not None else ""
     padded = len(toks.padding) if toks is not None else 0
-    view_note = (f"{T} steps" + (f" ({T - padded} tokens + {padded} padding, shaded)" if padded else "")
+    view_note = (f"{T} step{'s' if T != 1 else ''}" + (f" ({T - padded} tokens + {padded} padding, shaded)" if padded else "")
                  + (f", {window} at a time around t (box in the strip above)" if long else ""))
     sub = "; ".join(x for x in (said, view_note, cut, "grey = not read yet") if x)   # the veils
     notes = notes_line(trace)
@@ -366,14 +376,14 @@ def build_unroll(trace, tokens: list[str] | None, sample: int = 0, title: str | 
 
 
 def unroll_view(rnn_or_trace, inputs=None, tokens=None, *, sample: int = 0, clamp: dict | None = None,
-                module: str | None = None, encode: Callable | None = None, text: str | None = None,
+                module: str | nn.Module | None = None, encode: Callable | None = None, text: str | None = None,
                 title: str | None = None, units=None, max_units: int | None = None, window: int | None = None,
                 readout: Callable | None = None, readout_name: str = "readout", readout_labels=None,
                 widget: bool | None = None, fps: float = PLAY_FPS):
     """Show an RNN unrolled in time: h_t as a units x time heatmap per layer and direction.
 
     rnn_or_trace: a live ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (or a model holding
-    one, chosen by ``module``) with ``inputs`` in its own layout (a tuple is a
+    one, chosen by ``module``: its name or the submodule) with ``inputs`` in its own layout (a tuple is a
     model's arguments, e.g. ``(ids, lengths)``, called as ``model(*inputs)``), or an
     ``rnnviz.Trace``. tokens: one label per time step, written under the
     heatmap; a :class:`rnnviz.views.Tokens` list also marks unknown words and
