@@ -224,6 +224,15 @@ def test_stream_costs_memory_columns():
     assert all(r[k] > 0 for r in rows for k in ("rnn_us", "cached_us", "recompute_us"))
 
 
+def test_stream_costs_read_the_sizes_off_the_models(monkeypatch):
+    """The notebook asserts these columns "exactly": they must come from the tensors the two models
+    carry, not from the formulas the text states (which would make the assert check itself)."""
+    from rnncourse.lessons import _text_speed
+    monkeypatch.setattr(_text_speed.CachedLayer, "cached_floats", property(lambda self: 2 * self.k.numel() + 1))
+    rows = text.stream_costs((2, 6), d_model=8, nhead=2, reps=1)
+    assert [r["cache_floats"] for r in rows] == [2 * 2 * 8 + 1, 2 * 6 * 8 + 1]
+
+
 def test_char_windows_are_shifted_by_one():
     ids = torch.arange(100)
     x, y = text.char_windows(ids, 5, 10, seed=0)

@@ -174,8 +174,9 @@ def stream_costs(prefixes=(16, 128, 1024), *, d_model: int = 64, nhead: int = 4,
                  threads: int = 1, seed: int = 0) -> list[dict]:
     """Cost of the next token after a prefix of S tokens, for one stream (batch 1).
 
-    Per prefix: ``state_floats`` an RNN carries (a GRU: E), ``cache_floats`` a Transformer layer
-    keeps (2 S E), and median microseconds per new token for the GRU step (``rnn_us``), the
+    Per prefix: ``state_floats`` the GRU carries to the next token (the size of the state it
+    returns: E), ``cache_floats`` the Transformer layer keeps (its cached keys and values after
+    the prefix: 2 S E), and median microseconds per new token for the GRU step (``rnn_us``), the
     cached layer step (``cached_us``) and re-running the layer on the whole prefix
     (``recompute_us``), interleaved over ``reps`` repetitions, on ``threads`` torch threads.
     """
@@ -195,14 +196,17 @@ def _stream_costs(prefixes, d_model: int, nhead: int, reps: int, seed: int) -> l
         xs = {S: torch.randn(1, S + 1, d_model) for S in prefixes}                   # (1, S+1, E)
     cached = CachedLayer(layer)
     timings = {S: {"rnn_us": [], "cached_us": [], "recompute_us": []} for S in prefixes}
+    sizes = {}                                # floats each model carries to the next token, read off its tensors
     h = torch.zeros(1, 1, d_model)                                                    # (1, B, H)
     with torch.no_grad():
         for rep in tqdm(range(reps + 1), desc="stream", leave=False):   # repetition 0 warms up
             for S, x in xs.items():
                 cached.prefill(x[:, :S])
+                cache = cached.cached_floats
                 t0 = time.perf_counter()
-                rnn(x[:, S:], h)
+                _, state = rnn(x[:, S:], h)                                           # (1, 1, H)
                 t1 = time.perf_counter()
+                sizes[S] = {"state_floats": state.numel(), "cache_floats": cache}
                 cached.step(x[:, S])
                 t2 = time.perf_counter()
                 layer(x, src_mask=nn.Transformer.generate_square_subsequent_mask(S + 1), is_causal=True)
@@ -210,5 +214,4 @@ def _stream_costs(prefixes, d_model: int, nhead: int, reps: int, seed: int) -> l
                 for key, dt in (("rnn_us", t1 - t0), ("cached_us", t2 - t1), ("recompute_us", t3 - t2)):
                     if rep:
                         timings[S][key].append(1e6 * dt)
-    return [{"prefix": S, "state_floats": d_model, "cache_floats": 2 * S * d_model,
-             **{k: statistics.median(v) for k, v in timings[S].items()}} for S in prefixes]
+    return [{"prefix": S, **sizes[S], **{k: statistics.median(v) for k, v in timings[S].items()}} for S in prefixes]
