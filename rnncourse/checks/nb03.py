@@ -25,7 +25,7 @@ def _count(answer):
     return int(value) if value.is_integer() else None
 
 
-@exercise("15,040: layer 1 has 2 directions x 4 gates x (20 x (10 + 20) + 2 x 20) = 5,760; layer 2 reads "
+@exercise("15,040: layer 1 has 2 directions x 4 gates x (20 x (10 + 20) + 2 x 20) = 5,120; layer 2 reads "
           "both directions of layer 1 (40 features): 2 x 4 x (20 x (40 + 20) + 2 x 20) = 9,920.")
 def stacked_parameters(answer) -> Feedback:
     """Parameters of ``nn.LSTM(10, 20, num_layers=2, bidirectional=True)`` (an integer)."""
