@@ -735,3 +735,12 @@ def test_small_input_checks_of_the_views(tmp_path):
         rnnviz.export_html(fig, tmp_path / "missing" / "view.html")
     assert not (tmp_path / "missing").exists()
     assert rnnviz.export_html(fig, tmp_path / "view.html").stat().st_size > 1_000_000   # plotly.js inlined
+
+
+def test_the_title_names_the_heads_shown():
+    """heads=[0, 2] of 3 was titled "heads 0..2 of 3 shown", which reads as all three."""
+    w = torch.rand(1, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+    assert "(heads 0, 2 of 3 shown" in rnnviz.attention_view(w, heads=[0, 2], widget=False).layout.title.text
+    assert "(head 1 of 3 shown" in rnnviz.attention_view(w, heads=1, widget=False).layout.title.text
+    assert "(heads 1..2 of 3 shown" in rnnviz.attention_view(w, heads=[1, 2], widget=False).layout.title.text
+    assert "shown" not in rnnviz.attention_view(w, heads=None, widget=False).layout.title.text

@@ -64,7 +64,10 @@ def _pick_heads(w: np.ndarray, heads) -> tuple[np.ndarray, list[int], str]:
                            for h in keep):
             raise ValueError(f"expected heads as head indices in 0..{n - 1} (or -{n}..-1 from the end), got {heads!r}")
         keep = [int(h) % n for h in keep]
-    note = "" if len(keep) == n else f" (heads {keep[0]}..{keep[-1]} of {n} shown; choose with heads=)"
+    run = keep == list(range(keep[0], keep[0] + len(keep)))
+    which = (f"head {keep[0]}" if len(keep) == 1 else f"heads {keep[0]}..{keep[-1]}" if run
+             else "heads " + ", ".join(map(str, keep)))
+    note = "" if keep == list(range(n)) else f" ({which} of {n} shown; choose with heads=)"
     return w[keep], keep, note
 
 
