@@ -14,14 +14,28 @@ class BucketBatches:
     ``BucketBatches((*inputs, target), lengths, batch_size, seed=0)`` is a re-iterable for
     ``fit``: every pass shuffles, sorts by length within pools of 50 batches, and shuffles the
     batch order, from its own generator (the same seed gives the same batches, epoch by epoch).
+    ``fit(..., seed=s)`` starts that generator from ``s`` (:meth:`reseed`), so a second ``fit``
+    on the same object sees the same batches as the first, like tuple data.
     """
 
     def __init__(self, tensors: Sequence[torch.Tensor], lengths: torch.Tensor, batch_size: int, seed: int = 0):
+        if isinstance(tensors, torch.Tensor) or not all(isinstance(t, torch.Tensor) for t in tensors):
+            raise TypeError("expected tensors as a tuple (*inputs, target) of tensors, got "
+                            + ("one tensor" if isinstance(tensors, torch.Tensor) else type(tensors).__name__))
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"expected batch_size as a whole number >= 1, got {batch_size!r}")
         self.tensors, self.lengths, self.batch_size = tuple(tensors), torch.as_tensor(lengths), batch_size
+        if self.lengths.dim() != 1:
+            raise ValueError(f"expected lengths as a 1-D tensor (one length per example), got shape "
+                             f"{tuple(self.lengths.shape)}")
         if any(t.shape[0] != self.lengths.shape[0] for t in self.tensors):
             raise ValueError(f"expected tensors with {self.lengths.shape[0]} examples (as lengths), got "
                              f"{[t.shape[0] for t in self.tensors]}")
-        self.generator = torch.Generator().manual_seed(seed)
+        self.reseed(seed)
+
+    def reseed(self, seed: int) -> None:
+        """Start the shuffling over from ``seed`` (``fit`` calls it with its own seed)."""
+        self.generator = torch.Generator().manual_seed(int(seed))
 
     def __len__(self) -> int:
         return -(-self.lengths.shape[0] // self.batch_size)
@@ -43,6 +57,11 @@ def batches(data, batch_size: int, generator: torch.Generator | None):
     if isinstance(data, (tuple, list)) and not data:
         raise ValueError(f"expected data as a tuple (*inputs, target) of tensors or an iterable of such "
                          f"batches, got an empty {type(data).__name__}")
+    if isinstance(data, tuple) and any(isinstance(t, torch.Tensor) for t in data) and not all(
+            isinstance(t, torch.Tensor) for t in data):
+        bad = next(i for i, t in enumerate(data) if not isinstance(t, torch.Tensor))
+        raise TypeError(f"expected data as a tuple (*inputs, target) of tensors, but element {bad} is a "
+                        f"{type(data[bad]).__name__} (e.g. lengths as a list: pass torch.tensor(lengths))")
     if isinstance(data, (tuple, list)) and data and all(isinstance(t, torch.Tensor) for t in data):
         if len(data) < 2:
             raise ValueError(f"expected a tuple (*inputs, target) of at least 2 tensors, got {len(data)}")
@@ -72,5 +91,12 @@ def to_device(x, device):
     return x.to(device, non_blocking=True) if isinstance(x, torch.Tensor) else x
 
 
-def count(target) -> int:
-    return target.shape[0] if isinstance(target, torch.Tensor) and target.dim() else 1
+def count(target, ignore_index: int = -100) -> int:
+    """How many targets a batch's mean loss or metric averages over, so that batch means combine
+    into the mean over all the data: class ids (B,) or token ids (B, T) that are not
+    ``ignore_index`` (padding), else the B examples (a regression target)."""
+    if not isinstance(target, torch.Tensor) or not target.dim():
+        return 1
+    if target.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        return int((target != ignore_index).sum())
+    return target.shape[0]

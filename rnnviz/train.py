@@ -83,7 +83,8 @@ def _device(model: nn.Module) -> torch.device:
 
 @torch.no_grad()
 def _evaluate(model, data, loss_fn, metric, batch_size):
-    """(mean loss or None, mean metric or None), weighted by batch size, in eval mode."""
+    """(mean loss or None, mean metric or None) over the data, in eval mode: each batch's mean
+    weighted by the targets it scores (:func:`count`: tokens, padding left out, or examples)."""
     device = _device(model)
     tot_loss = tot_metric = 0.0
     n = 0
@@ -125,9 +126,12 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
         epochs: passes over train_data; loss_fn: ``loss_fn(model(*inputs), target)`` -> scalar.
         optimizer: default ``Adam(model.parameters(), lr)`` (lr is only used for that default).
         batch_size: for tuple data (a DataLoader batches itself).
-        metric: ``metric(output, target)`` -> float, e.g. :func:`accuracy`; averaged by batch size.
-        seed: shuffling, dropout and every other random draw inside fit; the same seed, model
-            initialisation and data give identical losses. The global RNG is left as it was.
+        metric: ``metric(output, target)`` -> float, e.g. :func:`accuracy`. Reported epoch means weight
+            each batch by the targets it scores (token ids equal to -100, padding, are left out), so
+            they equal the mean over all the data whatever the batch size.
+        seed: shuffling (a :class:`BucketBatches` is reseeded with it), dropout and every other
+            random draw inside fit; the same seed, model initialisation and data give identical
+            losses. The global RNG is left as it was.
         clip: max total gradient norm, a positive number (pre-clip norms go to ``history.grad_norm``;
             ``float("inf")`` records them without clipping).
         early_stopping: patience in epochs without improvement of the validation metric
@@ -181,6 +185,8 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
     history = History()
     state = TrainState(model, optimizer, history)
     gen = torch.Generator().manual_seed(seed)
+    if isinstance(train_data, BucketBatches):
+        train_data.reseed(seed)
     tuple_data = isinstance(train_data, (tuple, list)) and all(isinstance(t, torch.Tensor) for t in train_data)
     steps_per_epoch = (-(-train_data[0].shape[0] // batch_size) if tuple_data
                        else len(train_data) if hasattr(train_data, "__len__") else None)
@@ -221,6 +227,9 @@ def _epochs(state: TrainState, train_data, gen, batch_size, epochs, loss_fn, met
             out = model(*inputs)
             loss = loss_fn(out, target)
             if not (isinstance(loss, torch.Tensor) and loss.numel() == 1 and loss.requires_grad):
+                if not torch.is_grad_enabled():
+                    raise RuntimeError("fit was called with gradients switched off (inside torch.no_grad() "
+                                       "or torch.inference_mode()): call it outside that block")
                 raise TypeError("expected loss_fn(output, target) to return a scalar tensor that depends on "
                                 f"the model's parameters, got {_what(loss)}")
             value = float(loss.detach())
@@ -228,7 +237,7 @@ def _epochs(state: TrainState, train_data, gen, batch_size, epochs, loss_fn, met
             if not math.isfinite(value):
                 history.step_loss.append(value)
                 tot_loss, n = tot_loss + value * k, n + k
-                _nonfinite(state, value, nonfinite)
+                _nonfinite(state, value, nonfinite, history.best_epoch if best_state is not None else None)
                 break
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -298,13 +307,15 @@ def _check_callbacks(callbacks) -> tuple:
     return callbacks
 
 
-def _nonfinite(state: TrainState, value: float, nonfinite: str) -> None:
-    """Stop (or raise) at a step whose loss is inf or NaN, before it touches the weights."""
+def _nonfinite(state: TrainState, value: float, nonfinite: str, best_epoch: int | None = None) -> None:
+    """Stop (or raise) at a step whose loss is inf or NaN, before it touches the weights.
+    best_epoch: the epoch whose weights early stopping will restore, if any."""
     step = state.step + 1
     state.history.nonfinite_step = step
+    kept = (f"early stopping restores the weights of epoch {best_epoch}, the best so far" if best_epoch is not None
+            else f"the weights are those after step {step - 1}")
     message = (f"the loss is {value} at step {step} (epoch {state.epoch}): training stopped before that "
-               f"step's update, the weights are those after step {step - 1}; exploding gradients? try "
-               f"clip=1.0 or a smaller lr")
+               f"step's update, {kept}; exploding gradients? try clip=1.0 or a smaller lr")
     if nonfinite == "raise":
         raise FloatingPointError(message)
     warnings.warn(message, RuntimeWarning, stacklevel=3)

@@ -258,3 +258,13 @@ def test_a_malformed_checksum_line_is_named(tmp_path, monkeypatch, line):
         data.verify()
     with pytest.raises(data.DataFileError, match="line 3"):                # still a data-file error for loaders
         data.sunspots()
+
+
+def test_a_vocabulary_of_text_that_holds_the_reserved_tokens():
+    """build_vocab of decoded text (which holds <unk> and <pad>) raised "expected distinct tokens"
+    without saying which."""
+    v = data.build_vocab(["a <unk> b <pad> a"])
+    assert v.itos == ["<pad>", "<unk>", "a", "b"]
+    from rnnviz._data.vocab import Vocab
+    with pytest.raises(ValueError, match=r"\['a'\] more than once"):
+        Vocab(["a", "b", "a"])

@@ -202,3 +202,24 @@ def test_generate_puts_the_training_mode_back_also_on_error():
     with pytest.raises(ValueError, match="token ids must be in"):
         lm.generate([25], 3)                                             # an id past the embedding
     assert lm.training and all(m.training for m in lm.modules())
+
+
+def test_small_input_forms_of_the_models():
+    """run_rnn with lengths as a list failed on `list < int`; ConvRNN on a sequence too short to pool
+    raised max_pool1d's "Invalid computed output size: 0"; generate refused numpy float32 and 0-d tensor
+    temperatures."""
+    import numpy as np
+    from rnnviz.models.rnn import make_rnn, run_rnn
+    torch.manual_seed(0)
+    rnn, x = make_rnn("gru", 3, 4), torch.randn(2, 5, 3)
+    out, h = run_rnn(rnn, x, [5, 2])
+    want, hw = run_rnn(rnn, x, torch.tensor([5, 2]))
+    assert torch.equal(out, want) and torch.equal(h, hw) and bool((out[1, 2:] == 0).all())
+    with pytest.raises(ValueError, match="T = 1 gives 1 step"):
+        ConvRNN(2)(torch.randn(2, 1, 2))
+    assert ConvRNN(2)(torch.randn(2, 3, 2)).shape == (2, 1)
+    lm = CharLM(10, embed_dim=4, hidden_size=8)
+    prompt = torch.tensor([1, 2, 3])
+    a = lm.generate(prompt, 5, temperature=np.float32(0.5), seed=1)
+    assert torch.equal(a, lm.generate(prompt, 5, temperature=torch.tensor(0.5), seed=1))
+    assert torch.equal(a, lm.generate(prompt, 5, temperature=0.5, seed=1))

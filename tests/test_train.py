@@ -1,4 +1,6 @@
 """fit: seeded determinism, clipping, early stopping, callbacks, data forms; evaluate and accuracy."""
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -300,3 +302,81 @@ def test_fit_gives_the_model_back_in_the_mode_it_came_in(mode):
     if mode == "eval":
         with torch.no_grad():
             assert torch.equal(model(data[0]), model(data[0]))            # no dropout in the predictions
+
+
+def test_bucket_batches_follow_fits_seed_so_a_second_fit_sees_the_same_batches():
+    """A BucketBatches kept its own generator running: fitting twice on it (a rerun cell, or two
+    models compared on one object) gave different batch orders and losses, and fit's seed did nothing."""
+    x, lengths, y = _task()
+    buckets = BucketBatches((x, lengths, y), lengths, 16)
+    runs = [fit(_model(), buckets, epochs=2, loss_fn=nn.functional.cross_entropy, seed=3, progress=False).step_loss
+            for _ in range(2)]
+    assert runs[0] == runs[1]
+    other = fit(_model(), buckets, epochs=2, loss_fn=nn.functional.cross_entropy, seed=4, progress=False).step_loss
+    assert other != runs[0]
+    with pytest.raises(ValueError, match="batch_size as a whole number >= 1"):
+        BucketBatches((x, lengths, y), lengths, 0)
+    with pytest.raises(TypeError, match="got one tensor"):
+        BucketBatches(x, lengths, 8)
+    with pytest.raises(ValueError, match="1-D tensor"):
+        BucketBatches((x, lengths, y), lengths[:, None], 8)
+
+
+def test_token_metrics_are_the_mean_over_tokens_whatever_the_batch_size():
+    """evaluate weighted each batch's mean by its number of sentences, so a per-token accuracy (and
+    fit's reported losses) depended on batch_size: 0.1333 over all tokens read 0.1167 at batch size 1."""
+    torch.manual_seed(0)
+    lengths = torch.tensor([6, 1, 1, 1, 1, 1, 1, 1, 1, 1])
+    x = torch.randint(0, 3, (10, 6, 4)).float()
+    y = torch.randint(0, 3, (10, 6)).masked_fill(torch.arange(6)[None] >= lengths[:, None], -100)
+
+    class Tagger(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.lin(x)                                               # (B, T, 3)
+    m = Tagger()
+    with torch.no_grad():
+        logits = m(x)
+    keep = y != -100
+    want = float((logits.argmax(-1)[keep] == y[keep]).float().mean())
+    want_loss = float(nn.functional.cross_entropy(logits[keep], y[keep]))
+    for bs in (1, 3, 100):
+        assert evaluate(m, (x, y), batch_size=bs) == pytest.approx(want, abs=1e-6)
+    for bs in (1, 100):            # lr 0: the weights stay m's, so the epoch means are over all tokens
+        h = fit(copy.deepcopy(m), (x, y), epochs=1, loss_fn=token_cross_entropy, batch_size=bs, lr=0.0,
+                progress=False, val_data=(x, y), metric=accuracy)
+        assert h.train_loss[0] == pytest.approx(want_loss, rel=1e-5) and h.val_loss[0] == pytest.approx(want_loss, rel=1e-5)
+        assert h.train_metric[0] == pytest.approx(want, abs=1e-6) and h.val_metric[0] == pytest.approx(want, abs=1e-6)
+
+
+def test_a_nan_loss_with_early_stopping_names_the_weights_it_keeps():
+    """The warning said "the weights are those after step N-1" while fit then restored the best
+    epoch's weights."""
+    data, val = _task(64), _task(32, seed=1)
+    calls = []
+
+    def loss_fn(out, target):
+        calls.extend([1] if torch.is_grad_enabled() else [])           # training steps only, not validation
+        loss = nn.functional.cross_entropy(out, target)
+        return loss * float("nan") if len(calls) == 7 else loss       # step 7, 4 steps per epoch: epoch 2
+    with pytest.warns(RuntimeWarning, match="restores the weights of epoch 1"):
+        h = fit(_model(), data, epochs=3, loss_fn=loss_fn, batch_size=16, val_data=val, early_stopping=2,
+                progress=False)
+    assert h.nonfinite_step == 7 and h.best_epoch == 1
+
+
+def test_clear_errors_for_lengths_as_a_list_and_fit_under_no_grad():
+    x, lengths, y = _task()
+    with pytest.raises(TypeError, match="element 1 is a list"):
+        fit(_model(), (x, lengths.tolist(), y), epochs=1, loss_fn=nn.functional.cross_entropy, progress=False)
+    with torch.no_grad(), pytest.raises(RuntimeError, match="gradients switched off"):
+        fit(_model(), (x, lengths, y), epochs=1, loss_fn=nn.functional.cross_entropy, progress=False)
+
+
+def test_accuracy_takes_the_shapes_of_binary_cross_entropy_with_logits():
+    out = torch.tensor([[2.0], [-1.0], [0.5]])
+    assert accuracy(out, torch.tensor([[1.0], [0.0], [0.0]])) == pytest.approx(2 / 3)
+    assert accuracy(out, torch.tensor([1.0, 0.0, 0.0])) == pytest.approx(2 / 3)

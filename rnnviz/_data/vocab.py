@@ -31,8 +31,10 @@ def tokenize(text: str) -> list[str]:
 
 
 def rank_tokens(sequences: Iterable[Iterable[str]], max_size: int | None = None) -> list[str]:
-    """Distinct tokens by decreasing count, ties alphabetical; the first ``max_size`` of them."""
-    counts = Counter(tok for seq in sequences for tok in seq)
+    """Distinct tokens by decreasing count, ties alphabetical; the first ``max_size`` of them.
+    ``<pad>`` and ``<unk>`` are left out: a :class:`Vocab` always has them as ids 0 and 1 (text
+    decoded back from ids holds them)."""
+    counts = Counter(tok for seq in sequences for tok in seq if tok not in (PAD_TOKEN, UNK_TOKEN))
     ranked = sorted(counts, key=lambda tok: (-counts[tok], tok))
     return ranked if max_size is None else ranked[:max_size]
 
@@ -48,7 +50,9 @@ class Vocab:
         self.itos: list[str] = [PAD_TOKEN, UNK_TOKEN, *tokens]
         self.stoi: dict[str, int] = {tok: i for i, tok in enumerate(self.itos)}
         if len(self.stoi) != len(self.itos):
-            raise ValueError("expected distinct tokens, got duplicates in the vocabulary")
+            twice = sorted({t for t in self.itos if self.itos.count(t) > 1})
+            raise ValueError(f"expected distinct tokens (and not {PAD_TOKEN}/{UNK_TOKEN}, ids 0 and 1 already), "
+                             f"got {twice[:5]} more than once")
         self.tokenizer = tokenizer if tokenizer is not None else str.split
         self.joiner = joiner
 

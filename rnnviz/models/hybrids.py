@@ -62,7 +62,14 @@ class ConvRNN(nn.Module):
     def downsample(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, F) -> (B, T', C), the sequence the RNN reads."""
         _check.features(x, self.input_size)
-        z = self.pool(torch.relu(self.conv(x.transpose(1, 2))))           # (B, C, T')
+        z = torch.relu(self.conv(x.transpose(1, 2)))                      # (B, C, ceil(T / stride))
+        size = getattr(self.pool, "kernel_size", 1)
+        size = size if isinstance(size, int) else size[0]
+        if z.shape[-1] < size:
+            raise ValueError(f"expected a sequence long enough to leave a step after the convolution "
+                             f"(stride {self.conv.stride[0]}) and pooling ({size}): T = {x.shape[1]} gives "
+                             f"{z.shape[-1]} step(s) before pooling, which needs {size}")
+        z = self.pool(z)                                                  # (B, C, T')
         return z.transpose(1, 2)                                          # (B, T', C)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

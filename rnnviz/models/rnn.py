@@ -32,6 +32,8 @@ def run_rnn(rnn: nn.Module, x: torch.Tensor, lengths: torch.Tensor | None, hx=No
     For an LSTM h_n is the hidden state only (the cell state is dropped).
     """
     time = x.shape[1]
+    if lengths is not None and not isinstance(lengths, torch.Tensor):
+        lengths = torch.as_tensor(lengths)                                      # a list or tuple of ints
     if lengths is not None and bool((lengths < time).any()):
         # a batch that is all full length skips packing (same result, faster on CPU);
         # otherwise only the steps up to the longest sequence are run at all

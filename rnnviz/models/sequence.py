@@ -7,6 +7,8 @@ Letters: L layers, D directions, B batch, T time, H units, V vocabulary, C class
 """
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 
@@ -156,8 +158,11 @@ class CharLM(nn.Module):
             raise ValueError("generate needs a prompt of at least one id, got an empty one")
         if isinstance(n, bool) or not isinstance(n, int):
             raise TypeError(f"expected n as a whole number of ids to generate, got {n!r}")
-        if not isinstance(temperature, (int, float)) or isinstance(temperature, bool):
+        if isinstance(temperature, torch.Tensor) and temperature.numel() == 1:
+            temperature = float(temperature)                                  # a 0-d tensor from a slider or a sweep
+        if not isinstance(temperature, numbers.Real) or isinstance(temperature, bool):
             raise TypeError(f"expected temperature as a number >= 0, got {temperature!r}")
+        temperature = float(temperature)                                     # numpy float32 too
         if n < 0 or not (0 <= temperature < float("inf")):              # NaN fails this too
             raise ValueError(f"need n >= 0 and a finite temperature >= 0, got n={n}, temperature={temperature}")
         device = self.head.weight.device
