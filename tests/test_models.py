@@ -223,3 +223,22 @@ def test_small_input_forms_of_the_models():
     a = lm.generate(prompt, 5, temperature=np.float32(0.5), seed=1)
     assert torch.equal(a, lm.generate(prompt, 5, temperature=torch.tensor(0.5), seed=1))
     assert torch.equal(a, lm.generate(prompt, 5, temperature=0.5, seed=1))
+
+
+def test_ids_padded_at_the_front_with_lengths_are_refused():
+    """rnnviz.data.imdb's default align="right" pads at the front; with lengths, packing read the
+    padding as the review and dropped its last words, silently."""
+    torch.manual_seed(0)
+    front = torch.tensor([[0, 0, 5, 6], [7, 8, 9, 4]])                     # sample 0: 2 words, padded at the front
+    end = torch.tensor([[5, 6, 0, 0], [7, 8, 9, 4]])
+    lengths = torch.tensor([2, 4])
+    clf = SequenceClassifier(10, embed_dim=3, hidden_size=4)
+    tagger = Tagger(10, num_tags=3, embed_dim=3, hidden_size=4)
+    for model in (clf, tagger):
+        with pytest.raises(ValueError, match="sample 0: .* padded at the front"):
+            model(front, lengths)
+        model(end, lengths)                                                 # padded at the end: fine
+        model(front)                                                        # no lengths: read as it is
+    s2s = Seq2Seq(10, 10, embed_dim=3, hidden_size=4, bos_id=1, eos_id=2)
+    with pytest.raises(ValueError, match="padded at the front"):
+        s2s(front, lengths, torch.tensor([[1, 3], [1, 3]]))

@@ -81,6 +81,7 @@ class Seq2Seq(nn.Module):
         _check.token_ids(src, self.src_vocab, "source ids")
         B, S = src.shape
         lengths = _check.lengths(src_lengths, B, S)
+        _check.padded_at_the_end(src, lengths, self.src_embedding.padding_idx)
         states, _ = run(self.encoder, self.src_embedding(src), lengths)       # (B, S, D*H)
         mask = _check.valid_mask(lengths, B, S, src.device)                    # (B, S)
         last = lengths - 1 if lengths is not None else torch.full((B,), S - 1)

@@ -34,6 +34,11 @@ class _Inputs(nn.Module):
         self.size = embed_dim if vocab_size is not None else input_size
         self.dropout = nn.Dropout(dropout)
 
+    def check_padding(self, x: torch.Tensor, lengths: torch.Tensor | None) -> None:
+        """Token ids with lengths must be padded at the end (see ``validate.padded_at_the_end``)."""
+        if self.embedding is not None:
+            _check.padded_at_the_end(x, lengths, self.embedding.padding_idx)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.embedding is not None:
             return self.dropout(self.embedding(_check.token_ids(x, self.vocab_size)))  # (B, T, E)
@@ -74,6 +79,7 @@ class SequenceClassifier(nn.Module):
         e = self.inputs(x)                                               # (B, T, E)
         B, T = e.shape[:2]
         lengths = _check.lengths(lengths, B, T)
+        self.inputs.check_padding(x, lengths)
         out, h_n = run(self.rnn, e, lengths)                             # (B, T, D*H), (L*D, B, H)
         if self.pooling == "last":
             return self.head(last_layer_state(h_n, self.rnn))            # (B, C)
@@ -110,6 +116,7 @@ class Tagger(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         e = self.inputs(x)                                               # (B, T, E)
         lengths = _check.lengths(lengths, e.shape[0], e.shape[1])
+        self.inputs.check_padding(x, lengths)
         out, _ = run(self.rnn, e, lengths)                               # (B, T, D*H)
         return self.head(out)                                            # (B, T, num_tags)
 

@@ -46,6 +46,27 @@ def lengths(lengths: torch.Tensor | None, batch: int, time: int) -> torch.Tensor
     return lengths.to("cpu", torch.int64)
 
 
+def padded_at_the_end(ids: torch.Tensor, lengths: torch.Tensor | None, pad: int | None) -> None:
+    """Refuse token ids (B, T) padded at the front when ``lengths`` say each sequence's steps come
+    first: packing would then read the padding and drop the last words, silently (e.g.
+    ``rnnviz.data.imdb``'s default ``align="right"`` with lengths). A row is refused when its step
+    ``length - 1`` is ``pad`` while its last step is not."""
+    if lengths is None or pad is None or ids.dim() != 2 or ids.is_floating_point():
+        return
+    rows = (lengths < ids.shape[1]).nonzero().flatten()                   # the padded rows, on the CPU
+    if not rows.numel():
+        return
+    at = (lengths[rows] - 1).to(ids.device)
+    here = rows.to(ids.device)
+    bad = (ids[here, at] == pad) & (ids[here, -1] != pad)
+    if bool(bad.any()):
+        b = int(rows[bad.nonzero()[0, 0].cpu()])
+        raise ValueError(f"sample {b}: lengths say its first {int(lengths[b])} steps are the sequence and padding "
+                         f"follows, but step {int(lengths[b]) - 1} is padding (id {pad}) and the last step is not: "
+                         f"the ids look padded at the front. Pad at the end (e.g. rnnviz.data.imdb(..., "
+                         f"align=\"left\")) or pass no lengths")
+
+
 def valid_mask(lengths: torch.Tensor | None, batch: int, time: int, device) -> torch.Tensor:
     """(B, T) bool, True at steps before each sequence's length (all True without lengths)."""
     if lengths is None:
