@@ -97,6 +97,6 @@ def count(target, ignore_index: int = -100) -> int:
     ``ignore_index`` (padding), else the B examples (a regression target)."""
     if not isinstance(target, torch.Tensor) or not target.dim():
         return 1
-    if target.dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+    if not target.is_floating_point() and target.dtype != torch.bool:      # ids: padding is left out
         return int((target != ignore_index).sum())
     return target.shape[0]
