@@ -63,8 +63,7 @@ class ConvRNN(nn.Module):
         """(B, T, F) -> (B, T', C), the sequence the RNN reads."""
         _check.features(x, self.input_size)
         z = torch.relu(self.conv(x.transpose(1, 2)))                      # (B, C, ceil(T / stride))
-        size = getattr(self.pool, "kernel_size", 1)
-        size = size if isinstance(size, int) else size[0]
+        size = getattr(self.pool, "kernel_size", 1)                       # MaxPool1d(pool) keeps pool as an int
         if z.shape[-1] < size:
             raise ValueError(f"expected a sequence long enough to leave a step after the convolution "
                              f"(stride {self.conv.stride[0]}) and pooling ({size}): T = {x.shape[1]} gives "
