@@ -13,12 +13,17 @@ are held to AVX2 (ATEN_CPU_CAPABILITY, MKL_ENABLE_INSTRUCTIONS,
 ONEDNN_MAX_CPU_ISA), as on an AVX2 laptop; ``--isa both`` prints the
 native and the AVX2 rows one after the other.
 
-Each row also prints the median minor page faults of one call: a trace returns
+Each row also prints the median minor page faults of one call. A trace returns
 about 13x the memory of the forward's output, and when the allocator takes it
 fresh from the system every first write to a 4 KB page faults (on this
-project's virtual machine ~9,000 faults cost up to about 10 ms); when it reuses freed
-memory the count is near 0. The count says which case a run measured.
+project's virtual machine ~10,000 faults cost about 9 ms); when it reuses freed
+memory the count is near 0. Which case a run gets is up to glibc's heap
+(whether the freed trace sat at the top of the heap and was given back), so
+``--memory kept`` measures again in a child process whose glibc keeps freed
+memory (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_): neither side then
+faults, and the ratio is the computation alone; ``--memory both`` prints both.
 Run: python bench/trace_overhead.py [--reps N] [--threads N] [--isa native|avx2|both]
+                                    [--memory default|kept|both]
 """
 from __future__ import annotations
 
@@ -84,13 +89,18 @@ def measure(kind: str, reps: int) -> tuple[float, float, float, float, float]:
 
 AVX2 = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2",
         "DNNL_MAX_CPU_ISA": "AVX2"}
+# glibc keeps freed memory instead of giving it back (32 MB is the largest mmap threshold it takes)
+KEPT = {"MALLOC_TRIM_THRESHOLD_": str(2 ** 40), "MALLOC_MMAP_THRESHOLD_": str(2 ** 25)}
 
 
 def main(reps: int, threads: int) -> None:
     torch.set_num_threads(threads)
     torch.set_flush_denormal(True)
     held = all(os.environ.get(k) == v for k, v in AVX2.items())
-    print(f"[{'AVX2 (held by environment)' if held else 'native ISA'}] rnnviz.trace / module forward: {L} layers, batch {B}, {T} steps, {I} inputs, {H} units, "
+    kept = all(os.environ.get(k) == v for k, v in KEPT.items())
+    print(f"[{'AVX2 (held by environment)' if held else 'native ISA'}, "
+          f"{'freed memory kept by glibc' if kept else 'default allocator'}] "
+          f"rnnviz.trace / module forward: {L} layers, batch {B}, {T} steps, {I} inputs, {H} units, "
           f"float32, CPU, {torch.get_num_threads()} threads, torch {torch.__version__}, "
           f"median of {reps} interleaved pairs")
     worst = 0.0
@@ -107,9 +117,21 @@ if __name__ == "__main__":
     parser.add_argument("--reps", type=int, default=15)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--isa", choices=("native", "avx2", "both"), default="native")
+    parser.add_argument("--memory", choices=("default", "kept", "both"), default="default")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.isa in ("native", "both"):
+    if args.child:
         main(args.reps, args.threads)
-    if args.isa in ("avx2", "both"):     # the ISA is fixed when torch loads: a child process of its own
-        cmd = [sys.executable, __file__, "--reps", str(args.reps), "--threads", str(args.threads)]
-        sys.exit(subprocess.run(cmd, env={**os.environ, **AVX2}).returncode)
+        sys.exit(0)
+    # the ISA and glibc's settings are fixed when the process starts: a child process for each
+    isas = ("native", "avx2") if args.isa == "both" else (args.isa,)
+    memories = ("default", "kept") if args.memory == "both" else (args.memory,)
+    failed = 0
+    for isa in isas:
+        for memory in memories:
+            env = {k: v for k, v in os.environ.items() if k not in {**AVX2, **KEPT}}
+            env.update(AVX2 if isa == "avx2" else {})
+            env.update(KEPT if memory == "kept" else {})
+            cmd = [sys.executable, __file__, "--child", "--reps", str(args.reps), "--threads", str(args.threads)]
+            failed |= subprocess.run(cmd, env=env).returncode
+    sys.exit(failed)

@@ -247,6 +247,25 @@ def test_packed_unsorted_input_with_given_states_equals_the_module_bit_for_bit(k
         assert c_n is None or torch.equal(tr.c_n, c_n), seed
 
 
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("batch_first", [False, True], ids=["time-first", "batch-first"])
+def test_an_input_in_another_memory_layout_equals_the_module_bit_for_bit(kind, batch_first):
+    """A transposed view handed to the module reaches torch's float64 kernel as it is, and the input
+    projection rounds differently on it than on a contiguous copy; the first layer must see the same
+    tensor. A contiguous time-major copy of the input differed from the module by 5.6e-16 here."""
+    for seed in range(3):
+        torch.manual_seed(seed)
+        m = getattr(nn, kind)(5, 8, num_layers=2, bidirectional=True, batch_first=batch_first).double().eval()
+        x = torch.randn((9, 300, 5) if batch_first else (300, 9, 5), dtype=torch.float64)
+        x = x.transpose(0, 1)                       # the module's layout as a view of the other one
+        h0 = torch.randn(4, 300, 8, dtype=torch.float64)
+        hx = (h0, torch.randn(4, 300, 8, dtype=torch.float64)) if kind == "LSTM" else h0
+        tr = rnnviz.trace(m, x, hx)
+        o, h_n, c_n = module_out(m, x, hx)
+        assert torch.equal(tr.output, o) and torch.equal(tr.h_n, h_n), seed
+        assert c_n is None or torch.equal(tr.c_n, c_n), seed
+
+
 def test_a_spectral_norm_weight_in_training_mode_is_read_once_as_in_eval_mode():
     """torch's spectral_norm parametrization runs a power-iteration step, changing its buffers, at every
     read of the weight in training mode: the trace changed the module and its kernel and recompute did
@@ -513,10 +532,11 @@ def test_a_batch_of_zero_is_traced_as_torch_runs_it(kind, kw):
 @pytest.mark.parametrize("kw", [{"num_layers": 2, "bidirectional": True}, {"proj_size": 4, "batch_first": True}],
                          ids=["2-layers-bidirectional", "proj"])
 def test_an_lstm_recomputed_in_many_row_chunks_still_matches(kw, monkeypatch):
-    """The LSTM gates are projected a block of rows at a time (about CHUNK_BYTES); a block of
-    5 rows splits these 4 x 7 = 28 rows into 5 full blocks and one of 3, packed steps included."""
+    """The LSTM gates are projected a block of whole time steps at a time (about CHUNK_BYTES); a
+    block of 8 rows is 2 steps of this batch of 4, so the 7 steps make 3 full blocks and one of
+    1 step, in both directions and with packed steps, and the cell state is carried across them."""
     from rnnviz.capture import _fast
-    monkeypatch.setattr(_fast, "CHUNK_BYTES", 5 * 4 * 6 * 8)                 # 5 rows of 4 gates x 6 float64 units
+    monkeypatch.setattr(_fast, "CHUNK_BYTES", 8 * 4 * 6 * 8)                 # 8 rows of 4 gates x 6 float64 units
     m = make("LSTM", kw, torch.float64)
     lengths = torch.tensor([4, 7, 1, 5])
     x = torch.randn(4, 7, 5, dtype=torch.float64)

@@ -3,9 +3,10 @@
 Each layer runs through torch's own fused kernel (``torch._VF.lstm`` and
 friends, one layer, both directions), which gives the exact h_t of that layer
 for every t. With every h_{t-1} known, all gates of a layer and direction
-follow from one batched matmul each for the input and the recurrent part; the
-LSTM cell state then follows from the elementwise recurrence
-c_t = f_t * c_{t-1} + i_t * g_t, one loop over time for all layers together.
+follow from one batched matmul each for the input and the recurrent part, a
+block of time steps at a time; the LSTM cell state then follows from the
+elementwise recurrence c_t = f_t * c_{t-1} + i_t * g_t over the block's steps
+while its gates are still in cache.
 
 Letters: L layers, D directions, B batch, T time, H hidden size, P proj_size or H,
 G gates per cell (4 LSTM, 3 GRU, 1 RNN).
@@ -21,8 +22,9 @@ from torch.nn.utils.rnn import PackedSequence, pad_packed_sequence
 from .._recurrent.cells import GATE_NAMES, cell_weights
 from .._recurrent.inputs import Prepared
 
-# An LSTM's four gates are projected into a scratch block of about this many bytes at a time
-# (1024 rows of 4 x 128 float32 units), small enough that the sigmoid reads it back from cache.
+# The gates are projected into a scratch block of about this many bytes at a time (1024 rows of
+# 4 x 128 float32 units: 32 steps of a batch of 32), small enough to stay in cache while the
+# activations and the LSTM cell recurrence read it back.
 CHUNK_BYTES = 2 ** 21
 
 
@@ -40,10 +42,14 @@ class Result:
 
 
 def allocate(p: Prepared) -> Result:
-    """Empty storage for a whole trace."""
+    """Empty storage for a whole trace.
+
+    Each tensor is laid out time-major in memory, (L, D, T, B, .), and handed out as its
+    (L, D, B, T, .) view, as torch's own batch_first output is a view of time-major memory:
+    the recompute then writes a block of time steps as one contiguous run."""
     B, T = p.x.shape[:2]
     L, D, H, P = p.layers, p.directions, p.hidden_size, p.out_size
-    new = lambda size: p.x.new_empty(L, D, B, T, size)  # noqa: E731
+    new = lambda size: p.x.new_empty(L, D, T, B, size).transpose(2, 3)  # noqa: E731  (L, D, B, T, size)
     lstm = p.kind == "LSTM"
     return Result(
         hidden=new(P), cell=new(H) if lstm else None,
@@ -84,9 +90,12 @@ def _initial_states(p: Prepared) -> list[torch.Tensor]:
 
 def _run_layer(rnn, p: Prepared, layer: int, x: torch.Tensor, data: torch.Tensor | None,
                states: list[torch.Tensor]):
-    """torch's fused kernel on one layer: (out (B, T, D*P), packed out data or None, finals).
+    """torch's fused kernel on one layer: (out (T, B, D*P) contiguous, packed out data or None, finals).
 
-    states: from :func:`_initial_states`."""
+    x: the layer's input (B, T, F) exactly as the module hands it to its kernel (a float64
+    input projection can round differently on another memory layout): the first layer's is
+    the caller's input seen batch first, a later layer's the time-major output below it
+    seen batch first. states: from :func:`_initial_states`."""
     rows = slice(layer * p.directions, (layer + 1) * p.directions)
     state = tuple(s[rows] for s in states) if p.kind == "LSTM" else states[0][rows]  # (D, B, P), (D, B, H)
     args = (_params(rnn, p, layer), rnn.bias, 1, 0.0, False, p.directions == 2)
@@ -94,111 +103,139 @@ def _run_layer(rnn, p: Prepared, layer: int, x: torch.Tensor, data: torch.Tensor
         warnings.simplefilter("ignore", UserWarning)
         if p.packed is None:
             res = _kernel(p)(x, state, *args, True)
-            return res[0], None, res[1:]
+            return res[0].transpose(0, 1).contiguous(), None, res[1:]     # the kernel's own time-major output
         pk = p.packed
         res = _kernel(p)(data, pk.batch_sizes, state, *args)
     seq = PackedSequence(res[0], pk.batch_sizes, pk.sorted_indices, pk.unsorted_indices)
-    out = pad_packed_sequence(seq, batch_first=True, total_length=x.size(1))[0]   # (B, T, D*P)
+    out = pad_packed_sequence(seq, total_length=x.size(1))[0].contiguous()    # (T, B, D*P)
     return out, res[0], tuple(_permute(s, pk.unsorted_indices) for s in res[1:])
 
 
-def _previous(p: Prepared, hid: torch.Tensor, h0: torch.Tensor, direction: int) -> torch.Tensor:
-    """h_{t-1} as seen by the step at each t: (B, T, P) from hid (B, T, P) and h0 (B, P)."""
-    if direction == 0:
-        return torch.cat([h0.unsqueeze(1), hid[:, :-1]], dim=1)          # (B, T, P)
-    prev = torch.cat([hid[:, 1:], h0.unsqueeze(1)], dim=1)               # (B, T, P)
-    if not p.full:  # the backward pass of a shorter sequence starts from h0 at its last step
-        rows = torch.arange(prev.size(0), device=prev.device)
-        prev[rows, p.lengths.to(prev.device) - 1] = h0
+def _shifted_backward(p: Prepared, hid: torch.Tensor, h0: torch.Tensor) -> torch.Tensor:
+    """h_{t-1} of the backward direction when sequences end at different steps: (T*B, P).
+
+    The step at t reads h at t+1, except at a sequence's last real step, which reads h0
+    (the backward pass of a shorter sequence starts there)."""
+    B = h0.size(0)
+    prev = torch.cat([hid[B:], h0])                                      # (T*B, P), time-major rows
+    ends = (p.lengths.to(prev.device) - 1) * B + torch.arange(B, device=prev.device)  # (B,)
+    prev[ends] = h0
     return prev
 
 
-def _project(parts: list[torch.Tensor], w: torch.Tensor, rows: slice, b: torch.Tensor | None,
-             out: torch.Tensor) -> torch.Tensor:
-    """sum_k parts[k] @ w[rows, cols_k].T + b into ``out`` (N, H), no new allocation.
+def _sources(d: int, s: int, e: int, hid: torch.Tensor, h0: torch.Tensor, shifted: torch.Tensor | None):
+    """Where the rows s..e of a layer (time-major, t*B + b; s and e multiples of B) read their
+    h_{t-1}: a list of (first, stop, h (stop - first, P)) pieces, rows counted from s.
 
-    parts: (N, K_k) contiguous pieces of the input whose widths add up to w's columns
-    (the two directions of the layer below, so they need no concatenation).
-    """
-    start = 0
-    for k, part in enumerate(parts):
-        piece = w[rows, start:start + part.size(1)].T                   # (K_k, H)
-        if k:
-            out.addmm_(part, piece)
-        elif b is None:
-            torch.mm(part, piece, out=out)
-        else:
-            torch.addmm(b, part, piece, out=out)
-        start += part.size(1)
-    return out
+    Mostly a view of the layer's own output one step earlier (forward) or later
+    (backward); the first step of each sequence reads h0 (B, P)."""
+    B, N = h0.size(0), hid.size(0)
+    if shifted is not None:
+        return [(0, e - s, shifted[s:e])]
+    if d == 0:
+        pieces = [(0, B, h0)] if s == 0 else []
+        lo = max(s, B)
+        return pieces + ([(lo - s, e - s, hid[lo - B:e - B])] if lo < e else [])
+    hi = min(e, N - B)
+    pieces = [(0, hi - s, hid[s + B:hi + B])] if hi > s else []
+    return pieces + ([(hi - s, e - s, h0)] if e == N else [])
 
 
-def _recompute(rnn, p: Prepared, res: Result, layer: int, d: int, parts: list[torch.Tensor],
+def _layer_weights(kind: str, w, H: int):
+    """(W_ih' (C, F), W_hh' (C2, P), bias (C,) or None, b_hn (H,) or None) arranged for one wide product.
+
+    LSTM: C = C2 = 4H, the cell gate's rows doubled (tanh(x) = 2 sigmoid(2x) - 1, and a factor
+    2 is exact in floating point, so one sigmoid serves every gate, see :func:`_tanh_`), both
+    biases added once. GRU: C = 3H (r, z, n of the input), C2 = 3H (r, z, n of h), the
+    recurrent biases of r and z folded into the input's; b_hn kept apart, as n needs
+    W_hn h + b_hn on its own."""
+    if kind == "LSTM":
+        two = w.w_ih.new_ones(4 * H, 1)
+        two[2 * H:3 * H] = 2
+        bias = None if w.b_ih is None else (w.b_ih + w.b_hh) * two[:, 0]
+        return w.w_ih * two, w.w_hh * two, bias, None
+    bias = None
+    if w.b_ih is not None:
+        bias = w.b_ih.clone()
+        bias[:2 * H] += w.b_hh[:2 * H]
+    return w.w_ih, w.w_hh, bias, (None if w.b_hh is None else w.b_hh[2 * H:])
+
+
+def _recompute(p: Prepared, res: Result, layer: int, d: int, w, inp: torch.Tensor, out: torch.Tensor,
                work: torch.Tensor) -> None:
-    """All gates of one layer and direction from the known h_t (the LSTM cell follows in
-    :func:`_cell_states`).
+    """All gates (and an LSTM's cell states) of one layer and direction from the known h_t.
 
-    parts: the layer input as contiguous (B*T, K) pieces. work: for an LSTM a
-    (rows, 4H) scratch block, its gates projected chunk by chunk and activated into
-    their own storage; for a GRU a (B*T, H) buffer for W_hn h + b_hn, its gates
-    projected straight into their storage and activated in place.
+    inp (T*B, F): the layer's input, out (T*B, D*P): its output from the kernel, both
+    time-major (row t*B + b), like the trace's storage. The rows are taken a block of whole
+    time steps at a time: one wide product for the input and one for h_{t-1} into ``work``
+    (rows, 4H), the activations straight into the trace, and an LSTM's cell recurrence
+    c_t = f_t c_{t-1} + i_t g_t over the block's steps while its gates are still in cache.
     """
-    w = cell_weights(rnn, layer, d)
-    row = layer * p.directions + d
     B, T = p.x.shape[:2]
-    H = p.hidden_size
-    prev = [_previous(p, res.hidden[layer, d], p.h0[row], d).view(B * T, p.out_size)]  # (B*T, P)
-    block = lambda k: slice(k * H, (k + 1) * H)  # noqa: E731
-    bias = lambda b, k: None if b is None else b[block(k)]  # noqa: E731
-    gate = lambda name: res.gates[name][layer, d].view(B * T, H)  # noqa: E731
-    if p.kind == "GRU":
-        for k, name in enumerate(GATE_NAMES["GRU"][:2]):
-            out = _project(parts, w.w_ih, block(k), bias(w.b_ih, k), gate(name))
-            out.addmm_(prev[0], w.w_hh[block(k)].T)
-            if w.b_hh is not None:
-                out += w.b_hh[block(k)]
-            out.sigmoid_()
-        n = _project(parts, w.w_ih, block(2), bias(w.b_ih, 2), gate("new"))      # W_in x + b_in
-        h_n = _project(prev, w.w_hh, block(2), bias(w.b_hh, 2), work)           # W_hn h + b_hn
-        _tanh_(n.addcmul_(gate("reset"), h_n))
-        return
-    if p.kind != "LSTM":
-        return
-    # One wide product for all four gates, row chunk by row chunk, so the activations read it
-    # back from cache. The cell gate's rows are doubled: tanh(x) = 2 sigmoid(2x) - 1, and a
-    # factor 2 is exact in floating point, so one sigmoid serves every gate (see _tanh_).
-    two = w.w_ih.new_ones(4 * H, 1)
-    two[block(2)] = 2
-    w_ih, w_hh = w.w_ih * two, w.w_hh * two                              # (4H, I), (4H, P)
-    both = None if w.b_ih is None else (w.b_ih + w.b_hh) * two[:, 0]     # (4H,)
-    step = work.size(0)
-    for s in range(0, B * T, step):
-        e = min(B * T, s + step)
-        out = _project([part[s:e] for part in parts], w_ih, slice(None), both, work[:e - s])
-        out.addmm_(prev[0][s:e], w_hh.T)                                 # (rows, 4H)
-        for k, name in enumerate(GATE_NAMES["LSTM"]):
-            torch.sigmoid(out[:, block(k)], out=gate(name)[s:e])
-    gate("cell").mul_(2).sub_(1)
-
-
-def _cell_states(p: Prepared, res: Result) -> None:
-    """Every LSTM cell state: c_t = f_t * c_{t-1} + i_t * g_t, all layers in one loop over time
-    (each layer's gates are already known), one direction after the other. A step at or past
-    a sequence's length keeps c; those steps are NaN-ed by the caller."""
-    i, f, g = (res.gates[name] for name in ("input", "forget", "cell"))       # (L, D, B, T, H)
-    torch.mul(i, g, out=res.cell)                                            # i*g for now
-    L, D = p.layers, p.directions
-    T = p.x.size(1)
-    c0 = p.c0.reshape(L, D, *p.c0.shape[1:])                                 # (L, D, B, H)
-    valid = None if p.full else p.valid().unsqueeze(-1).unbind(1)            # T x (B, 1)
-    for d in range(D):
-        cells, forgets = res.cell[:, d].unbind(2), f[:, d].unbind(2)         # T x (L, B, H)
-        c = c0[:, d]                                                         # (L, B, H)
-        for t in (range(T) if d == 0 else range(T - 1, -1, -1)):
-            if valid is None:
-                c = cells[t].addcmul_(forgets[t], c)                         # c_t = f_t c_{t-1} + i_t g_t
+    H, P = p.hidden_size, p.out_size
+    row = layer * p.directions + d
+    h0 = p.h0[row]                                                       # (B, P)
+    hid = out[:, d * P:(d + 1) * P]                                      # (T*B, P), rows D*P apart
+    shifted = _shifted_backward(p, hid, h0) if d == 1 and not p.full else None
+    w_ih, w_hh, bias, b_hn = _layer_weights(p.kind, w, H)
+    lstm = p.kind == "LSTM"
+    time_major = lambda t: t[layer, d].transpose(0, 1).view(T * B, H)  # noqa: E731  storage (T*B, H)
+    gate = {name: time_major(g) for name, g in res.gates.items()}
+    cells = time_major(res.cell) if lstm else None
+    steps = max(1, work.size(0) // max(B, 1))                            # time steps per block
+    starts = list(range(0, T, steps))
+    valid = None if p.full else p.valid().T.unsqueeze(-1)                # (T, B, 1)
+    c = p.c0[row] if lstm else None                                      # (B, H)
+    for t0 in (reversed(starts) if d else starts):
+        t1 = min(T, t0 + steps)
+        s, e = t0 * B, t1 * B
+        pre = work[:e - s]                                               # (rows, 4H)
+        wide = pre[:, :w_ih.size(0)]                                     # LSTM 4H; GRU r, z, n of x
+        if bias is None:
+            torch.mm(inp[s:e], w_ih.T, out=wide)
+        else:
+            torch.addmm(bias, inp[s:e], w_ih.T, out=wide)
+        if not lstm:                                                     # GRU: W_hn h + b_hn apart
+            if b_hn is None:
+                pre[:, 3 * H:].zero_()
             else:
-                c = torch.where(valid[t], cells[t].addcmul_(forgets[t], c), c, out=cells[t])
+                pre[:, 3 * H:].copy_(b_hn)
+        for first, stop, h in _sources(d, s, e, hid, h0, shifted):
+            if lstm:
+                pre[first:stop].addmm_(h, w_hh.T)
+            else:
+                pre[first:stop, :2 * H].addmm_(h, w_hh[:2 * H].T)
+                pre[first:stop, 3 * H:].addmm_(h, w_hh[2 * H:].T)
+        if lstm:
+            for k, name in enumerate(GATE_NAMES["LSTM"]):
+                torch.sigmoid(pre[:, k * H:(k + 1) * H], out=gate[name][s:e])
+            gate["cell"][s:e].mul_(2).sub_(1)                            # the cell gate: tanh
+            c = _cells(gate["input"][s:e], gate["forget"][s:e], gate["cell"][s:e], cells[s:e], c,
+                       B, range(t0, t1), d == 1, valid)
+        else:
+            r, n = gate["reset"][s:e], gate["new"][s:e]
+            torch.sigmoid(pre[:, :H], out=r)
+            torch.sigmoid(pre[:, H:2 * H], out=gate["update"][s:e])
+            # n = tanh(W_in x + b_in + r (W_hn h + b_hn))
+            _tanh_(torch.addcmul(pre[:, 2 * H:3 * H], r, pre[:, 3 * H:], out=n))
+
+
+def _cells(i: torch.Tensor, f: torch.Tensor, g: torch.Tensor, cells: torch.Tensor, c: torch.Tensor, B: int,
+           steps: range, backward: bool, valid: torch.Tensor | None) -> torch.Tensor:
+    """c_t = f_t * c_{t-1} + i_t * g_t over one block of steps into ``cells``; returns the last c.
+
+    i, f, g, cells: the block's rows (time-major, rows, H); c: (B, H) carried in. A step at or
+    past a sequence's length keeps c (those steps are NaN-ed by the caller)."""
+    torch.mul(i, g, out=cells)                                           # i*g for now
+    k = len(steps)
+    H = cells.size(-1)
+    cs, fs = cells.view(k, B, H).unbind(0), f.view(k, B, H).unbind(0)    # k x (B, H), one call each
+    for j in (range(k - 1, -1, -1) if backward else range(k)):
+        if valid is None:
+            c = cs[j].addcmul_(fs[j], c)
+        else:
+            c = torch.where(valid[steps.start + j], cs[j].addcmul_(fs[j], c), c, out=cs[j])
+    return c
 
 
 def _tanh_(t: torch.Tensor) -> torch.Tensor:
@@ -209,30 +246,32 @@ def _tanh_(t: torch.Tensor) -> torch.Tensor:
 
 
 def run_fast(rnn, p: Prepared) -> Result:
-    """Exact trace: fused kernel per layer, then a batched recompute of the gates."""
+    """Exact trace: fused kernel per layer, then a batched recompute of the gates.
+
+    Everything runs time-major (row t*B + b), as torch's kernels do inside: a layer's output
+    then is the next layer's input and, one block of rows earlier, its own h_{t-1}, without
+    copies."""
     res = allocate(p)
     B, T = p.x.shape[:2]
-    D, P = p.directions, p.out_size
-    H = p.hidden_size
-    if p.kind == "LSTM":  # a chunk of rows of all four gates, about CHUNK_BYTES
-        work = p.x.new_empty(max(1, min(B * T, CHUNK_BYTES // (4 * H * p.x.element_size()))), 4 * H)
-    else:
-        work = p.x.new_empty(B * T, H)                                   # (B*T, H)
-    x, data = p.x, (p.packed.data if p.packed is not None else None)
-    parts = [x.reshape(B * T, x.size(-1))]                                       # (B*T, I)
+    D, P, H = p.directions, p.out_size, p.hidden_size
+    rows = max(B, min(B * T, CHUNK_BYTES // (4 * H * p.x.element_size())))   # a block of whole steps
+    work = p.x.new_empty(rows if p.kind != "RNN" else 0, 4 * H)          # (rows, 4H)
+    x = p.x.transpose(0, 1).contiguous()                                 # (T, B, I)
+    given = p.x                                                          # (B, T, I) as the module runs it
+    data = p.packed.data if p.packed is not None else None
     states = _initial_states(p)
     for layer in range(p.layers):
-        out, out_data, finals = _run_layer(rnn, p, layer, x, data, states)   # (B, T, D*P)
-        res.hidden[layer] = out.view(B, T, D, P).permute(2, 0, 1, 3)
-        rows = slice(layer * D, (layer + 1) * D)
-        res.h_n[rows] = finals[0]
+        out, out_data, finals = _run_layer(rnn, p, layer, given, data, states)   # (T, B, D*P)
+        res.hidden[layer] = out.view(T, B, D, P).permute(2, 1, 0, 3)
+        span = slice(layer * D, (layer + 1) * D)
+        res.h_n[span] = finals[0]
         if res.c_n is not None:
-            res.c_n[rows] = finals[1]
-        for d in range(D):
-            _recompute(rnn, p, res, layer, d, parts, work)
-        parts = [res.hidden[layer, d].view(B * T, P) for d in range(D)]  # D x (B*T, P)
+            res.c_n[span] = finals[1]
+        if p.kind != "RNN":
+            for d in range(D):
+                _recompute(p, res, layer, d, cell_weights(rnn, layer, d), x.view(T * B, x.size(-1)),
+                           out.view(T * B, D * P), work)
         x, data = out, out_data
-    if p.kind == "LSTM":
-        _cell_states(p, res)
-    res.last, res.last_data = x, data
+        given = out.transpose(0, 1)                                      # (B, T, D*P)
+    res.last, res.last_data = x.transpose(0, 1), data                   # (B, T, D*P)
     return res

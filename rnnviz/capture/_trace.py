@@ -87,7 +87,9 @@ def trace(rnn, inputs, hx=None, *, clamp: dict[str, float] | None = None) -> Tra
 
     Returns a ``Trace`` (see its docstring for the layout), all detached, in the
     module's dtype and device, equal to torch's own computation to float
-    rounding (about 1e-6 in float32, 1e-12 in float64).
+    rounding (about 1e-6 in float32, 1e-12 in float64). Its (L, D, B, T, .)
+    tensors are views of time-major memory, as the batch_first output of torch's
+    own modules is (``.contiguous()`` gives a batch-major copy).
 
     Cost: one forward through torch's fused kernels, layer by layer, plus one
     batched recompute of the gates (matmuls over all steps at once, for the
@@ -95,8 +97,10 @@ def trace(rnn, inputs, hx=None, *, clamp: dict[str, float] | None = None) -> Tra
     forward (bench/trace_overhead.py prints it). Memory of the
     result, with s bytes per element (4 float32, 8 float64):
     LSTM s*L*D*B*T*(P + 5H), GRU s*L*D*B*T*(P + 3H), RNN s*L*D*B*T*P, plus the
-    module's own ``output`` s*B*T*D*P; the recompute needs about s*B*T*P more
-    while it runs (plus 2 MB for an LSTM, s*B*T*H for a GRU). E.g. an LSTM of
+    module's own ``output`` s*B*T*D*P. While it runs, the recompute also needs a
+    block of about 2 MB (s*B*4H when one step of the batch is larger), a
+    time-major copy of the input when it is batch first (s*B*T*I), and for the
+    backward direction of sequences of unequal lengths s*B*T*P. E.g. an LSTM of
     256 units, 10,000 steps, batch 1:
     4*10,000*(256 + 5*256) bytes = 61 MB in float32.
     """
