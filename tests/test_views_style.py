@@ -127,6 +127,24 @@ def test_at_projector_size_a_view_is_taller_and_its_words_are_as_large_as_its_ti
     assert heights == [round(600 * _style.PROJECTOR_GROWTH), 600]
 
 
+def test_a_plain_figure_built_at_projector_size_and_asked_for_laptop_size_writes_its_words_long_again(lstm):
+    """A plain figure is restyled from what it holds: the words cut for 18 px stayed cut when the same
+    figure was asked for at 13 px (``set_projector(True)`` then ``projector=False``)."""
+    words = "the quick brown fox jumps over the lazy sleeping dog again".split() * 3
+    x = torch.randn(len(words), 3)
+    strip = lambda fig: next(tr for tr in fig.data if tr.name == "input tokens")  # noqa: E731
+    for view in (rnnviz.gates_view, rnnviz.unroll_view):
+        laptop = strip(view(lstm, x, tokens=words))
+        rnnviz.set_projector(True)
+        try:
+            back = strip(view(lstm, x, tokens=words, projector=False))
+            big = strip(view(lstm, x, tokens=words))
+        finally:
+            rnnviz.set_projector(False)
+        assert list(big.text) != list(laptop.text)                        # the projector cut is shorter
+        assert list(back.text) == list(laptop.text) and back.textfont.size == laptop.textfont.size == 13
+
+
 def test_the_switch_holds_for_views_built_after_it_and_a_block_or_a_view_can_choose(lstm):
     x = torch.randn(4, 3)
     tick = lambda view: view.figure_dict()["layout"]["xaxis"]["tickfont"]["size"]  # noqa: E731

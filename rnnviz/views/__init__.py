@@ -9,8 +9,7 @@ Train) add a live widget. Elsewhere a call returns a plain
 Every view has one look (white background, one font, one colour-bar style)
 at laptop size by default; ``set_projector(True)`` or ``style(projector=True)``
 makes fonts projector-sized for the views built afterwards (``with
-style(projector=True):`` for a block only; gates, attention, gradient and linked views also take
-``projector=``).
+style(projector=True):`` for a block only; every view also takes ``projector=``).
 """
 from ._figure import Tokens
 from ._style import set_projector, style

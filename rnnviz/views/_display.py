@@ -294,20 +294,3 @@ def make(spec: dict, timeline: Timeline, widget: bool | None, controls: list | N
         raise TypeError(f"expected widget=True, False or None (auto), got {widget!r}")
     view = View(spec, timeline, controls=controls if widget else None, fps=fps, title=title, projector=projector)
     return view if widget else view.figure
-
-
-def restyle(view, projector: bool | None):
-    """``view`` (a View or a plain Figure a view call returned) at ``projector`` size; None: as built."""
-    if projector is None:
-        return view
-    projector = _style.resolve(projector)
-    if isinstance(view, View):
-        view.projector = projector
-        if view.canvas is not None:
-            view.canvas.show(view.figure_dict(), view.step)
-        return view
-    import plotly.graph_objects as go
-    fig = view.to_plotly_json()
-    styled = _style.apply({"data": fig["data"], "layout": fig["layout"],
-                           "frames": [f.to_plotly_json() for f in view.frames]}, projector)
-    return go.Figure(styled)

@@ -99,11 +99,11 @@ def controls(state: WhatIf, text: str | None) -> list:
 
 
 def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: Callable, check_tokens: Callable,
-         fps: float, what: str):
+         fps: float, what: str, projector: bool | None = None):
     """Build a trace view from a Trace or a live model; attach what-if controls in a notebook.
 
     ``build(trace, tokens) -> (spec, timeline)``; ``check_tokens(trace, tokens)``
-    validates the labels against the trace's steps.
+    validates the labels against the trace's steps. ``projector``: its size (None: the global switch).
     """
     from ..capture import Trace
     if isinstance(source, Trace):
@@ -111,7 +111,7 @@ def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: 
             raise ValueError("encode=/clamp= need the live module: a Trace cannot be recomputed")
         trace = resolve(source, inputs)
         spec, timeline = build(trace, check_tokens(trace, tokens))
-        return make(spec, timeline, widget, fps=fps, title=what)
+        return make(spec, timeline, widget, fps=fps, title=what, projector=projector)
     if encode is not None and inputs is None:
         if text is None:
             raise ValueError("with encode= give the first input as text=<str> (or inputs=)")
@@ -123,7 +123,8 @@ def show(source, inputs, tokens, *, clamp, module, encode, text, widget, build: 
     if widget is None:
         widget = _display.in_kernel()
     live = widget is True and (encode is not None or clamp is not None)
-    view = make(spec, timeline, widget, controls=controls(state, text) if live else None, fps=fps, title=what)
+    view = make(spec, timeline, widget, controls=controls(state, text) if live else None, fps=fps, title=what,
+                projector=projector)
     if isinstance(view, View):
         view.whatif = state
         state.view = view

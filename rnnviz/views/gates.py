@@ -10,7 +10,6 @@ from torch import nn
 from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, Step, Timeline, Tokens, as_numpy, check_tokens, fmt,
                       notes_line, shown, step_labels, stride_for, time_window, token_strip, token_text,
                       window_for)
-from ._display import restyle
 from ._sources import cut_to_sample, pick_sample, token_steps
 from ._style import LAPTOP, TITLE_WIDTH
 from ._whatif import show
@@ -366,6 +365,5 @@ def gates_view(rnn_or_trace, inputs=None, tokens=None, *, units=None, sample: in
         built.append(True)
         return out
 
-    view = show(rnn_or_trace, inputs, tokens, clamp=clamp, module=module, encode=encode, text=text, widget=widget,
-                build=build, check_tokens=checked, fps=fps, what="rnnviz gates view")
-    return restyle(view, projector)
+    return show(rnn_or_trace, inputs, tokens, clamp=clamp, module=module, encode=encode, text=text, widget=widget,
+                build=build, check_tokens=checked, fps=fps, what="rnnviz gates view", projector=projector)

@@ -379,7 +379,7 @@ def unroll_view(rnn_or_trace, inputs=None, tokens=None, *, sample: int = 0, clam
                 module: str | nn.Module | None = None, encode: Callable | None = None, text: str | None = None,
                 title: str | None = None, units=None, max_units: int | None = None, window: int | None = None,
                 readout: Callable | None = None, readout_name: str = "readout", readout_labels=None,
-                widget: bool | None = None, fps: float = PLAY_FPS):
+                widget: bool | None = None, fps: float = PLAY_FPS, projector: bool | None = None):
     """Show an RNN unrolled in time: h_t as a units x time heatmap per layer and direction.
 
     rnn_or_trace: a live ``nn.RNN``/``nn.LSTM``/``nn.GRU`` (or a model holding
@@ -413,7 +413,8 @@ def unroll_view(rnn_or_trace, inputs=None, tokens=None, *, sample: int = 0, clam
     (outside Jupyter). fps: steps per second Play shows. The time slider and
     Play are one control that runs in the browser, also in a saved notebook
     without a kernel and in an exported page; values are rounded to 3
-    significant digits.
+    significant digits. ``projector``: projector-sized fonts (None: the global
+    switch, see ``rnnviz.set_projector``).
     """
     if not isinstance(readout_name, str):
         raise TypeError(f"expected readout_name as a str, got {type(readout_name).__name__}")
@@ -426,4 +427,4 @@ def unroll_view(rnn_or_trace, inputs=None, tokens=None, *, sample: int = 0, clam
                             readout=readout, readout_name=readout_name, readout_labels=readout_labels)
 
     return show(rnn_or_trace, inputs, tokens, clamp=clamp, module=module, encode=encode, text=text, widget=widget,
-                build=build, check_tokens=checked, fps=fps, what="rnnviz unroll view")
+                build=build, check_tokens=checked, fps=fps, what="rnnviz unroll view", projector=projector)
