@@ -323,13 +323,23 @@ def test_words_fit_the_strip_of_a_linked_view_and_the_strip_numbers_keep_clear_o
     strips = [tr for tr in fig["data"] if tr["name"] == "input tokens"]
     own = next(tr for tr in alone.figure_dict()["data"] if tr["name"] == "input tokens")
     assert len(strips) == 2
+    assert own["meta"]["strip_every"] == 1 and all(own["text"])            # alone, every word is written
     for strip in strips:
-        room = strip["meta"]["strip_room"]
+        room, every = strip["meta"]["strip_room"], strip["meta"]["strip_every"]
         assert room < 0.5 * own["meta"]["strip_room"]                     # its box is under half the width
-        chars = _figure.strip_chars(room, 13)
+        # 20 px a word: 3 characters (22.5 px at 13 px) ran into each other, so every 3rd word is written
+        assert room < 3 * _figure.CHAR_PX <= room * every and every == 3
+        chars = _figure.strip_chars(room * every, 13)
         assert chars < max(len(w) for w in words)
-        assert all(len(t) <= chars for t in strip["text"]) and any(t.endswith("…") for t in strip["text"])
-    assert max(map(len, own["text"])) > chars                               # alone, the words had more room
+        text = strip["text"]
+        assert all(len(t) <= chars for t in text) and any(t.endswith("…") for t in text)
+        assert [i for i, t in enumerate(text) if t] == list(range(0, len(text), every))
+    # at projector size (18 px) the written words still have room for 3 characters each
+    big = rnnviz.linked_views(alone, rnnviz.gates_view(lstm, x, tokens=words, widget=True), projector=True)
+    for strip in [tr for tr in big.figure_dict()["data"] if tr["name"] == "input tokens"]:
+        room, every = strip["meta"]["strip_room"], strip["meta"]["strip_every"]
+        assert room * every >= 3 * _figure.CHAR_PX * 18 / 13 and every % 2 == 1
+        assert all(len(t) <= _figure.strip_chars(room * every, 18) for t in strip["text"])
     # the overview strip keeps 34 px of the plot area for its step numbers (13 px on a laptop), so
     # squeezed into a linked box it still has more than 13 px + its ticks
     lay = alone.figure_dict()["layout"]

@@ -14,6 +14,7 @@ Documented rounding: values shown are the captured values rounded to
 from __future__ import annotations
 
 import html
+import math
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -30,7 +31,7 @@ WINDOW = 40             # steps a long view shows at once around the time cursor
 WORD_WINDOW = 30        # the same for words: two strip lines then give a word about 50 px, room for 6 letters
 CHAR_WINDOW = 50        # the same for single characters (one strip line)
 OVERVIEW_COLS = 250     # time columns at most in the whole-sequence overview strip of a long view
-STRIP_CHARS = 9         # characters of a token the token strip shows at most (the slider and hover show all of it)
+STRIP_CHARS = 9         # characters of a token the token strip shows at most (the slider's label shows all of it)
 STRIP_WIDTH = 740       # px: the plot area a token strip is written across on a 1366 px laptop (JupyterLab)
 CHAR_PX = 7.5           # px: an average character of the strip's 13 px font
 # tanh-range values, centred on 0 (zmid=0): ColorBrewer's RdBu, blue negative, white zero, red positive,
@@ -207,6 +208,16 @@ def strip_chars(room: float, size: int) -> int:
     return max(3, min(STRIP_CHARS, int(room // (CHAR_PX * size / LAPTOP.tick))))
 
 
+def strip_every(room: float, size: int, every: int = 1) -> int:
+    """Every how many tokens a strip writes one, so that each written token has room for 3 characters
+    at font ``size`` (``room``: px per token; ``every``: the thinning it has already). Odd, so that on a
+    strip whose words alternate two lines the written ones still alternate; a multiple of ``every``,
+    so that a strip thinned again keeps a subset of its words."""
+    need = 3 * CHAR_PX * size / LAPTOP.tick
+    m = max(1, math.ceil(need / (room * every) - 1e-9))
+    return every * (m if m % 2 else m + 1)
+
+
 def _cut(text: str, chars: int) -> str:
     """A strip entry (escaped, maybe ``<i>``-wrapped with a trailing "?") cut to ``chars`` visible characters."""
     italic = text.startswith("<i>") and text.endswith("</i>")
@@ -222,13 +233,21 @@ def _cut(text: str, chars: int) -> str:
 def refit_strip(trace: dict, room_scale: float = 1.0, size: int = LAPTOP.tick) -> dict:
     """A token strip trace with ``room_scale`` times the room per token (a view in a narrower box)
     at font ``size``: its words cut to what fits, so neighbours do not run into each other."""
-    room = (trace.get("meta") or {}).get("strip_room")
+    meta = trace.get("meta") or {}
+    room = meta.get("strip_room")
     if room is None:
         return trace
     room *= room_scale
-    chars = strip_chars(room, size)
-    return {**trace, "text": [_cut(t, chars) for t in trace["text"]], "meta": {**trace["meta"], "strip_room": room},
+    every = strip_every(room, size, meta.get("strip_every", 1))
+    text = _thinned(trace["text"], strip_chars(room * every, size), every)
+    return {**trace, "text": text, "meta": {**meta, "strip_room": room, "strip_every": every},
             "textfont": {**trace.get("textfont", {}), "size": size}}
+
+
+def _thinned(text, chars: int, every: int) -> list[str]:
+    """Strip entries cut to ``chars``; with ``every`` > 1 only every such entry is written (the others
+    blank), when even 3 characters of each would run into their neighbours."""
+    return [_cut(t, chars) if i % every == 0 else "" for i, t in enumerate(text)]
 
 
 def nanmean(a: np.ndarray, axis: int) -> np.ndarray:
@@ -250,20 +269,22 @@ def token_strip(tokens: Tokens, pos, yaxis: str, domain: list[float], visible: i
     ``visible``: how many of the steps the x axis shows at once (default all of ``pos``). A token
     gets as many characters as its room on a laptop holds (``STRIP_WIDTH`` / visible, twice that for
     words on two lines), at least 3 and at most ``STRIP_CHARS``, so neighbours never run into each
-    other; the slider and hover give the whole token.
+    other; the slider's label above the plot gives the whole token.
     """
     stagger = max(map(len, tokens), default=1) > 1 and len(pos) > 1
     marked = tokens.unknown | tokens.padding
     room = (2 if stagger else 1) * STRIP_WIDTH / max(1, visible or len(pos))     # px for one token
-    text = strip_text(tokens, strip_chars(room, LAPTOP.tick))
+    every = strip_every(room, LAPTOP.tick)
+    text = strip_text(tokens, strip_chars(room * every, LAPTOP.tick))
     trace = {"type": "scatter", "mode": "text",
              # alternate lines 0 and 1 as one byte each (a 2,000-word strip: 2.7 KB, not 10.7 as float32)
-             "y": np.arange(len(pos), dtype=np.int8) % 2 if stagger else [0.5] * len(pos), "text": [text[t] for t in pos],
+             "y": np.arange(len(pos), dtype=np.int8) % 2 if stagger else [0.5] * len(pos),
+             "text": _thinned([text[t] for t in pos], STRIP_CHARS, every),
              "textfont": {"size": LAPTOP.tick, "color": [STRIP_GREY if t in marked else STRIP_INK for t in pos]
                           if marked else STRIP_INK},
              "xaxis": "x", "yaxis": yaxis, "name": STRIP_NAME, "showlegend": False,
              "hovertemplate": "t = %{x}: %{text}<extra>input</extra>",
-             "meta": {"strip_room": room}}     # px a token has: the look and linked views cut words to it
+             "meta": {"strip_room": room, "strip_every": every}}   # px a token has: the look and linked views cut words to it
     if (visible or len(pos)) >= len(pos):   # all of it in view: the first and last token may reach past the axis
         trace["cliponaxis"] = False         # ends a little instead of being cut (a window keeps the clip)
     axis = {"domain": domain, "anchor": "x", "range": [1.6, -0.6] if stagger else [0, 1],

@@ -399,8 +399,8 @@ def unroll_view(rnn_or_trace, inputs=None, tokens=None, *, sample: int = 0, clam
     |h_t|) or ``("token", word)`` (most correlated with that input). The title
     says which. window: steps shown at once for a long input (default 40, 30
     for words, 50 for characters); an overview strip then shows the whole
-    sequence. The token strip shortens a word to the room it has (the slider
-    and hover give it whole).
+    sequence. The token strip shortens a word to the room it has (the slider's
+    label gives it whole).
 
     readout: the model's answer after every step, drawn under the tokens and
     recomputed by a what-if edit: ``readout(h)`` with h the top layer's h_t of
