@@ -232,7 +232,8 @@ def _cut(text: str, chars: int) -> str:
 
 def refit_strip(trace: dict, room_scale: float = 1.0, size: int = LAPTOP.tick) -> dict:
     """A token strip trace with ``room_scale`` times the room per token (a view in a narrower box)
-    at font ``size``: its words cut to what fits, so neighbours do not run into each other."""
+    at font ``size``: its words cut to what fits, so neighbours do not run into each other, and thinned
+    (:func:`strip_every`) where not even 3 characters a word fit."""
     meta = trace.get("meta") or {}
     room = meta.get("strip_room")
     if room is None:
@@ -268,8 +269,9 @@ def token_strip(tokens: Tokens, pos, yaxis: str, domain: list[float], visible: i
 
     ``visible``: how many of the steps the x axis shows at once (default all of ``pos``). A token
     gets as many characters as its room on a laptop holds (``STRIP_WIDTH`` / visible, twice that for
-    words on two lines), at least 3 and at most ``STRIP_CHARS``, so neighbours never run into each
-    other; the slider's label above the plot gives the whole token.
+    words on two lines), at most ``STRIP_CHARS``; where even 3 would run into the neighbours, only
+    every 3rd (5th, ...) token is written (:func:`strip_every`). The slider's label above the plot
+    gives the whole token.
     """
     stagger = max(map(len, tokens), default=1) > 1 and len(pos) > 1
     marked = tokens.unknown | tokens.padding
