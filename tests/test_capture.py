@@ -437,6 +437,20 @@ def test_a_bfloat16_trace_reads_out_as_float32():
     assert np.array_equal(tr.select(sample=1)["hidden"], tr.hidden[-1, 0, 1].float().numpy())
 
 
+def test_to_numpy_and_select_give_copies_that_leave_the_trace_alone():
+    """They are documented as copies, but ``.numpy()`` of a CPU tensor shares its memory: zeroing the
+    arrays zeroed the trace. The arrays are also C-ordered (the trace's tensors are time-major views)."""
+    tr = rnnviz.trace(make("LSTM", {"num_layers": 2}), torch.randn(5, 3, 5))   # (T, B, I)
+    before = {"hidden": tr.hidden.clone(), "cell": tr.cell.clone(), "forget": tr.gates["forget"].clone()}
+    arrays, one = tr.to_numpy(), tr.select(layer=0, sample=1)
+    for a in (arrays["hidden"], arrays["cell"], arrays["gates"]["forget"], one["hidden"], one["cell"],
+              one["gates"]["forget"]):
+        assert a.flags["C_CONTIGUOUS"] and a.flags["OWNDATA"]
+        a[...] = 0
+    assert torch.equal(tr.hidden, before["hidden"]) and torch.equal(tr.cell, before["cell"])
+    assert torch.equal(tr.gates["forget"], before["forget"])
+
+
 def test_ten_thousand_steps_of_256_units():
     m = make("LSTM", {}, inputs=8, units=256)
     with torch.no_grad():

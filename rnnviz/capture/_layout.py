@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 
 
@@ -113,6 +114,7 @@ class Trace:
 
 
 def _numpy(t: torch.Tensor):
-    """A numpy copy of ``t`` on the CPU; bfloat16 (which numpy has no type for) as float32, exactly."""
+    """A C-ordered numpy copy of ``t`` on the CPU (never a view of the trace: ``.numpy()`` of a CPU tensor
+    shares its memory); bfloat16 (which numpy has no type for) as float32, exactly."""
     t = t.detach().cpu()
-    return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+    return np.array((t.float() if t.dtype == torch.bfloat16 else t).numpy(), order="C", copy=True)
