@@ -48,7 +48,8 @@ CONFIG = {
 
 
 def as_numpy(x, what: str) -> np.ndarray:
-    """A float64 numpy copy of a tensor / array / nested list (a TypeError otherwise)."""
+    """A float64 numpy array of a tensor / array / nested list (a TypeError otherwise); it shares memory
+    with a float64 CPU tensor or array it is given, so the views only read it."""
     if isinstance(x, torch.Tensor):
         return x.detach().to("cpu", torch.float64).numpy()
     if isinstance(x, (np.ndarray, list, tuple)):
