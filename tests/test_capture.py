@@ -437,6 +437,28 @@ def test_a_bfloat16_trace_reads_out_as_float32():
     assert np.array_equal(tr.select(sample=1)["hidden"], tr.hidden[-1, 0, 1].float().numpy())
 
 
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_small_tanh_gates_keep_their_relative_precision(kind):
+    """The tanh gates (LSTM "cell", GRU "new") were computed as 2 sigmoid(2x) - 1, off by up to 1.2e-7
+    absolute: a gate of 1e-6 was 10 % wrong and one of 1e-8 read 0. With positive weights and inputs
+    no sum cancels, so the float32 products are good to a few units in the last place, relative, and
+    so must the gates be: 1e-5 relative leaves room for 100 of them."""
+    torch.manual_seed(0)
+    m = getattr(nn, kind)(5, 6, num_layers=2)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.uniform_(0, 1e-6)                                          # pre-activations around 1e-6
+    x = torch.rand(7, 3, 5)                                              # (T, B, I), positive
+    tr = rnnviz.trace(m, x)
+    m64 = m.double()
+    _, _, gates = reference(m64, list(x.double().transpose(0, 1)), torch.zeros(2, 3, 6, dtype=torch.float64),
+                            torch.zeros(2, 3, 6, dtype=torch.float64) if kind == "LSTM" else None)
+    name = "cell" if kind == "LSTM" else "new"
+    want, got = gates[name].detach(), tr.gates[name].double()
+    assert float(want.abs().max()) < 1e-4                                # the case: small values
+    assert float(((got - want).abs() / want.abs()).max()) < 1e-5
+
+
 def test_to_numpy_and_select_give_copies_that_leave_the_trace_alone():
     """They are documented as copies, but ``.numpy()`` of a CPU tensor shares its memory: zeroing the
     arrays zeroed the trace. The arrays are also C-ordered (the trace's tensors are time-major views)."""

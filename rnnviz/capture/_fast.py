@@ -144,9 +144,8 @@ def _sources(d: int, s: int, e: int, hid: torch.Tensor, h0: torch.Tensor, shifte
 def _layer_weights(kind: str, w, H: int):
     """(W_ih' (C, F), W_hh' (C2, P), bias (C,) or None, b_hn (H,) or None) arranged for one wide product.
 
-    LSTM: C = C2 = 4H, the cell gate's rows doubled (tanh(x) = 2 sigmoid(2x) - 1, and a factor
-    2 is exact in floating point, so one sigmoid serves every gate, see :func:`_tanh_`), both
-    biases added once. GRU: C = 3H (r, z, n of the input), C2 = 3H (r, z, n of h), the
+    LSTM: C = C2 = 4H, the cell gate's rows doubled (:func:`_tanh` starts from 2x, and a factor 2
+    is exact in floating point), both biases added once. GRU: C = 3H (r, z, n of the input), C2 = 3H (r, z, n of h), the
     recurrent biases of r and z folded into the input's; b_hn kept apart, as n needs
     W_hn h + b_hn on its own."""
     if kind == "LSTM":
@@ -207,17 +206,18 @@ def _recompute(p: Prepared, res: Result, layer: int, d: int, w, inp: torch.Tenso
                 pre[first:stop, :2 * H].addmm_(h, w_hh[:2 * H].T)
                 pre[first:stop, 3 * H:].addmm_(h, w_hh[2 * H:].T)
         if lstm:
-            for k, name in enumerate(GATE_NAMES["LSTM"]):
+            for k, name in ((0, "input"), (1, "forget"), (3, "output")):
                 torch.sigmoid(pre[:, k * H:(k + 1) * H], out=gate[name][s:e])
-            gate["cell"][s:e].mul_(2).sub_(1)                            # the cell gate: tanh
+            g = pre[:, 2 * H:3 * H]                                      # 2x: the rows were doubled
+            _tanh(g, gate["cell"][s:e], scratch=g, doubled=True)
             c = _cells(gate["input"][s:e], gate["forget"][s:e], gate["cell"][s:e], cells[s:e], c,
                        B, range(t0, t1), d == 1, valid)
         else:
             r, n = gate["reset"][s:e], gate["new"][s:e]
             torch.sigmoid(pre[:, :H], out=r)
             torch.sigmoid(pre[:, H:2 * H], out=gate["update"][s:e])
-            # n = tanh(W_in x + b_in + r (W_hn h + b_hn))
-            _tanh_(torch.addcmul(pre[:, 2 * H:3 * H], r, pre[:, 3 * H:], out=n))
+            torch.addcmul(pre[:, 2 * H:3 * H], r, pre[:, 3 * H:], out=n)   # W_in x + b_in + r (W_hn h + b_hn)
+            _tanh(n, n, scratch=pre[:, 3 * H:], doubled=False)
 
 
 def _cells(i: torch.Tensor, f: torch.Tensor, g: torch.Tensor, cells: torch.Tensor, c: torch.Tensor, B: int,
@@ -238,11 +238,23 @@ def _cells(i: torch.Tensor, f: torch.Tensor, g: torch.Tensor, cells: torch.Tenso
     return c
 
 
-def _tanh_(t: torch.Tensor) -> torch.Tensor:
-    """tanh in place as 2 sigmoid(2x) - 1: the same function, within about 2e-7 absolute in float32
-    (the rounding of the last step), and several times faster than ``tanh_`` on the CPU (measured
-    3.7 ms against 1.1 ms for 6400 x 128 floats on 2 threads), which made it a large share of a trace."""
-    return t.mul_(2).sigmoid_().mul_(2).sub_(1)
+def _tanh(x: torch.Tensor, out: torch.Tensor, scratch: torch.Tensor, doubled: bool) -> torch.Tensor:
+    """out = tanh(x) as e / (e + 2) with e = expm1(2x) (``doubled``: x already holds 2x).
+
+    Within a few units in the last place, relative, for every x (2.3 at worst over float32 values
+    from 1e-30 to 50, checked against float64 tanh). The earlier 2 sigmoid(2x) - 1 was off by up to
+    1.2e-7 absolute, which made small values wrong relative to themselves: tanh(1e-8) came out
+    as 0. Still about 3x faster than ``torch.tanh`` on the CPU: 0.12-0.15 ms against 0.47 ms for a
+    block of 1024 x 128 float32 on 2 threads. ``x`` may be ``out``; ``scratch`` (like ``out``) is
+    overwritten and may be ``x``. Past the bound, tanh rounds to 1 in the dtype (float16 from
+    x = 4.2, float32 and bfloat16 from 9.1, float64 from 19.1) and e + 2 stays finite."""
+    bound = 10.0 if out.dtype == torch.float16 else 40.0
+    if doubled:
+        torch.clamp(x, max=bound, out=out)
+    else:
+        torch.mul(x, 2, out=out).clamp_(max=bound)
+    out.expm1_()
+    return out.div_(torch.add(out, 2, out=scratch))
 
 
 def run_fast(rnn, p: Prepared) -> Result:
