@@ -145,9 +145,9 @@ def _layer_weights(kind: str, w, H: int):
     """(W_ih' (C, F), W_hh' (C2, P), bias (C,) or None, b_hn (H,) or None) arranged for one wide product.
 
     LSTM: C = C2 = 4H, the cell gate's rows doubled (:func:`_tanh` starts from 2x, and a factor 2
-    is exact in floating point), both biases added once. GRU: C = 3H (r, z, n of the input), C2 = 3H (r, z, n of h), the
-    recurrent biases of r and z folded into the input's; b_hn kept apart, as n needs
-    W_hn h + b_hn on its own."""
+    is exact in floating point), both biases added once. GRU: C = 3H (r, z, n of the input),
+    C2 = 3H (r, z, n of h), the recurrent biases of r and z folded into the input's; b_hn kept
+    apart, as n needs W_hn h + b_hn on its own."""
     if kind == "LSTM":
         two = w.w_ih.new_ones(4 * H, 1)
         two[2 * H:3 * H] = 2
