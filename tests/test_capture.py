@@ -425,6 +425,11 @@ def test_trace_is_easy_to_read():
     assert rnnviz.trace(make("GRU", {}), torch.randn(4, 1, 5)).select()["cell"] is None
     with pytest.raises(ValueError, match=r"layer in \[-2, 1\], got 2"):
         tr.select(layer=2)
+    # numpy integers (an argmax, an index from an array) as the views take them; a bool is no index
+    picked = tr.select(layer=np.int64(-1), direction=np.int32(1), sample=np.int64(1))
+    assert np.array_equal(picked["hidden"], one["hidden"])
+    with pytest.raises(TypeError, match="expected an int sample, got bool"):
+        tr.select(sample=np.bool_(True))
 
 
 def test_a_bfloat16_trace_reads_out_as_float32():

@@ -382,3 +382,90 @@ def test_the_backward_direction_writes_the_step_it_read_before_as_t_plus_1():
     assert "c<sub>t+1</sub>" in back["frames"][2]["layout"]["title"]["text"]
     assert "h<sub>t+1</sub>" in back["data"][0]["hovertemplate"] and "t−1" not in back["data"][0]["hovertemplate"]
     assert "c<sub>t−1</sub>" in fwd["frames"][2]["layout"]["title"]["text"]
+
+
+def test_reading_a_recording_that_could_not_join_its_calls_adds_its_note_once():
+    """Each read of rec[name] added the "not joined" note to the stored last call again (3 reads, 3 notes,
+    and a view's title repeated the sentence as often)."""
+    lstm = nn.LSTM(3, 4)
+    with torch.no_grad(), rnnviz.record(lstm) as rec:
+        lstm(torch.randn(5, 2, 3))
+        lstm(torch.randn(5, 3, 3))                                       # another batch size: not joined
+    stored = list(rec.calls[""][-1].notes)
+    for _ in range(3):
+        notes = rec[""].notes
+        assert sum("not joined" in n for n in notes) == 1, notes
+    assert rec.calls[""][-1].notes == stored
+    title = rnnviz.unroll_view(rec[""], widget=False).layout.title.text
+    assert title.count("not joined") == 1
+
+
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_a_trace_keeps_the_state_each_run_began_from(kind):
+    """Trace.initial_hidden/initial_cell: (S, L, D, B, .) the given h_0/c_0 (zeros when none), in the
+    caller's batch order for packed input, for trace, record (joined calls) and cells stepped in a loop."""
+    torch.manual_seed(0)
+    rnn = getattr(nn, kind)(2, 3, num_layers=2, bidirectional=True)
+    h0 = torch.randn(4, 3, 3)
+    state = (h0, torch.randn(4, 3, 3)) if kind == "LSTM" else h0
+    packed = nn.utils.rnn.pack_padded_sequence(torch.randn(5, 3, 2), [2, 5, 3], enforce_sorted=False)
+    tr = rnnviz.trace(rnn, packed, state)
+    assert tr.initial_hidden.shape == (1, 2, 2, 3, 3)
+    assert torch.equal(tr.initial_hidden[0].reshape(4, 3, 3), h0)
+    if kind == "LSTM":
+        assert torch.equal(tr.initial_cell[0].reshape(4, 3, 3), state[1])
+    else:
+        assert tr.initial_cell is None
+    h0.add_(1.0)                                                         # the trace holds its own copy
+    assert not torch.equal(tr.initial_hidden[0].reshape(4, 3, 3), h0)
+
+    one = getattr(nn, kind)(2, 3)
+    chunks = torch.randn(6, 1, 2).split(2)
+    with torch.no_grad(), rnnviz.record(one) as rec:
+        _, s = one(chunks[0])
+        one(chunks[1], s)                                                # carries on: not a start
+        given = torch.full((1, 1, 3), 0.5)
+        one(chunks[2], (given, given) if kind == "LSTM" else given)
+    tr = rec[""]
+    assert tr.starts == (0, 4) and tr.initial_hidden.shape == (2, 1, 1, 1, 3)
+    assert float(tr.initial_hidden[0].abs().max()) == 0.0 and bool((tr.initial_hidden[1] == 0.5).all())
+
+    cell = getattr(nn, kind + "Cell")(2, 3)
+    with torch.no_grad(), rnnviz.record(cell) as rec:
+        for start in (0.0, -0.25):
+            h = torch.full((1, 3), start)
+            s = (h, h) if kind == "LSTM" else h
+            for x in torch.randn(3, 1, 2):
+                s = cell(x, s)
+    tr = rec[""]
+    assert tr.starts == (0, 3)
+    assert tr.initial_hidden[:, 0, 0, 0, 0].tolist() == [0.0, -0.25]
+    assert rnnviz.trace(cell, torch.randn(1, 4, 2)).initial_hidden.abs().max() == 0
+
+
+@pytest.mark.parametrize("kind", ["GRU", "LSTM"])
+def test_the_gates_view_writes_the_initial_state_itself_not_one_worked_back_through_a_tiny_gate(kind):
+    """At the first step the view worked h_{t-1} (GRU) / c_{t-1} (LSTM) back from the step's equation,
+    dividing by z or f: with the gate near 1e-5 float32 noise read as a state (0.00634 for a zero h_0).
+    It now writes the initial state the trace keeps: 0 for zeros, the given value otherwise."""
+    torch.manual_seed(0)
+    rnn = getattr(nn, kind)(3, 8, batch_first=True)
+    with torch.no_grad():                                                # rows 8..15: z (GRU), f (LSTM)
+        rnn.bias_ih_l0[8:16].fill_(-12.0)                                # the gate ~ 1e-5
+    x = torch.randn(1, 5, 3)
+    for value in (0.0, 0.375):
+        state = torch.full((1, 1, 8), value)
+        tr = rnnviz.trace(rnn, x, (state, state) if kind == "LSTM" else state)
+        for unit in range(8):
+            view = rnnviz.gates_view(tr, units=[unit], widget=True)
+            numbers = _equation_numbers_of(view, 0, unit)
+            previous = numbers[3] if kind == "GRU" else numbers[1]
+            assert previous == value, (value, unit, numbers)
+
+
+def _equation_numbers_of(view, t, unit):
+    import re
+    title = view.figure_dict()["frames"][t]["layout"]["title"]["text"]
+    line = re.search(rf"unit {unit}: (.*?)</(?:sup|span)>", title).group(1)
+    rhs = re.sub("<[^>]+>", "", line).split(" = ", 2)[2]
+    return [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", rhs.replace("1 − ", ""))]

@@ -52,12 +52,13 @@ def call_trace(cell: nn.Module, x: torch.Tensor, hx, output, previous=None) -> T
     if unbatched:
         notes.append("unbatched call: batch of 1 in the trace")
     five = lambda t: None if t is None else t.reshape(1, 1, t.size(0), 1, t.size(-1))  # noqa: E731  (1, 1, B, 1, H)
+    initial = lambda t: None if t is None else t.detach().reshape(1, 1, 1, *t.shape).clone()  # noqa: E731  (1, 1, 1, B, H)
     return Trace(kind=kind, hidden=five(h_out), cell=five(c_out),
                  gates={name: five(g) for name, g in gates.items()},
                  output=h_out.unsqueeze(1), h_n=h_out.unsqueeze(0),
                  c_n=None if c_out is None else c_out.unsqueeze(0),
                  lengths=torch.ones(xb.size(0), dtype=torch.int64, device=xb.device),
-                 batch_first=True, notes=notes)
+                 batch_first=True, notes=notes, initial_hidden=initial(h), initial_cell=initial(c))
 
 
 def continues(hx, previous) -> bool:
@@ -116,7 +117,16 @@ def join_cell_calls(name: str, cell: nn.Module, calls: list[Trace]) -> Trace:
                  gates={g: cat([t.gates[g] for t in calls]) for g in first.gates},
                  output=torch.cat([t.output for t in calls], dim=1),                 # (B, T, H)
                  h_n=last.h_n, c_n=last.c_n, lengths=sum(t.lengths for t in calls),
-                 batch_first=True, notes=notes, starts=starts)
+                 batch_first=True, notes=notes, starts=starts,
+                 initial_hidden=initial_states([calls[k] for k in starts], "initial_hidden"),
+                 initial_cell=initial_states([calls[k] for k in starts], "initial_cell"))
+
+
+def initial_states(runs: list[Trace], name: str) -> torch.Tensor | None:
+    """The ``name`` ("initial_hidden"/"initial_cell") of the calls that begin a run of a joined
+    Trace, one after the other: (S, L, D, B, .); None when a call does not know its own."""
+    states = [getattr(t, name) for t in runs]
+    return None if any(s is None for s in states) else torch.cat(states)
 
 
 def trace_cell(cell: nn.Module, inputs, hx=None, *, clamp=None) -> Trace:
@@ -170,9 +180,10 @@ def trace_cell(cell: nn.Module, inputs, hx=None, *, clamp=None) -> Trace:
 def _clamped(cell, kind: str, x: torch.Tensor, hx, clamp: dict[str, float]) -> Trace:
     """The shared step loop with ``clamp``'s gates fixed (not what the cell computes)."""
     w = cell_weights(cell)
-    h, c = _as_tensor_state(cell, kind, hx, x.size(0), x)
-    hs, cs, gates, h, c = run_direction(kind, getattr(cell, "nonlinearity", "tanh"), w, input_part(w, x), h, c,
+    h0, c0 = _as_tensor_state(cell, kind, hx, x.size(0), x)             # (B, H)
+    hs, cs, gates, h, c = run_direction(kind, getattr(cell, "nonlinearity", "tanh"), w, input_part(w, x), h0, c0,
                                         clamp=clamp)
+    initial = lambda t: None if t is None else t.detach().reshape(1, 1, 1, *t.shape).clone()  # noqa: E731
     five = lambda ts: torch.stack(ts, 1)[None, None]  # noqa: E731     (1, 1, B, T, H)
     hidden = five(hs)
     fixed = ", ".join(f"{k}={v:g}" for k, v in clamp.items())
@@ -180,6 +191,6 @@ def _clamped(cell, kind: str, x: torch.Tensor, hx, clamp: dict[str, float]) -> T
                  gates={name: five(v) for name, v in gates.items()}, output=hidden[0, 0],
                  h_n=h.unsqueeze(0), c_n=None if c is None else c.unsqueeze(0),
                  lengths=torch.full((x.size(0),), x.size(1), dtype=torch.int64, device=x.device),
-                 batch_first=True, clamp=clamp,
+                 batch_first=True, clamp=clamp, initial_hidden=initial(h0), initial_cell=initial(c0),
                  notes=[f"clamped {fixed}: states and output differ from what the cell computes"])
 

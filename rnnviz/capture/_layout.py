@@ -1,6 +1,7 @@
 """``Trace``: everything a recurrent module (or a cell stepped in a loop) computed, in one layout."""
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +34,11 @@ class Trace:
       calls (``record``) the first step of every call that does not carry on from the call
       before (``h = rnn(chunk, h)`` carries on), and of every call of a bidirectional module
       (its backward direction restarts there in any case). A view writes h_{t−1}/c_{t−1}
-      there from the step's own equation.
+      there from the step's own equation when ``initial_hidden`` is None.
+    - ``initial_hidden``: (S, L, D, B, P), S = ``len(starts)``: the state each run in
+      ``starts`` began from (the h_0 it was given, or zeros), for the backward direction
+      the state its run began from at the run's last step; ``initial_cell``: (S, L, D, B, H)
+      the same for an LSTM's c, else None. None when not known (a Trace built by hand).
     """
 
     kind: str
@@ -48,6 +53,8 @@ class Trace:
     notes: list[str] = field(default_factory=list)
     clamp: dict[str, float] | None = None
     starts: tuple[int, ...] = (0,)
+    initial_hidden: torch.Tensor | None = None
+    initial_cell: torch.Tensor | None = None
 
     @property
     def num_layers(self) -> int:
@@ -103,10 +110,11 @@ class Trace:
         for what, value, size in (("layer", layer, self.num_layers),
                                   ("direction", direction, self.num_directions),
                                   ("sample", sample, self.batch_size)):
-            if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):   # numpy ints too
                 raise TypeError(f"expected an int {what}, got {type(value).__name__}")
             if not -size <= value < size:
                 raise ValueError(f"expected {what} in [{-size}, {size - 1}], got {value}")
+        layer, direction, sample = int(layer), int(direction), int(sample)
         steps = int(self.lengths[sample])
         pick = lambda t: _numpy(t[layer, direction, sample, :steps])  # noqa: E731  (T_b, H)
         return {"hidden": pick(self.hidden), "cell": None if self.cell is None else pick(self.cell),

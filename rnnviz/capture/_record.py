@@ -9,6 +9,8 @@ for. Letters: B batch, T time, D*P output features of a recurrent module.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -17,7 +19,7 @@ from torch import nn
 
 from .._recurrent.cells import CELLS, RECURRENT, unreadable
 from .._restore import TRAINING_NOTE, eval_mode
-from ._cells import call_trace, continues, join_cell_calls
+from ._cells import call_trace, continues, initial_states, join_cell_calls
 from ._layout import Trace
 from ._trace import trace
 
@@ -39,9 +41,8 @@ def _join_traces(calls: list, carried: list[bool] | None = None):
            "some calls had padded (packed) steps" if not full or packed else
            "some calls were unbatched and some batched" if len(forms) > 1 else None)
     if why is not None:
-        last.notes = [*last.notes, f"{len(calls)} calls not joined ({why}): this is the last call; "
-                                   "every call is in .calls[name]"]
-        return last
+        note = f"{len(calls)} calls not joined ({why}): this is the last call; every call is in .calls[name]"
+        return dataclasses.replace(last, notes=[*last.notes, note])   # a copy: reading changes nothing
     cat = lambda ts: torch.cat(ts, dim=3)  # noqa: E731                 (L, D, B, sum T, .)
     out_dim = 0 if last.output.dim() == 2 or not last.batch_first else 1
     notes = [f"{len(calls)} calls joined along time (each call is in .calls[name]); "
@@ -49,8 +50,8 @@ def _join_traces(calls: list, carried: list[bool] | None = None):
     carried = carried or [False] * len(calls)
     # each call's first step, unless it carried on from the call before: then h_{t-1} there is the last
     # column of that call, exactly (a backward direction restarts at every call all the same)
-    starts = tuple(int(sum(t.steps for t in calls[:k])) for k in range(len(calls))
-                   if k == 0 or not carried[k] or last.num_directions == 2)
+    begin = [k for k in range(len(calls)) if k == 0 or not carried[k] or last.num_directions == 2]
+    starts = tuple(int(sum(t.steps for t in calls[:k])) for k in begin)
     return Trace(
         kind=last.kind, hidden=cat([t.hidden for t in calls]),
         cell=None if last.cell is None else cat([t.cell for t in calls]),
@@ -59,6 +60,8 @@ def _join_traces(calls: list, carried: list[bool] | None = None):
         h_n=last.h_n, c_n=last.c_n, lengths=sum(t.lengths for t in calls),
         batch_first=last.batch_first, notes=notes + [n for n in last.notes if n not in notes],
         clamp=None, starts=starts,
+        initial_hidden=initial_states([calls[k] for k in begin], "initial_hidden"),
+        initial_cell=initial_states([calls[k] for k in begin], "initial_cell"),
     )
 
 

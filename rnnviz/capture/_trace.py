@@ -137,6 +137,8 @@ def _trace(rnn, inputs, hx, clamp, training: bool) -> Trace:
         notes.append(f"clamped {fixed}: states and output differ from what the module computes")
     if p.unbatched:
         notes.append("unbatched input: batch of 1 in the trace; output and h_n as the module returns them")
+    L, D, B = p.layers, p.directions, p.x.size(0)
+    initial = lambda s: None if s is None else s.detach().reshape(1, L, D, B, s.size(-1)).clone()  # noqa: E731
     return Trace(kind=p.kind, hidden=res.hidden, cell=res.cell, gates=res.gates, output=output,
                  h_n=h_n, c_n=c_n, lengths=p.lengths.to(p.x.device), batch_first=rnn.batch_first,
-                 notes=notes, clamp=clamp)
+                 notes=notes, clamp=clamp, initial_hidden=initial(p.h0), initial_cell=initial(p.c0))

@@ -160,6 +160,8 @@ def cut_to_sample(trace: Trace, sample: int, tokens):
         tokens = Tokens(list(old)[:n], dropped=old.dropped, dropped_at=old.dropped_at,
                         unknown=[t for t in old.unknown if t < n], padding=[t for t in old.padding if t < n])
     note = f"sample {b}: its {n} steps (a packed batch padded to {T})"
+    one = lambda t: None if t is None else t[:, :, :, b:b + 1]  # noqa: E731   (S, L, D, 1, .)
     return dataclasses.replace(trace, hidden=cut(trace.hidden), cell=cut(trace.cell),
                                gates={k: cut(g) for k, g in trace.gates.items()},
+                               initial_hidden=one(trace.initial_hidden), initial_cell=one(trace.initial_cell),
                                lengths=trace.lengths.new_tensor([n]), notes=[*trace.notes, note]), tokens, 0

@@ -31,21 +31,25 @@ _ROWS = {
 }
 
 
-def _previous(cur: np.ndarray, inferred: np.ndarray, backward: bool, starts=(0,)) -> np.ndarray:
+def _previous(cur: np.ndarray, inferred: np.ndarray, backward: bool, starts=(0,),
+              initial: np.ndarray | None = None) -> np.ndarray:
     """x_{t−1} in reading order (x_{t+1} for the backward direction), each (T, U).
 
-    Where there is no captured neighbour (the first step read, a step in ``starts``, where
-    a joined call began from its own initial state (``Trace.starts``), or padding) the
-    value ``inferred`` from the step's own equation stands in; float noise
-    around a zero initial state is shown as 0.
+    Where a run begins (the first step read; a step in ``starts``, where a joined call began
+    from its own initial state (``Trace.starts``)) the state is ``initial`` (S, U), the one
+    each run began from (``Trace.initial_hidden``/``initial_cell``), when the trace has it.
+    Where there is no captured value (no ``initial``; padding) the value ``inferred`` from
+    the step's own equation stands in, float noise around a zero initial state shown as 0
+    (it divides by a gate: a gate near 0 magnifies that noise, hence ``initial`` first).
     """
     prev = np.full_like(cur, np.nan)
-    if backward:
+    if backward:                      # a backward run begins at its call's last step
         prev[:-1] = cur[1:]
-        prev[[s - 1 for s in starts if s > 0]] = np.nan       # a call's last step: its backward run begins there
+        first = [s - 1 for s in starts if s > 0] + [len(cur) - 1]
     else:
         prev[1:] = cur[:-1]
-        prev[list(starts)] = np.nan
+        first = list(starts)
+    prev[first] = np.nan if initial is None else initial
     inferred = np.where(np.abs(inferred) < 1e-6, 0.0, inferred)
     return np.where(np.isnan(prev), inferred, prev)
 
@@ -67,9 +71,12 @@ def _each(form, *arrays: np.ndarray) -> np.ndarray:
     return np.array([form(*vals) for vals in zip(*flat)], dtype=object).reshape(arrays[0].shape)
 
 
-def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict, starts=(0,)) -> dict[str, np.ndarray]:
+def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict, starts=(0,),
+           initial: dict | None = None) -> dict[str, np.ndarray]:
     """Hover numbers per row: the right-hand side of each equation filled in. Each (T, U) of str.
-    starts: ``Trace.starts``."""
+    starts: ``Trace.starts``; initial: {"c" or "h": (S, U)} the state each run began from
+    (see :func:`_previous`), or None."""
+    initial = initial or {}
     out = {}
     with np.errstate(all="ignore"):
         for key, val in v.items():
@@ -82,13 +89,13 @@ def _texts(kind: str, v: dict[str, np.ndarray], backward: bool, clamped: dict, s
                 out[key] = _each(lambda p, g: f"tanh({_arg(p)}) = {fmt(g)}", np.arctanh(val), val)
         if kind == "LSTM":
             f, i, g, c, o = v["forget"], v["input"], v["cell"], v["c"], v["output"]
-            cp = _previous(c, (c - i * g) / f, backward, starts)   # c_{t−1}; at a start: from c = f c' + i g
+            cp = _previous(c, (c - i * g) / f, backward, starts, initial.get("c"))   # c_{t−1}
             out["c"] = _each(lambda a, b, d, e, r: f"{fmt(a)}·{_fp(b)} + {fmt(d)}·{_fp(e)} = {fmt(r)}", f, cp, i, g, c)
             if "h" in v:
                 out["h"] = _each(lambda a, b, r: f"{fmt(a)}·tanh({fmt(b)}) = {fmt(r)}", o, c, v["h"])
         else:
             z, n, h = v["update"], v["new"], v["h"]
-            hp = _previous(h, (h - (1 - z) * n) / z, backward, starts)  # h_{t−1}; at a start: from the equation
+            hp = _previous(h, (h - (1 - z) * n) / z, backward, starts, initial.get("h"))  # h_{t−1}
             out["h"] = _each(lambda a, b, d, r: f"(1 − {fmt(a)})·{_fp(b)} + {fmt(a)}·{_fp(d)} = {fmt(r)}", z, n, hp, h)
     return out
 
@@ -225,7 +232,11 @@ def build_gates(trace, tokens: list[str] | None, units=None, sample: int = 0, la
         vals["h"] = pick(trace.hidden)
     rows = [r for r in _ROWS[trace.kind] if r[0] in vals]
     backward = direction % D == 1
-    texts = _texts(trace.kind, vals, backward, getattr(trace, "clamp", None) or {}, trace.starts)
+    initial = {}                        # the state each run began from, where the trace has it: (S, U)
+    for key, state in (("c", getattr(trace, "initial_cell", None)), ("h", getattr(trace, "initial_hidden", None))):
+        if state is not None and key in vals:
+            initial[key] = as_numpy(state[:, layer, direction % D, b][:, units], "Trace")
+    texts = _texts(trace.kind, vals, backward, getattr(trace, "clamp", None) or {}, trace.starts, initial)
     window = window_for(toks)              # as the unroll view: as many steps as a token strip can write
     long = T > window                        # a sliding window of ``window`` steps; points carry no hover text
     stride = stride_for(T, len(units) * len(rows), MAX_CELLS if long else MAX_CELLS // 8)  # text ~ 8 cells a point
