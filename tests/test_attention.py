@@ -1,6 +1,7 @@
 """Attention layers: weights are a softmax over the source, padding gets exactly 0, and the
 context equals an independent loop over examples. The attention view of long maps (100 to 2,000
 positions): a window that follows the slider, every label in it, an overview, under 1 MB."""
+import html
 import json
 import math
 import re
@@ -154,17 +155,32 @@ def test_a_mean_over_samples_is_said_under_a_custom_title_too():
     assert "mean of 8 samples" in title_text(rnnviz.attention_view(w, sample=None, widget=True).figure_dict())
 
 
-def test_side_by_side_heads_leave_room_for_the_row_labels():
-    """The second head's row labels ('0 · sym') ran into the first head's panel in notebook 07."""
-    from rnnviz.views._figure import CHAR_PX, STRIP_WIDTH
+def test_side_by_side_heads_write_the_row_labels_once_and_keep_their_width_whatever_the_tokens():
+    """The second head's row labels ('0 · sym') ran into the first head's panel in notebook 07; the gap
+    was then sized to the longest label, so a 27-character target token (or 8 '<', escaped to 32)
+    left 4 heads no width at all and plotly refused the negative domain. Every panel of a row has
+    the same target steps: the first writes their labels, cut to LABEL_CHARS; the slider keeps them whole."""
+    from rnnviz.views._figure import LABEL_CHARS
 
-    w = torch.softmax(torch.randn(2, 6, 6), -1)                          # (heads, T, S) of one sample
-    tokens = ["sym", "_", "_", "_", "_", "a_long_word"]
-    lay = rnnviz.attention_view(w[None], tokens, tokens, widget=True).figure_dict()["layout"]
-    gap = lay["xaxis2"]["domain"][0] - lay["xaxis"]["domain"][1]
-    assert gap >= (len("5 · a_long_word") * CHAR_PX + 16) / STRIP_WIDTH - 1e-9
-    short = rnnviz.attention_view(w[None], widget=True).figure_dict()["layout"]
-    assert short["xaxis2"]["domain"][0] - short["xaxis"]["domain"][1] == pytest.approx(0.06)   # short labels
+    torch.manual_seed(0)
+    w = torch.softmax(torch.randn(1, 4, 3, 3), -1)                       # (batch, heads, T, S)
+    for last in ("s'est", "anticonstitutionnellement!!", "<<<<<<<<", "x" * 200):
+        view = rnnviz.attention_view(w, ["the", "cat", "sat"], ["le", "chat", last], widget=True)
+        fig = view.figure_dict()
+        lay = fig["layout"]
+        domains = [lay[k]["domain"] for k in ("xaxis", "xaxis2", "xaxis3", "xaxis4")]
+        assert all(d1 - d0 > 0.2 for d0, d1 in domains), (last, domains)  # 4 panels of a 740 px plot area
+        assert all(b[0] > a[1] for a, b in zip(domains, domains[1:])), domains   # side by side, apart
+        assert lay["yaxis"]["showticklabels"] is True
+        assert [lay[f"yaxis{k}"]["showticklabels"] for k in (2, 3, 4)] == [False] * 3
+        written = [html.unescape(t) for t in lay["yaxis"]["ticktext"]]
+        assert max(map(len, written)) <= LABEL_CHARS
+        assert written[:2] == ["0 · le", "1 · chat"]
+        assert written[2] == ("2 · " + last if len(last) + 4 <= LABEL_CHARS else
+                              ("2 · " + last)[:LABEL_CHARS - 1] + "…")
+        rnnviz.attention_view(w, ["the", "cat", "sat"], ["le", "chat", last], widget=False)   # plotly takes it
+        slider = fig["layout"]["sliders"][0]["steps"][2]["label"]
+        assert html.unescape(slider).endswith(last)                       # the whole token, there
 
 
 def test_a_long_map_shows_a_window_that_follows_the_cursor(view120):

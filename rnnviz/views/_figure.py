@@ -219,6 +219,15 @@ def strip_every(room: float, size: int, every: int = 1) -> int:
     return every * (m if m % 2 else m + 1)
 
 
+LABEL_CHARS = 20        # characters of a step's axis label ("12 · token") at most, then "…"
+
+
+def tick_labels(labels: list[str], chars: int = LABEL_CHARS) -> list[str]:
+    """Step labels (:func:`step_labels`) as an axis writes them: at most ``chars`` characters each,
+    counted as shown (an escaped ``&lt;`` is one), so that a long token cannot push the plot aside."""
+    return [_cut(label, chars) for label in labels]
+
+
 def _cut(text: str, chars: int) -> str:
     """A strip entry (escaped, maybe ``<i>``-wrapped with a trailing "?") cut to ``chars`` visible characters."""
     italic = text.startswith("<i>") and text.endswith("</i>")

@@ -16,8 +16,8 @@ import numpy as np
 
 from . import _style
 from ._display import make
-from ._figure import (CHAR_PX, FIT_HEIGHT, MAX_CELLS, PLAY_FPS, SEQUENTIAL, STRIP_WIDTH, WINDOW, Step, Timeline,
-                      as_numpy, check_tokens, nanmean, shown, step_labels, time_ticks, time_window)
+from ._figure import (FIT_HEIGHT, MAX_CELLS, PLAY_FPS, SEQUENTIAL, STRIP_WIDTH, WINDOW, Step, Timeline,
+                      as_numpy, check_tokens, nanmean, shown, step_labels, tick_labels, time_ticks, time_window)
 from ._sources import pick_sample
 
 _MASK = "rgba(255,255,255,0.85)"
@@ -74,14 +74,16 @@ def _pick_heads(w: np.ndarray, heads) -> tuple[np.ndarray, list[int], str]:
 LABEL_PX = 20     # px along the axis a turned source label needs (its 13-18 px font's height, and a gap)
 
 
-def _grid(heads: int, T: int, label_chars: int = 0) -> tuple[int, float, float, float, float, int]:
+def _grid(heads: int, T: int) -> tuple[int, float, float, float, float, int]:
     """Panels of ``heads`` heads: (columns, pw, ph, gx, gy, plot px) in paper fractions and px.
 
-    label_chars: the longest row label, which the gap between two panels side by side must hold
-    (on a laptop's plot area of ``STRIP_WIDTH`` px; 6 % of it at least)."""
+    Only the first panel of a row writes the row labels (every panel has the same target steps),
+    so the gap between two panels side by side is a fixed 6 % of the plot area, whatever the
+    labels' length (a gap sized to the longest label left no width for 4 panels from a
+    27-character target token, and a negative one past it)."""
     cols = min(heads, _COLUMNS)
     rows = -(-heads // cols)
-    gx = max(0.06, (label_chars * CHAR_PX + 16) / STRIP_WIDTH)
+    gx = 0.06
     panel = min(PANEL_PX, max(ROW_PX, ROW_PX * T))            # px of one panel's plot area
     gap_px = 110 if rows > 1 else 0                            # tick labels and head name between panel rows
     plot_px = rows * panel + (rows - 1) * gap_px
@@ -151,7 +153,8 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
 def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: list[str]):
     """The whole map, one panel per head (w: (heads, T, S), T and S at most ``WHOLE``)."""
     heads, T, S = w.shape
-    cols, pw, ph, gx, gy, plot_px = _grid(heads, T, max(map(len, yl)))
+    cols, pw, ph, gx, gy, plot_px = _grid(heads, T)
+    xt, yt = tick_labels(xl), tick_labels(yl)           # the axes' labels cut; the slider and title say it all
     # source labels a panel can hold side by side, turned -45 degrees: one per ~20 px of its width (4 heads
     # in a row leave ~100 px each on a laptop, and 20 labels piled on top of each other)
     across = max(2, int(pw * STRIP_WIDTH / LABEL_PX))
@@ -164,9 +167,10 @@ def _build_short(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: 
                      "xaxis": f"x{ax}", "yaxis": f"y{ax}", "coloraxis": "coloraxis", "name": f"head {names[k]}",
                      "hovertemplate": f"head {names[k]}<br>target %{{y}} → source %{{x}}<br>weight %{{z:.3g}}<extra></extra>"})
         layout[f"xaxis{ax}"] = {"domain": [x0, x0 + pw], "anchor": f"y{ax}", "title": {"text": "source"},
-                                **time_ticks(list(range(S)), xl, across)}
+                                **time_ticks(list(range(S)), xt, across)}
         layout[f"yaxis{ax}"] = {"domain": [max(y1 - ph, 0), y1], "anchor": f"x{ax}", "autorange": "reversed",
-                                "title": {"text": "target" if c == 0 else ""}, **time_ticks(list(range(T)), yl)}
+                                "title": {"text": "target" if c == 0 else ""}, "showticklabels": c == 0,
+                                **time_ticks(list(range(T)), yt)}
         if heads > 1:
             layout.setdefault("annotations", []).append({
                 "text": f"head {names[k]}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1,
@@ -385,8 +389,9 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
     n = len(kept)
 
     data, layout = [], {}
-    x_ticks = {"tickmode": "array", "tickvals": list(range(S)), "ticktext": xl}             # every one: not thinned
-    y_ticks = {"tickmode": "array", "tickvals": kept, "ticktext": [yl[t] for t in kept]}
+    xt, yt = tick_labels(xl), tick_labels(yl)           # the axes' labels cut; the slider and title say it all
+    x_ticks = {"tickmode": "array", "tickvals": list(range(S)), "ticktext": xt}             # every one: not thinned
+    y_ticks = {"tickmode": "array", "tickvals": kept, "ticktext": [yt[t] for t in kept]}
     for h in range(heads):
         ax = "" if h == 0 else str(h + 1)
         x0, x1, y0, y1 = panels[h]
@@ -425,7 +430,7 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
         layout["yaxis2"] = {"domain": [_OVER_Y if T > ROW_WINDOW else 0.0, 1.0], "anchor": "x2",
                             "range": [T - 0.5, -0.5], "fixedrange": True, "showgrid": False, "ticks": "outside",
                             **({"nticks": 5} if T > 10 else {"tickmode": "array", "tickvals": list(range(T))})}
-    longest = max(len(re.sub(r"&\w+;", "x", yl[t])) for t in kept)          # characters, an entity as one
+    longest = max(len(re.sub(r"&\w+;", "x", yt[t])) for t in kept)          # characters, an entity as one
     layout["margin"] = {"l": int(0.62 * size.tick * longest + 14 + 1.5 * size.axis + 10)}
     layout["coloraxis"] = _colour_axis(w, plot_px)
     layout["height"] = FIT_HEIGHT if over and T > ROW_WINDOW else min(FIT_HEIGHT, 170 + plot_px + (90 if n > 1 else 0))
