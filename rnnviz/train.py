@@ -108,6 +108,18 @@ def evaluate(model: nn.Module, data, metric: Callable | None = None, *, batch_si
     return _evaluate(model, data, None, metric or accuracy, batch_size)[1]
 
 
+def _known_empty(data) -> bool:
+    """Whether ``data`` holds no example, where that shows before reading it: a tuple
+    ``(*inputs, target)`` of tensors with 0 rows, or an empty tuple, list or other sized collection
+    of batches (an iterator is only found empty once read)."""
+    if isinstance(data, (tuple, list)) and data and all(isinstance(t, torch.Tensor) for t in data):
+        return any(t.dim() > 0 and t.size(0) == 0 for t in data)
+    try:
+        return len(data) == 0
+    except TypeError:                    # no len (a generator, an iterable dataset's loader)
+        return False
+
+
 def _what(x) -> str:
     """A short description of a value for an error message."""
     if isinstance(x, torch.Tensor):
@@ -170,6 +182,9 @@ def fit(model: nn.Module, train_data, *, epochs: int, loss_fn: Callable, optimiz
     if isinstance(train_data, (tuple, list)) and not train_data:
         raise ValueError("expected train_data as a tuple (*inputs, target) of tensors or an iterable of "
                          "such batches, got an empty one")
+    if val_data is not None and _known_empty(val_data):     # found out after an epoch, the model had changed
+        raise ValueError("expected val_data with at least one example, got none (tensors of 0 rows or no "
+                         "batches); pass val_data=None to train without validation")
     if clip is not None:
         # clip_grad_norm_ takes any number: 0 would freeze training, a negative one reverse every step;
         # inf clips nothing and still records every step's norm in history.grad_norm

@@ -380,3 +380,18 @@ def test_accuracy_takes_the_shapes_of_binary_cross_entropy_with_logits():
     out = torch.tensor([[2.0], [-1.0], [0.5]])
     assert accuracy(out, torch.tensor([[1.0], [0.0], [0.0]])) == pytest.approx(2 / 3)
     assert accuracy(out, torch.tensor([1.0, 0.0, 0.0])) == pytest.approx(2 / 3)
+
+
+def test_empty_validation_data_is_refused_before_the_model_changes():
+    """val_data=(x[:0], y[:0]) trained a whole epoch, then raised "no examples in the evaluation data":
+    the caller's model had already changed when the call failed."""
+    x, lengths, y = _task()
+    for empty in ((x[:0], lengths[:0], y[:0]), [], DataLoader(TensorDataset(x[:0], lengths[:0], y[:0]), batch_size=4)):
+        model = _model()
+        before = copy.deepcopy(model.state_dict())
+        with pytest.raises(ValueError, match="expected val_data with at least one example"):
+            fit(model, (x, lengths, y), epochs=1, loss_fn=nn.functional.cross_entropy, val_data=empty, progress=False)
+        assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    h = fit(_model(), (x, lengths, y), epochs=1, loss_fn=nn.functional.cross_entropy, val_data=(x[:3], lengths[:3], y[:3]),
+            progress=False)
+    assert h.val_loss[0] is not None
