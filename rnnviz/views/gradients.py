@@ -150,12 +150,13 @@ def build_gradients(models: dict[str, list], tokens: list[str] | None = None, sa
             title_k = {"text": f"{head}: training step {s}{note}", "x": 0.01}
             steps.append(Step(str(s), data=per_step[k], layout={"title": title_k}))
         timeline = Timeline(steps, active=0, prefix="training step ")
-    else:
+    else:            # the title is the same at every t: written once, a step moves only the cursors
+        layout["title"] = {"text": f"{head}{note}", "x": 0.01}
         for t in range(T):
             cursors = [{"type": "line", "xref": "x" + ("" if c == 0 else str(c + 1)), "yref": "paper",
                         "x0": t, "x1": t, "y0": 0, "y1": 1, "line": {"color": "black", "width": 1, "dash": "dot"}}
                        for c in range(n)]
-            steps.append(Step(labels[t], layout={"shapes": cursors, "title": {"text": f"{head}{note}", "x": 0.01}}))
+            steps.append(Step(labels[t], layout={"shapes": cursors}))
         timeline = Timeline(steps, active=T - 1, prefix="t · token = " if tokens else "t = ")
     layout.update(steps[timeline.active].layout)
     for i, attrs in per_step[timeline.active if history > 1 else 0].items():
