@@ -44,7 +44,8 @@ def test_default_h0_right_and_wrong():
     small = nb01.default_h0(torch.full((2, 3, 8), 1e-3))
     assert not small
     shape = nb01.default_h0(torch.zeros(2, 6, 8))
-    assert not shape and "(2, 3, 8)" in shape.message
+    assert not shape and "(layers x directions, batch, hidden)" in shape.message
+    assert "(2, 3, 8)" not in shape.message                              # the hint leaves the answer to the student
     assert not nb01.default_h0(torch.zeros(3, 2, 8))
     assert not nb01.default_h0(torch.zeros(2, 3, 8, dtype=torch.long))
     assert "torch tensor" in nb01.default_h0([[0.0]]).message

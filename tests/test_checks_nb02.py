@@ -9,6 +9,13 @@ def test_gradient_factor():
     assert not wrong and "step" in wrong.message
     assert not nb02.gradient_factor("a lot")
     assert not nb02.gradient_factor(0.9 ** 19)
+    assert not nb02.gradient_factor(0.9 ** 21)
+
+
+def test_gradient_factor_takes_the_value_rounded_to_two_decimals():
+    """0.12 is 0.9 ** 20 = 0.1216 to two decimals, 1.3 % off: a 1 % tolerance refused it and told a
+    student who had counted the 20 steps right to count them again."""
+    assert nb02.gradient_factor(0.12) and nb02.gradient_factor(0.122)
 
 
 def test_clipped():

@@ -1,4 +1,5 @@
 """Notebook 03 checkers: a right answer passes, wrong ones fail with a hint."""
+import torch
 from torch import nn
 
 from rnncourse.checks import nb03
@@ -12,6 +13,14 @@ def test_stacked_parameters():
     assert not nb03.stacked_parameters(2 * 2 * 4 * (20 * 30 + 40))   # forgot layer 2 reads 40 features
     assert not nb03.stacked_parameters("15040 parameters")
     assert not nb03.stacked_parameters(True)
+
+
+def test_stacked_parameters_leaves_the_random_state_alone():
+    """It built its nn.LSTM from the global generator: a student's next torch.rand changed."""
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    assert nb03.stacked_parameters(15_040)
+    assert torch.equal(torch.get_rng_state(), before)
 
 
 def test_bidirectional_width():

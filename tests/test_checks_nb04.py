@@ -16,6 +16,16 @@ def test_downsampled_steps_right_and_wrong():
     assert nb04.downsampled_steps(50, length=200, stride=4, pool=1)
 
 
+def test_downsampled_steps_hints_do_not_do_the_division():
+    """The hint said "keeps every 4-th position, then one of every 5; start from 1000": the answer
+    left to the student was 1000 / 4 / 5."""
+    after_conv = nb04.downsampled_steps(250)
+    assert not after_conv and "pooling" in after_conv.message
+    for wrong in (250, 1000, 49, 7):
+        message = nb04.downsampled_steps(wrong).message
+        assert "1000" not in message and "every 4" not in message and "of every 5" not in message, message
+
+
 def test_convlstm_params_right_and_wrong():
     # independent count: one Conv2d (C + Hc) -> 4 Hc with a k x k kernel, plus 4 Hc biases
     expected = 4 * 8 * (1 + 8) * 3 * 3 + 4 * 8

@@ -32,6 +32,14 @@ def test_onehot_input_weights_right_and_wrong():
     assert not nb06.onehot_input_weights(320_000.0)
 
 
+def test_onehot_input_weights_leaves_the_random_state_alone():
+    """It built its nn.RNN(10000, 32) from the global generator: a student's next torch.rand changed."""
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    assert nb06.onehot_input_weights(320_000)
+    assert torch.equal(torch.get_rng_state(), before)
+
+
 def test_why_integer_fails_right_and_wrong():
     assert nb06.why_integer_fails("b") and nb06.why_integer_fails(" B ")
     assert not nb06.why_integer_fails("a") and "embedding" in nb06.why_integer_fails("a").message

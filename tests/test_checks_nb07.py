@@ -33,6 +33,26 @@ def test_top_probability_right_and_wrong():
     assert not nb07.top_probability(float("nan"))
 
 
+def test_top_probability_refuses_the_softmax_without_its_e0_term_and_a_wrong_second_decimal():
+    """softmax([4, 2, 0])[0] = 0.8668: a relative 2 % took 0.849..0.884, so 0.88 (e^4 / (e^4 + e^2),
+    the e^0 term left out) and 0.85 passed as right."""
+    import math
+    forgot = math.exp(4) / (math.exp(4) + math.exp(2))                  # 0.8808
+    for wrong in (forgot, 0.88, 0.85, 0.86):
+        assert not nb07.top_probability(wrong), wrong
+    assert nb07.top_probability(0.87) and nb07.top_probability(0.867)
+
+
+def test_the_checkers_that_build_a_module_leave_the_random_state_alone():
+    """attention_weight_count and stream_state_floats built their modules from the global generator,
+    so a student's next torch.rand gave other numbers after the check."""
+    for check, answer in ((nb07.attention_weight_count, 40_000), (nb07.stream_state_floats, 256)):
+        torch.manual_seed(0)
+        before = torch.get_rng_state()
+        assert check(answer)
+        assert torch.equal(torch.get_rng_state(), before), check.__name__
+
+
 def test_unanswered_exercises_say_so_and_every_one_has_a_solution():
     from rnncourse.checks import solutions
 

@@ -7,6 +7,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
+
 
 @dataclass(frozen=True)
 class Feedback:
@@ -31,6 +33,13 @@ class Feedback:
         colour = "#1a7f37" if self.ok else ("#b35900" if self.answered else "#555555")
         symbol = "&#10004;" if self.ok else ("&#10008;" if self.answered else "&#9998;")
         return f'<div style="color:{colour}"><b>{symbol} {self._mark()}:</b> {html.escape(self.message)}</div>'
+
+
+def build(cls, *args, **kwargs):
+    """A torch module ``cls(*args, **kwargs)`` built without touching the student's global random
+    state (its initial weights draw from a forked generator)."""
+    with torch.random.fork_rng(devices=[]):
+        return cls(*args, **kwargs)
 
 
 NOT_ANSWERED = "replace the `...` with your answer and run the cell again."

@@ -9,15 +9,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._core import Feedback, approx, exercise, verdict
+from ._core import Feedback, approx, build, exercise, verdict
 
 __all__ = ["h_n_shape", "parameter_count", "default_h0", "weight_matrices", "padding_drift"]
-
-
-def _module(cls, *args, **kwargs) -> nn.Module:
-    """Build a torch module without touching the student's global random state."""
-    with torch.random.fork_rng(devices=[]):
-        return cls(*args, **kwargs)
 
 
 def _as_shape(answer) -> tuple[int, ...] | None:
@@ -36,7 +30,7 @@ def h_n_shape(answer) -> Feedback:
 
     Answer with a tuple of ints, e.g. ``(1, 2, 3)``.
     """
-    rnn = _module(nn.RNN, 3, 16, num_layers=2, bidirectional=True, batch_first=True)
+    rnn = build(nn.RNN, 3, 16, num_layers=2, bidirectional=True, batch_first=True)
     with torch.no_grad():
         output, h_n = rnn(torch.zeros(5, 7, 3))                          # (B, T, D*H), (L*D, B, H)
     shape = _as_shape(answer)
@@ -64,7 +58,7 @@ def parameter_count(answer) -> Feedback:
 
     Answer with an int.
     """
-    rnn = _module(nn.RNN, 10, 20)
+    rnn = build(nn.RNN, 10, 20)
     expected = sum(p.numel() for p in rnn.parameters())
     if isinstance(answer, bool) or not isinstance(answer, int):
         return verdict(False, "", f"answer with an int, got {type(answer).__name__}")
@@ -89,16 +83,15 @@ def default_h0(answer) -> Feedback:
     if not isinstance(answer, torch.Tensor):
         return verdict(False, "", f"answer with a torch tensor, got {type(answer).__name__}")
     gen = torch.Generator().manual_seed(1)
-    rnn = _module(nn.RNN, 4, 8, num_layers=2)
+    rnn = build(nn.RNN, 4, 8, num_layers=2)
     with torch.no_grad():
         for p in rnn.parameters():
             p.copy_(torch.rand(p.shape, generator=gen) - 0.5)
         x = torch.randn(6, 3, 4, generator=gen)                                  # (T, B, I)
         out, h_n = rnn(x)                                                        # (T, B, H), (L, B, H)
         if answer.shape != h_n.shape:
-            return verdict(False, "", f"h0 has the layout of h_n: (layers x directions, batch, hidden) "
-                                      f"= {tuple(h_n.shape)} here, got {tuple(answer.shape)} (batch_first=False: "
-                                      "x is (time, batch, features))")
+            return verdict(False, "", f"h0 has the layout of h_n: (layers x directions, batch, hidden); got "
+                                      f"{tuple(answer.shape)} (batch_first=False: x is (time, batch, features))")
         if not answer.is_floating_point():
             return verdict(False, "", f"h0 must be a floating-point tensor like x, got dtype {answer.dtype}")
         out_h0, _ = rnn(x, answer.to(x.dtype))
@@ -114,7 +107,7 @@ def weight_matrices(answer) -> Feedback:
     """
     if isinstance(answer, bool) or not isinstance(answer, int):
         return verdict(False, "", f"answer with an int, got {type(answer).__name__}")
-    rnn = _module(nn.RNN, 2, 3)
+    rnn = build(nn.RNN, 2, 3)
     expected = sum(1 for name, _ in rnn.named_parameters() if name.startswith("weight_hh"))
     return verdict(answer == expected,
                    "one: unrolling draws 50 copies, but they are the same W_h, so the network works for "

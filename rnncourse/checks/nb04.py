@@ -32,8 +32,9 @@ def downsampled_steps(answer, length: int = 1000, stride: int = 4, pool: int = 5
     return verdict(whole_number(answer) == steps,
                    f"{steps}: the stride divides the {length} steps by {stride}, the pooling by {pool} more, "
                    f"so the RNN runs {length / steps:.0f} times fewer sequential steps.",
-                   f"the convolution keeps every {stride}-th position, then max pooling keeps one of every "
-                   f"{pool}; start from {length}.")
+                   ("that is after the strided convolution; the max pooling shortens the sequence again"
+                    if whole_number(answer) == -(-length // stride) else
+                    "the strided convolution and then the max pooling each shorten the sequence: by how much?"))
 
 
 @exercise("2624 = 4 x 8 x (1 + 8) x 3 x 3 weights + 4 x 8 biases: one Conv2d from [x; h] to the four gates.")

@@ -30,11 +30,20 @@ def rnn_params(cell: str, input_size: int, hidden_size: int, answer) -> Feedback
     with torch.random.fork_rng(devices=[]):                    # the student's random numbers stay as they were
         expected = sum(p.numel() for p in make_rnn(cell, input_size, hidden_size).parameters())
     k = _GATES[cell.lower()]
-    return verdict(whole_number(answer) == expected,
-                   f"{expected} = {k} x ({hidden_size}x{input_size} + {hidden_size}x{hidden_size} + 2x{hidden_size}): "
-                   f"{k} block(s) of input weights, recurrent weights and torch's two bias vectors.",
-                   f"a {cell} layer has {k} block(s), each with W_i ({hidden_size} x {input_size}), W_h "
-                   f"({hidden_size} x {hidden_size}) and, in torch, two biases of {hidden_size}.")
+    got, I, H = whole_number(answer), input_size, hidden_size
+    weights = H * I + H * H                                    # one block's W_i and W_h
+    # a hint names the piece a typical wrong count left out, never the numbers to multiply
+    blocks, rest = divmod(got, weights + 2 * H) if got is not None else (0, 1)
+    name = {"rnn": "an RNN", "lstm": "an LSTM", "gru": "a GRU"}.get(cell.lower(), cell)
+    hint = (f"{blocks} block(s) of the right size: how many gate blocks does {name} layer have?"
+            if rest == 0 and blocks in (1, 2, 3, 4) else
+            "torch keeps two bias vectors per block (b_ih and b_hh), not one" if got == k * (weights + H) else
+            "the biases count too" if got == k * weights else
+            f"count the blocks of {name} layer (one per gate, or one for a vanilla RNN); each has an input "
+            "weight matrix, a recurrent one and, in torch, two bias vectors, sized by input_size and hidden_size")
+    return verdict(got == expected,
+                   f"{expected} = {k} x ({H}x{I} + {H}x{H} + 2x{H}): "
+                   f"{k} block(s) of input weights, recurrent weights and torch's two bias vectors.", hint)
 
 
 @exercise("sentiment: many-to-one; a tag per word: many-to-many synced; translation: many-to-many; "
@@ -86,19 +95,29 @@ def vanilla_month_curve(epochs: int, seed: int = 0) -> list[float]:
 
 
 @exercise("Any answer the student measured: the checker retrains the vanilla RNN itself. Seen on the course's "
-          "machine with 20 epochs, seeds 0-2: final accuracies 0.61, 0.82 and 0.98, best epochs 0.90, 0.91 and 1.00. "
-          "The vanilla RNN does reach the month (at least 0.9 at some epoch in every seed), but its curve goes up "
-          "and down at this learning rate, while the LSTM and GRU settle near 1.0 within five epochs.")
+          "machine (one thread, as the notebook sets it) with 20 epochs, seeds 0-2: final accuracies 0.61, 0.82 "
+          "and 0.98; best epochs 0.898, 0.914 and 0.998 (epochs 14, 17, 17); every curve falls back by 0.1 or "
+          "more at some epoch. The vanilla RNN gets most of the way to the month at its best, and one seed all "
+          "the way, but slowly and unsteadily at this learning rate, while the LSTM and GRU settle near 1.0 "
+          "within five epochs.")
 def longer_training(answer, epochs: int = 20, seed: int = 0) -> Feedback:
     """Modify and observe: the vanilla RNN's month accuracy after ``epochs`` epochs of the
     learning-curve cell (recomputed here, a few seconds)."""
     curve = vanilla_month_curve(epochs, seed)
     final, best = curve[-1], max(curve)
-    reached = ("it did reach the month at some epoch: the gap to the gated cells is time and steadiness of "
-               "learning, not a month out of reach" if best >= 0.9 else
-               "it stayed below the gated cells all along")
+    falls = max((a - b for a, b in zip(curve, curve[1:])), default=0.0)   # the largest drop from one epoch to the next
+    unsteady = f", and its curve fell back by up to {falls:.2f} on the way" if falls >= 0.05 else ""
+    if best >= 0.97:   # what the gated cells reach within five epochs (notebook 05's claim)
+        first = next(k for k, a in enumerate(curve) if a >= 0.97) + 1
+        reached = (f"it does learn the month, but it took {first} epochs to reach 0.97, where the LSTM and GRU "
+                   f"need at most five{unsteady}")
+    elif best >= 0.8:
+        reached = (f"it gets most of the way, slowly{unsteady}, while the LSTM and GRU settle near 1.0 "
+                   "within five epochs")
+    else:
+        reached = "it stayed far below the gated cells (near 1.0 within five epochs) all along"
     return verdict(approx(answer, final, rel=0.02, abs_=0.01),
                    f"{final:.3f} after {epochs} epochs; its best epoch scored {best:.3f} (epoch "
-                   f"{curve.index(best) + 1}), so {reached}.",
+                   f"{curve.index(best) + 1}): {reached}.",
                    f"set epochs={epochs} in the learning-curve cell, rerun it and give the vanilla RNN's accuracy "
                    "after its last epoch (a number between 0 and 1).")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._core import Feedback, approx, exact_int as _int, exercise, verdict
+from ._core import Feedback, approx, build, exact_int as _int, exercise, verdict
 
 __all__ = ["onehot_row", "onehot_input_weights", "why_integer_fails", "onehot_vocab", "onehot_accuracy"]
 
@@ -32,7 +32,7 @@ def onehot_row(answer) -> Feedback:
 def onehot_input_weights(answer) -> Feedback:
     """A one-hot vector of the 10,000-word vocabulary feeds ``nn.RNN(10000, 32)`` directly.
     How many numbers does its input matrix ``weight_ih_l0`` hold? Answer with an int."""
-    expected = nn.RNN(10000, 32).weight_ih_l0.numel()
+    expected = build(nn.RNN, 10000, 32).weight_ih_l0.numel()
     k = _int(answer)
     if k is None:
         return verdict(False, "", f"answer with an int, got {answer!r}")
