@@ -226,12 +226,15 @@ def test_a_cross_attention_window_follows_the_source_attended_most():
 
 
 def test_every_label_in_the_window_is_there(view120):
-    """Ticks are never thinned: every target step and source position in any window has its label."""
+    """Every source position in any window has its label; every target step has its tick, and its label
+    where a row has a line of text's height (else every k-th row is written: see the next tests)."""
     w, toks, fig = view120
     want = step_labels(120, toks)
-    for axis in ("xaxis", "yaxis"):
-        ax = fig["layout"][axis]
-        assert ax["tickvals"] == list(range(120)) and ax["ticktext"] == want
+    ax = fig["layout"]["xaxis"]
+    assert ax["tickvals"] == list(range(120)) and ax["ticktext"] == want
+    ay = fig["layout"]["yaxis"]
+    assert ay["tickvals"] == list(range(120)) and fig["layout"]["meta"]["row_labels"]["y"] == want
+    assert all(t in ("", want[i]) for i, t in enumerate(ay["ticktext"])) and ay["ticktext"][0] == want[0]
     lo, hi = fig["frames"][60]["layout"]["xaxis"]["range"]
     shown = [v for v in fig["layout"]["xaxis"]["tickvals"] if lo < v < hi]
     first = int(time_window(int(w[60].argmax()), 120, 40)[0] + 0.5)
@@ -425,3 +428,41 @@ def test_narrow_head_panels_label_only_the_sources_they_have_room_for():
         assert len(shown_) == (most or len(shown_)) and len(shown_) <= max(2, room)
         assert lay["xaxis"]["ticktext"][0] == "0 · w0"
     assert "(mean over the 4 heads)" in lay["title"]["text"]
+
+
+def _check_row_labels(fig: dict, size: float, full: list[str]) -> int:
+    """Every k-th row label written, k the fewest rows that hold a line of ``size`` px text; returns k."""
+    from rnnviz.views import _style
+    lay = fig["layout"]
+    plot_px = lay["height"] - lay["margin"]["t"] - lay["margin"]["b"]
+    y = lay["yaxis"]
+    lo, hi = fig["frames"][60]["layout"]["yaxis"]["range"][::-1]        # a window in the middle
+    per_row = plot_px * (y["domain"][1] - y["domain"][0]) / (hi - lo)
+    every = math.ceil(_style.LABEL_LINE * size / per_row)
+    assert y["ticktext"] == [t if i % every == 0 else "" for i, t in enumerate(full)], (per_row, every)
+    return every
+
+
+@pytest.mark.parametrize("heads", [1, 4])
+def test_the_row_labels_of_a_long_map_stand_a_line_apart(heads):
+    """30 window rows in about 300 px at 13 px: plotly.js wrote every row's label on top of its
+    neighbours'. Where a row is thinner than a line of tick text, every k-th row is labelled (the
+    same rows at every step; the slider names the row shown); a projector's taller rows keep them
+    all. Styling again (the projector switch, a linked view) starts from the full labels."""
+    from rnnviz.views import _style
+
+    torch.manual_seed(0)
+    w = torch.softmax(3 * torch.randn(1, heads, 120, 120), -1)
+    toks = [WORDS[t % 8] for t in range(120)]
+    full = step_labels(120, toks)
+    ks = {}
+    for projector in (False, True):
+        fig = rnnviz.attention_view(w, toks, toks, widget=True, projector=projector).figure_dict()
+        ks[projector] = _check_row_labels(fig, _style.sizes(projector).tick, full)
+        assert f"119 · {toks[119]}" in fig["layout"]["sliders"][0]["steps"][119]["label"]   # the row shown, named
+        if projector:
+            again = _style.apply(_style.apply(fig, False), True)   # thinned at laptop size, then back
+            _check_row_labels(again, _style.sizes(True).tick, full)
+            assert again["layout"]["meta"]["row_labels"]["y"] == full
+    assert ks[False] > 1                                 # laptop: rows too thin for every label
+    assert ks[True] == 1 or heads > 1                    # projector, one head: 18 taller rows, room for all

@@ -19,6 +19,7 @@ was built with.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -347,7 +348,38 @@ def apply(fig: dict, projector: bool) -> dict:
         layout["updatemenus"] = menus
         margin["b"] = max(int(margin.get("b", 0)), pad + int(1.6 * s.text) + 48)
     layout["margin"] = margin
+    _thin_row_labels(layout, axes, height - margin.get("t", 0) - margin.get("b", 0), s)
     return {**fig, "data": data, "layout": layout, "frames": frames}
+
+
+LABEL_LINE = 1.1    # px between two row labels, per px of tick font: closer, plotly.js draws them over each other
+
+
+def _thin_row_labels(layout: dict, axes: dict, plot_px: float, s: Sizes) -> None:
+    """Write every k-th label of a y axis whose labels (an array, over a fixed range) would stand
+    closer than a line of tick text, e.g. a long attention map's 30 window rows in about 300 px
+    at 13 px: plotly.js draws them all, on top of each other. The ticks stay; the labels kept are
+    the same rows whatever the range a frame moves to. The full labels stay in the layout's meta,
+    so that styling again (projector, or in a linked view) starts from them."""
+    meta = layout["meta"] if isinstance(layout.get("meta"), dict) else {}
+    full = dict(meta.get("row_labels", {}))
+    for name, ax in axes.items():
+        vals, rng, dom = ax.get("tickvals"), ax.get("range"), ax.get("domain", [0, 1])
+        if name[0] != "y" or ax.get("tickmode") != "array" or not isinstance(rng, list) or len(rng) != 2:
+            continue
+        if name in full:
+            ax["ticktext"] = list(full[name])
+        text = ax.get("ticktext")
+        if not isinstance(text, list) or len(vals or []) < 2 or len(text) != len(vals) or rng[0] == rng[1]:
+            continue
+        px = plot_px * (dom[1] - dom[0]) / abs(rng[1] - rng[0])                # px per data unit
+        gap = min(abs(b - a) for a, b in zip(vals, vals[1:])) * px             # px between two labels
+        every = max(1, math.ceil(LABEL_LINE * s.tick / max(gap, 1e-9)))
+        if every > 1 or name in full:
+            full[name] = list(text)
+            ax["ticktext"] = [t if i % every == 0 else "" for i, t in enumerate(text)]
+    if full:
+        layout["meta"] = {**meta, "row_labels": full}
 
 
 def _plays(menu: dict) -> bool:

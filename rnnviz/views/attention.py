@@ -406,7 +406,8 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
         layout[f"xaxis{ax}"] = {"domain": [x0, x1], "anchor": f"y{ax}", "title": {"text": "source"},
                                 "range": x_range(kept[-1]), "automargin": False, **x_ticks}
         layout[f"yaxis{ax}"] = {"domain": [y0, y1], "anchor": f"x{ax}", "range": y_range(kept[-1]),
-                                "automargin": False, "title": {"text": "target" if h % cols == 0 else ""}, **y_ticks}
+                                "automargin": False, "title": {"text": "target" if h % cols == 0 else ""},
+                                "showticklabels": h % cols == 0, **y_ticks}   # the same rows in every head of a row
         if heads > 1:
             layout.setdefault("annotations", []).append({
                 "text": f"head {names[h]}", "xref": f"x{ax} domain", "yref": f"y{ax} domain", "x": 0.5, "y": 1,
