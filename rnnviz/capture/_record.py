@@ -10,7 +10,6 @@ for. Letters: B batch, T time, D*P output features of a recurrent module.
 from __future__ import annotations
 
 import dataclasses
-
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 

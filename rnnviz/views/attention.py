@@ -3,8 +3,9 @@
 Short maps (at most ``WHOLE`` = 64 target steps and 64 source positions) show
 the whole map. Longer ones (100 to 2,000 positions and more) show a window of
 ``ROW_WINDOW`` target steps x ``WINDOW`` source positions around the step on
-the slider, with every step and token in the window labelled, and, for one
-head, an overview of the whole map beside it with a box where the window is.
+the slider, with every source and (room allowing, else every k-th) step in
+the window labelled, and, for one head, an overview of the whole map beside
+it with a box where the window is.
 """
 from __future__ import annotations
 
@@ -126,8 +127,9 @@ def build_attention(weights, source_tokens=None, target_tokens=None, sample: int
     ``PANEL_PX`` in all; the figure opens on the last step.
 
     Long maps (T or S above 64, e.g. 100 to 2,000 positions): a window of 30
-    target steps x 40 sources that follows the slider, with every step and
-    token in it labelled, an overview of the whole map with a box where the
+    target steps x 40 sources that follows the slider, every source in it
+    labelled and every target step that has a line of text's height (else
+    every k-th; the slider names the step shown), an overview of the whole map with a box where the
     window is (one head), under 1 MB of figure JSON; see :func:`_build_long`.
     ``projector``: the font size the view will be drawn at (a long map's
     margin holds its longest row label at that size).
@@ -308,9 +310,10 @@ def _build_long(w: np.ndarray, names: list[int], head: str, xl: list[str], yl: l
       task's query looks far back, not at its own neighbours).
       The window is kept inside the map (near the ends step t moves within
       it), so it is always full. Each step's frame sets the axis ranges, the
-      veil and outline: plain figure JSON, no kernel. Every target step and
-      source in the window is labelled (ticks are never thinned); plotly's
-      zoom and pan reach the rest.
+      veil and outline: plain figure JSON, no kernel. Every source in the
+      window is labelled, and every target step where rows are a line of
+      tick text apart (else every k-th row: styling thins them, see
+      ``_style``); plotly's zoom and pan reach the rest.
     - One head: the whole map beside the window (axes x2/y2), each cell the
       largest weight of a block of positions (at most ``OVERVIEW_SIDE``
       cells a side; exact values when the map is smaller), with a red box
@@ -484,9 +487,9 @@ def attention_view(weights, source_tokens=None, target_tokens=None, *, sample: i
     ``projector``: projector-sized fonts (None: the global switch).
 
     Maps longer than 40 steps or sources (100 to 2,000 and more) show a window
-    of 30 target steps x 40 sources that follows the slider, every step and
-    token in it labelled, and (one head) an overview of the whole map with a
-    box where the window is; a 2,000 x 2,000 map builds in well under a second
+    of 30 target steps x 40 sources that follows the slider, every source in
+    it labelled and every target step that has room (else every k-th), and
+    (one head) an overview of the whole map with a box where the window is; a 2,000 x 2,000 map builds in well under a second
     and stays under 1 MB (every k-th target step is kept when needed: the
     title says so). See :func:`build_attention`.
     """
