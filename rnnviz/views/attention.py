@@ -489,9 +489,10 @@ def attention_view(weights, source_tokens=None, target_tokens=None, *, sample: i
     Maps longer than 40 steps or sources (100 to 2,000 and more) show a window
     of 30 target steps x 40 sources that follows the slider, every source in
     it labelled and every target step that has room (else every k-th), and
-    (one head) an overview of the whole map with a box where the window is; a 2,000 x 2,000 map builds in well under a second
-    and stays under 1 MB (every k-th target step is kept when needed: the
-    title says so). See :func:`build_attention`.
+    (one head) an overview of the whole map with a box where the window is;
+    a 2,000 x 2,000 map builds in well under a second and stays under 1 MB
+    (every k-th target step is kept when needed: the title says so). See
+    :func:`build_attention`.
     """
     big = _style.resolve(projector)
     spec, timeline = build_attention(weights, source_tokens, target_tokens, sample, heads, title, projector=big)
