@@ -88,6 +88,23 @@ def test_solutions_for_teachers():
     assert "(4, 5, 16)" in text and "640" in text
 
 
+def test_solutions_show_as_text_in_a_cell_and_import_rnncourse_reaches_them():
+    """The README said solutions(...) "prints the answers": it returned a str, which a cell showed as a
+    quoted repr with literal \\n, and ``import rnncourse`` alone did not reach rnncourse.checks."""
+    import subprocess
+    import sys
+
+    from IPython.lib.pretty import pretty
+
+    from rnncourse.checks import solutions
+
+    text = solutions("nb02")
+    assert repr(text) == str(text) and pretty(text) == str(text) and "\n\n" in str(text)
+    run = subprocess.run([sys.executable, "-c", "import rnncourse; print(rnncourse.checks.solutions('nb01'))"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "h_n_shape:" in run.stdout, run.stderr
+
+
 def test_padding_drift_recomputes_the_measurement():
     from rnncourse.lessons import basics
     from rnnviz.models import SequenceClassifier

@@ -20,7 +20,9 @@ __all__ = ["Feedback", "approx", "exercise", "verdict", "solutions"]
 def solutions(notebook: str) -> str:
     """The teacher's solutions of one notebook's exercises, e.g. ``solutions("nb02")``.
 
-    Students see only the questions; a teacher prints this (or reads the checkers' source).
+    Students see only the questions; a teacher runs
+    ``from rnncourse.checks import solutions; solutions("nb02")`` in a cell, which shows them
+    as text (or reads the checkers' source).
     """
     if not (isinstance(notebook, str) and notebook.startswith("nb") and notebook[2:].isdigit()):
         raise ValueError(f"expected a notebook name such as 'nb02', got {notebook!r}")

@@ -61,11 +61,22 @@ def exercise(solution: str) -> Callable:
     return wrap
 
 
-def solutions(module) -> str:
+class Solutions(str):
+    """The solutions as text that a notebook cell shows as text (its paragraphs, not a quoted
+    string with ``\\n`` in it), also when it is the cell's last expression; ``print`` works too."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle) -> None:   # IPython's plain-text display
+        printer.text(str(self))
+
+
+def solutions(module) -> Solutions:
     """Every checker's solution in ``module`` (a checks module), one paragraph each, for teachers."""
     found = [(name, fn.solution) for name, fn in vars(module).items()
              if callable(fn) and isinstance(getattr(fn, "solution", None), str)]
-    return "\n\n".join(f"{name}: {text}" for name, text in found)
+    return Solutions("\n\n".join(f"{name}: {text}" for name, text in found))
 
 
 def verdict(ok: bool, right: str, hint: str) -> Feedback:
