@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
-from collections import Counter
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -231,8 +232,15 @@ def test_checksum_list_readme_and_budget():
 
 
 def test_small_files_rebuild_byte_for_byte(tmp_path):
-    """The build script reproduces the shipped small files exactly (IMDB: ~3 min, not here)."""
-    assert SOURCES.is_dir(), f"the original sources are expected in {SOURCES}"
+    """The build script reproduces the shipped small files exactly (IMDB: ~3 min, not here).
+
+    The original sources lie beside the repository (``../shared/sources``, see data/README.md), not
+    in it: a teacher's clone has none, and the test says so instead of failing. In CI (``CI`` set)
+    they must be there: a missing folder fails, so the check cannot drop out unseen."""
+    if not SOURCES.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI: the original sources are expected in {SOURCES}")
+        pytest.skip(f"no original sources in {SOURCES} (they are not part of a clone; see data/README.md)")
     sys.path.insert(0, str(REPO / "scripts"))
     try:
         import build_data
