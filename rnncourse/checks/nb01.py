@@ -100,21 +100,21 @@ def default_h0(answer) -> Feedback:
                    "right shape, other values: what does an RNN remember before it has read anything?")
 
 
-@exercise("1: the same W_h at every step.")
+@exercise("1: the same W_hh at every step.")
 def weight_matrices(answer) -> Feedback:
     """A one-layer ``nn.RNN`` reads a 50-word sentence. How many *different* recurrent weight
-    matrices W_h does it use across the 50 steps? Answer with an int.
+    matrices W_hh does it use across the 50 steps? Answer with an int.
     """
     if isinstance(answer, bool) or not isinstance(answer, int):
         return verdict(False, "", f"answer with an int, got {type(answer).__name__}")
     rnn = build(nn.RNN, 2, 3)
     expected = sum(1 for name, _ in rnn.named_parameters() if name.startswith("weight_hh"))
     return verdict(answer == expected,
-                   "one: unrolling draws 50 copies, but they are the same W_h, so the network works for "
+                   "one: unrolling draws 50 copies, but they are the same W_hh, so the network works for "
                    "any length and learns from every step at once.",
                    "the unrolled picture has one box per step; do the boxes have their own weights? "
                    "Look at rnn.named_parameters()." if answer > expected else
-                   "an RNN does have a recurrent matrix: W_h maps h_{t-1} into h_t")
+                   "an RNN does have a recurrent matrix: W_hh maps h_{t-1} into h_t")
 
 
 @exercise("Any number of pads works; the checker recomputes the drift with the student's model. Without "

@@ -15,7 +15,9 @@ __all__ = ["attention_weight_count", "stream_state_floats", "top_probability", "
 @exercise("40,000 = 4 heads x 100 x 100: every head weighs every (query, key) pair.")
 def attention_weight_count(answer) -> Feedback:
     """``nn.MultiheadAttention(64, num_heads=4)`` attends a sequence of 100 tokens to itself
-    (batch 1). How many attention weights does it compute? Answer with an int."""
+    (batch 1). Each head computes its own weight for every (query token, key token) pair. How
+    many attention weights do the 4 heads compute together? Answer with an int. (By default the
+    module returns them averaged over the heads; ``average_attn_weights=False`` returns every head's.)"""
     mha = build(nn.MultiheadAttention, 64, 4, batch_first=True)
     x = torch.zeros(1, 100, 64)                                                # (B, T, E)
     with torch.no_grad():
