@@ -412,3 +412,19 @@ def test_every_hover_writes_its_numbers_as_decimals_not_si_prefixes(lstm):
                 seen += 1
                 assert ":" in value, (tr.get("name"), tr["hovertemplate"])
     assert seen >= 6
+
+
+def test_row_label_thinning_leaves_category_axes_and_roomy_axes_alone():
+    """Only a y axis of numeric array ticks over a fixed range whose rows are closer than a line of tick
+    text is thinned; string tick values (a category axis) raised a TypeError in the first draft."""
+    def styled(vals, text, rng, height):
+        fig = {"layout": {"height": height, "yaxis": {"tickmode": "array", "tickvals": vals, "ticktext": text,
+                                                        "range": rng}}, "data": [], "frames": []}
+        return _style.apply(fig, False)["layout"]
+
+    assert styled(["a", "b", "c"], ["a", "b", "c"], [0, 2], 500)["yaxis"]["ticktext"] == ["a", "b", "c"]
+    roomy = styled(list(range(5)), list("abcde"), [-0.5, 4.5], 600)
+    assert roomy["yaxis"]["ticktext"] == list("abcde") and "row_labels" not in roomy.get("meta", {})
+    dense = styled(list(range(100)), [str(i) for i in range(100)], [-0.5, 99.5], 400)["yaxis"]["ticktext"]
+    kept = [i for i, t in enumerate(dense) if t]
+    assert kept[0] == 0 and len({b - a for a, b in zip(kept, kept[1:])}) == 1 and len(kept) < 100

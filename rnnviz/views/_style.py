@@ -370,8 +370,9 @@ def _thin_row_labels(layout: dict, axes: dict, plot_px: float, s: Sizes) -> None
         if name in full:
             ax["ticktext"] = list(full[name])
         text = ax.get("ticktext")
-        if not isinstance(text, list) or len(vals or []) < 2 or len(text) != len(vals) or rng[0] == rng[1]:
-            continue
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in [*(vals or []), *rng])
+        if not (numbers and isinstance(text, list) and len(vals) >= 2 and len(text) == len(vals)) or rng[0] == rng[1]:
+            continue                               # a category axis, or nothing to thin
         px = plot_px * (dom[1] - dom[0]) / abs(rng[1] - rng[0])                # px per data unit
         gap = min(abs(b - a) for a, b in zip(vals, vals[1:])) * px             # px between two labels
         every = max(1, math.ceil(LABEL_LINE * s.tick / max(gap, 1e-9)))
