@@ -25,6 +25,11 @@ def _as_tensor_state(cell, kind: str, hx, batch: int, like: torch.Tensor):
     return (zeros() if hx is None else hx), None
 
 
+def _initial(state: torch.Tensor | None) -> torch.Tensor | None:
+    """A cell's starting state (B, H) as a one-run ``Trace.initial_*``: (1, 1, 1, B, H), its own copy."""
+    return None if state is None else state.detach().reshape(1, 1, 1, *state.shape).clone()
+
+
 def call_trace(cell: nn.Module, x: torch.Tensor, hx, output, previous=None) -> Trace:
     """A one-step Trace of one call ``output = cell(x, hx)``.
 
@@ -52,13 +57,12 @@ def call_trace(cell: nn.Module, x: torch.Tensor, hx, output, previous=None) -> T
     if unbatched:
         notes.append("unbatched call: batch of 1 in the trace")
     five = lambda t: None if t is None else t.reshape(1, 1, t.size(0), 1, t.size(-1))  # noqa: E731  (1, 1, B, 1, H)
-    initial = lambda t: None if t is None else t.detach().reshape(1, 1, 1, *t.shape).clone()  # noqa: E731  (1, 1, 1, B, H)
     return Trace(kind=kind, hidden=five(h_out), cell=five(c_out),
                  gates={name: five(g) for name, g in gates.items()},
                  output=h_out.unsqueeze(1), h_n=h_out.unsqueeze(0),
                  c_n=None if c_out is None else c_out.unsqueeze(0),
                  lengths=torch.ones(xb.size(0), dtype=torch.int64, device=xb.device),
-                 batch_first=True, notes=notes, initial_hidden=initial(h), initial_cell=initial(c))
+                 batch_first=True, notes=notes, initial_hidden=_initial(h), initial_cell=_initial(c))
 
 
 def continues(hx, previous) -> bool:
@@ -183,7 +187,6 @@ def _clamped(cell, kind: str, x: torch.Tensor, hx, clamp: dict[str, float]) -> T
     h0, c0 = _as_tensor_state(cell, kind, hx, x.size(0), x)             # (B, H)
     hs, cs, gates, h, c = run_direction(kind, getattr(cell, "nonlinearity", "tanh"), w, input_part(w, x), h0, c0,
                                         clamp=clamp)
-    initial = lambda t: None if t is None else t.detach().reshape(1, 1, 1, *t.shape).clone()  # noqa: E731
     five = lambda ts: torch.stack(ts, 1)[None, None]  # noqa: E731     (1, 1, B, T, H)
     hidden = five(hs)
     fixed = ", ".join(f"{k}={v:g}" for k, v in clamp.items())
@@ -191,6 +194,6 @@ def _clamped(cell, kind: str, x: torch.Tensor, hx, clamp: dict[str, float]) -> T
                  gates={name: five(v) for name, v in gates.items()}, output=hidden[0, 0],
                  h_n=h.unsqueeze(0), c_n=None if c is None else c.unsqueeze(0),
                  lengths=torch.full((x.size(0),), x.size(1), dtype=torch.int64, device=x.device),
-                 batch_first=True, clamp=clamp, initial_hidden=initial(h0), initial_cell=initial(c0),
+                 batch_first=True, clamp=clamp, initial_hidden=_initial(h0), initial_cell=_initial(c0),
                  notes=[f"clamped {fixed}: states and output differ from what the cell computes"])
 
