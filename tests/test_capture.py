@@ -113,6 +113,24 @@ def close(got, want, tol) -> bool:
     return bool(((got - want).abs().nan_to_num() <= tol * scale).all())
 
 
+# The sigmoid gates are also held to their own size, element by element: a gate of 1e-3 (or a
+# saturated one of 1e-8) is below the absolute floor of ``close``, so a wrong small gate would pass
+# it. Their error relative to the value is the pre-activation's absolute error times (1 - gate),
+# which the tolerance bounds: measured worst over every configuration 7.5e-7 (float32) and 2.8e-15
+# (float64), against 5 x tol = 1e-5 and 5e-12. The tanh gates are not: a pre-activation near 0 that
+# is a sum of larger terms cancels, and tanh keeps that error relative to the small value.
+SIGMOID_GATES = {"input", "forget", "output", "reset", "update"}
+
+
+def relatively_close(got, want, rtol) -> bool:
+    """``|got - want| <= rtol * |want|`` everywhere (NaN only where ``want`` is NaN)."""
+    got, want = got.detach().double(), want.detach().double()
+    if got.shape != want.shape or not torch.equal(got.isnan(), want.isnan()):
+        return False
+    real = ~want.isnan()
+    return bool(((got - want).abs()[real] <= rtol * want.abs()[real]).all())
+
+
 def assert_matches_reference(tr, ref, tol):
     hidden, cell, gates = ref
     assert close(tr.hidden, hidden, tol), (tr.hidden.double() - hidden).abs().nan_to_num().max()
@@ -123,6 +141,9 @@ def assert_matches_reference(tr, ref, tol):
     assert set(tr.gates) == set(gates)
     for name in gates:
         assert close(tr.gates[name], gates[name], tol), name
+        if name in SIGMOID_GATES:
+            rel = ((tr.gates[name].double() - gates[name]).abs() / gates[name].abs()).nan_to_num().max()
+            assert relatively_close(tr.gates[name], gates[name], 5 * tol), (name, float(rel))
 
 
 # ---------------------------------------------------------------- set-ups
@@ -334,16 +355,19 @@ def test_a_wrong_reference_is_detected(kind, wrong):
 # ---------------------------------------------------------------- clamp
 @pytest.mark.parametrize("kind,clamp", [("LSTM", {"forget": 1.0}), ("LSTM", {"input": 0.0, "output": 1.0}),
                                         ("GRU", {"update": 0.0}), ("GRU", {"reset": 1.0})])
-def test_clamp_runs_the_what_if_loop(kind, clamp):
+@pytest.mark.parametrize("with_hx", [False, True], ids=["zeros", "hx"])
+def test_clamp_runs_the_what_if_loop(kind, clamp, with_hx):
     m = make(kind, {"num_layers": 2, "bidirectional": True}, torch.float64)
     lengths = torch.tensor([6, 3])
     x = torch.randn(2, 6, 5, dtype=torch.float64)
     packed = pack_padded_sequence(x.transpose(0, 1), lengths, enforce_sorted=False)
-    tr = rnnviz.trace(m, packed, clamp=clamp)
-    zeros = torch.zeros(4, 2, 6, dtype=torch.float64)
-    ref = reference(m, [x[b, :n] for b, n in enumerate(lengths)], zeros,
-                    zeros if kind == "LSTM" else None, clamp=clamp)
-    assert_matches_reference(tr, ref, 1e-10)
+    h0, c0 = states(m, 2, torch.float64) if with_hx else (torch.zeros(4, 2, 6, dtype=torch.float64),) * 2
+    tr = rnnviz.trace(m, packed, hx_for(m, h0, c0) if with_hx else None, clamp=clamp)
+    ref = reference(m, [x[b, :n] for b, n in enumerate(lengths)], h0,
+                    c0 if kind == "LSTM" else None, clamp=clamp)
+    assert_matches_reference(tr, ref, 1e-10)                             # float64: as the packed test
+    assert torch.equal(tr.initial_hidden[0].flatten(0, 1), h0)          # (L, D, B, P) as torch's (L*D, B, P)
+    assert kind != "LSTM" or torch.equal(tr.initial_cell[0].flatten(0, 1), c0)
     for name, value in clamp.items():
         g = tr.gates[name][:, :, 0]                                      # sample 0 runs all steps
         assert torch.equal(g, torch.full_like(g, value))
@@ -432,6 +456,27 @@ def test_trace_is_easy_to_read():
         tr.select(sample=np.bool_(True))
 
 
+# Half precision: rounding of about 8-16 units of each dtype's eps on values up to ~3 (float16 eps
+# 9.8e-4, bfloat16 7.8e-3); measured worst against the float64 reference 2.5e-3 and 1.5e-2.
+HALF_TOL = {torch.float16: 1e-2, torch.bfloat16: 6e-2}
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16], ids=["f16", "bf16"])
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_half_precision_traces_equal_the_module_and_the_reference(kind, dtype):
+    """The recompute runs in the module's dtype: its tanh must stay finite where float16's exp
+    overflows (pre-activations here reach past 10, where e^{2x} is beyond float16's 65504)."""
+    m = make(kind, {"num_layers": 2}, dtype)
+    x = (3 * torch.randn(7, 3, 5)).to(dtype)                             # (T, B, I)
+    tr = rnnviz.trace(m, x)
+    o, h_n, c_n = module_out(copy.deepcopy(m), x)
+    assert torch.equal(tr.output, o) and torch.equal(tr.h_n, h_n)       # the kernel's own h_t
+    zeros = torch.zeros(2, 3, 6, dtype=torch.float64)
+    ref = reference(copy.deepcopy(m).double(), list(x.double().transpose(0, 1)), zeros,
+                    zeros if kind == "LSTM" else None)
+    assert_matches_reference(tr, ref, HALF_TOL[dtype])
+
+
 def test_a_bfloat16_trace_reads_out_as_float32():
     """numpy has no bfloat16: to_numpy and select raised 'Got unsupported ScalarType BFloat16'."""
     m = make("LSTM", {}).bfloat16()
@@ -462,6 +507,33 @@ def test_small_tanh_gates_keep_their_relative_precision(kind):
     want, got = gates[name].detach(), tr.gates[name].double()
     assert float(want.abs().max()) < 1e-4                                # the case: small values
     assert float(((got - want).abs() / want.abs()).max()) < 1e-5
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_saturated_sigmoid_gates_keep_their_relative_precision(kind):
+    """Gates that have shut (sigmoid of about -18: 1e-8) are far below any absolute bound of the
+    other tests, so a gate off by 1e-6 (100 times its value) would pass them. Here they are held to
+    their own size: near 0 the sigmoid's relative error equals the pre-activation's absolute error,
+    a few units in the last place of 18 in float32 (2e-6); 1e-4 leaves a factor of 50."""
+    torch.manual_seed(0)
+    m = getattr(nn, kind)(5, 6, num_layers=2)
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if name.startswith("weight_ih"):
+                p.uniform_(-1, 0)
+            elif name.startswith("weight_hh"):                           # a GRU's h is near -1: U h <= 0
+                p.uniform_(0, 0.1)
+            else:
+                p.uniform_(-9, -8)
+    x = torch.rand(7, 3, 5)                                              # (T, B, I), positive: no sum cancels
+    tr = rnnviz.trace(m, x)
+    zeros = torch.zeros(2, 3, 6, dtype=torch.float64)
+    _, _, gates = reference(m.double(), list(x.double().transpose(0, 1)), zeros,
+                            zeros if kind == "LSTM" else None)
+    for name in sorted(SIGMOID_GATES & set(gates)):
+        want = gates[name].detach()
+        assert float(want.max()) < 1e-5, name                            # the case: shut gates (1e-9 to 1e-5)
+        assert relatively_close(tr.gates[name], want, 1e-4), name
 
 
 def test_to_numpy_and_select_give_copies_that_leave_the_trace_alone():

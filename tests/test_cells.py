@@ -37,8 +37,12 @@ def make(kind, dtype=torch.float32, **kw):
     return cell
 
 
-def reference(cell, x, h, c=None):
-    """Every state and gate by a plain loop over (B, T, I) x, one step at a time."""
+def reference(cell, x, h, c=None, clamp=None):
+    """Every state and gate by a plain loop over (B, T, I) x, one step at a time.
+
+    clamp: gate name -> value, that gate held at the value at every step (the what-if loop)."""
+    clamp = clamp or {}
+    held = lambda name, v: torch.full_like(v, clamp[name]) if name in clamp else v  # noqa: E731
     kind = type(cell).__name__.replace("Cell", "")
     W, U = cell.weight_ih, cell.weight_hh
     bw = cell.bias_ih if cell.bias else torch.zeros(W.shape[0], dtype=W.dtype)
@@ -51,17 +55,17 @@ def reference(cell, x, h, c=None):
             h = torch.tanh(a + b) if cell.nonlinearity == "tanh" else torch.relu(a + b)
         elif kind == "LSTM":
             s = a + b
-            i, f = torch.sigmoid(s[:, :H]), torch.sigmoid(s[:, H:2 * H])
-            g, o = torch.tanh(s[:, 2 * H:3 * H]), torch.sigmoid(s[:, 3 * H:])
+            i, f = held("input", torch.sigmoid(s[:, :H])), held("forget", torch.sigmoid(s[:, H:2 * H]))
+            g, o = held("cell", torch.tanh(s[:, 2 * H:3 * H])), held("output", torch.sigmoid(s[:, 3 * H:]))
             c = f * c + i * g
             h = o * torch.tanh(c)
             for name, v in zip(NAMES[kind], (i, f, g, o)):
                 gates[name].append(v)
             cs.append(c)
         else:
-            r = torch.sigmoid(a[:, :H] + b[:, :H])
-            z = torch.sigmoid(a[:, H:2 * H] + b[:, H:2 * H])
-            n = torch.tanh(a[:, 2 * H:] + r * b[:, 2 * H:])
+            r = held("reset", torch.sigmoid(a[:, :H] + b[:, :H]))
+            z = held("update", torch.sigmoid(a[:, H:2 * H] + b[:, H:2 * H]))
+            n = held("new", torch.tanh(a[:, 2 * H:] + r * b[:, 2 * H:]))
             h = (1 - z) * n + z * h
             for name, v in zip(NAMES[kind], (r, z, n)):
                 gates[name].append(v)
@@ -108,9 +112,14 @@ def test_a_cell_loop_is_one_trace_equal_to_the_cell_and_an_independent_loop(kind
         x = model.embed(ids)                                             # (B, T, 5)
         h0 = torch.zeros(3, 6)
         hidden, cell, gates = reference(model.cell, x, h0, torch.zeros(3, 6))
-        own = [model.cell(x[:, 0], (h0, torch.zeros_like(h0)) if kind == "LSTM" else h0)]
-    # hidden states are the cell's own outputs, bit for bit
-    assert torch.equal(tr.hidden[0, 0, :, 0], own[0][0] if kind == "LSTM" else own[0])
+        state, own_h, own_c = ((h0, torch.zeros_like(h0)) if kind == "LSTM" else h0), [], []
+        for t in range(7):                                               # the cell's own outputs, step by step
+            state = model.cell(x[:, t], state)
+            own_h.append(state[0] if kind == "LSTM" else state)
+            own_c.append(state[1] if kind == "LSTM" else None)
+    # hidden (and an LSTM's cell) states are the cell's own outputs, bit for bit, at every step
+    assert torch.equal(tr.hidden[0, 0], torch.stack(own_h, 1))
+    assert kind != "LSTM" or torch.equal(tr.cell[0, 0], torch.stack(own_c, 1))
     assert close(tr.hidden, hidden, TOL[torch.float32])
     assert torch.equal(tr.output, tr.hidden[0, 0]) and torch.equal(tr.h_n, tr.hidden[:, 0, :, -1])
     if kind == "LSTM":
@@ -136,6 +145,14 @@ def test_trace_steps_a_cell_over_a_sequence(kind, kw, dtype):
         hidden, cell_states, gates = reference(cell, x, h0, c0)
     assert tr.hidden.shape == (1, 1, 4, 9, 6) and tr.batch_first
     assert close(tr.hidden, hidden, TOL[dtype])
+    with torch.no_grad():                                                # the cell stepped by torch itself
+        state, own_h, own_c = hx, [], []
+        for t in range(9):
+            state = cell(x[:, t], state)
+            own_h.append(state[0] if kind == "LSTM" else state)
+            own_c.append(state[1] if kind == "LSTM" else None)
+    assert torch.equal(tr.hidden[0, 0], torch.stack(own_h, 1))
+    assert kind != "LSTM" or torch.equal(tr.cell[0, 0], torch.stack(own_c, 1))
     if kind == "LSTM":
         assert close(tr.cell, cell_states, TOL[dtype])
     for name in NAMES[kind]:
@@ -171,6 +188,28 @@ def test_a_clamped_cell_fixes_the_gate():
     assert torch.equal(tr.gates["forget"], torch.ones_like(tr.gates["forget"]))
     assert torch.equal(tr.cell, torch.zeros_like(tr.cell))               # never written, never forgotten
     assert any("clamped" in n for n in tr.notes) and tr.clamp == {"forget": 1.0, "input": 0.0}
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["zeros", "hx"])
+@pytest.mark.parametrize("kind,clamp", [("LSTM", {"forget": 1.0, "input": 0.0}), ("LSTM", {"output": 0.5}),
+                                        ("GRU", {"update": 0.0}), ("GRU", {"reset": 1.0, "new": 0.25})])
+def test_a_clamped_cell_equals_the_reference_loop_with_the_gate_held(kind, clamp, given):
+    """Every state and gate of the what-if loop, not only the held gate: its hidden state and the
+    state it starts from (a clamp that forgot hx, or kept the free cell's h, would pass the test above)."""
+    cell = make(kind, torch.float64)
+    x = torch.randn(3, 6, 5, dtype=torch.float64)
+    h0 = torch.randn(3, 6, dtype=torch.float64) if given else torch.zeros(3, 6, dtype=torch.float64)
+    c0 = torch.randn(3, 6, dtype=torch.float64) if given else torch.zeros(3, 6, dtype=torch.float64)
+    hx = ((h0, c0) if kind == "LSTM" else h0) if given else None
+    tr = rnnviz.trace(cell, x, hx, clamp=clamp)
+    with torch.no_grad():
+        hidden, cells, gates = reference(cell, x, h0, c0, clamp=clamp)
+    assert close(tr.hidden, hidden, TOL[torch.float64])
+    assert kind != "LSTM" or close(tr.cell, cells, TOL[torch.float64])
+    for name in NAMES[kind]:
+        assert close(tr.gates[name], gates[name], TOL[torch.float64]), name
+    free = rnnviz.trace(cell, x, hx)
+    assert not close(tr.hidden, free.hidden, 1e-3)                       # the clamp changed the states
 
 
 def test_cell_calls_that_are_not_one_sequence_say_why():
