@@ -5,7 +5,6 @@ import html
 import json
 import math
 import re
-import time
 
 import numpy as np
 import pytest
@@ -30,11 +29,12 @@ def test_weights_sum_to_one_and_padding_is_exactly_zero(make):
     mask = torch.arange(6)[None] < torch.tensor([6, 2, 4])[:, None]   # (B, S)
     ctx, w = att(q, k, mask=mask)
     assert ctx.shape == (3, 4, 5) and w.shape == (3, 4, 6)
-    torch.testing.assert_close(w.sum(-1), torch.ones(3, 4))
+    # float32 rounding of a softmax row of 6: worst 2.4e-7 (2 ulps at 1) over 300 seeds, AVX512 and ATEN default
+    torch.testing.assert_close(w.sum(-1), torch.ones(3, 4), atol=1e-6, rtol=0)
     assert (w[1, :, 2:] == 0).all() and (w[2, :, 4:] == 0).all()
     assert (w[1, :, :2] > 0).all()
     assert att.last_weights.shape == (3, 4, 6) and not att.last_weights.requires_grad
-    torch.testing.assert_close(att.last_weights, w.detach())
+    assert torch.equal(att.last_weights, w)                # kept as weights.detach(): the very values returned
 
 
 @pytest.mark.parametrize("make", LAYERS)
@@ -54,8 +54,10 @@ def test_single_step_query_and_reference_loop(make):
             W = att.w.weight if att.w is not None else torch.eye(5)
             scores = torch.stack([q[b] @ (W @ k[b, s]) for s in range(5)]) / (5 ** 0.5 if att.scaled else 1)
         ref_w = torch.exp(scores - scores.max()) / torch.exp(scores - scores.max()).sum()
-        torch.testing.assert_close(w[b], ref_w)
-        torch.testing.assert_close(ctx[b], (ref_w[:, None] * v[b]).sum(0))
+        # weights in (0, 1), batched scores against one dot product at a time: worst 1.8e-7 over 300 seeds
+        torch.testing.assert_close(w[b], ref_w, atol=1e-6, rtol=0)
+        # |ctx| <= 2.8, a 5-term weighted sum on top of the weights' rounding: worst 6.0e-7 over 300 seeds
+        torch.testing.assert_close(ctx[b], (ref_w[:, None] * v[b]).sum(0), atol=5e-6, rtol=0)
 
 
 def test_gradients_flow_to_the_scorer():
@@ -121,11 +123,8 @@ def view120():
 @pytest.fixture(scope="module")
 def view2000():
     w = self_attention(2000, seed=1)
-    t0 = time.perf_counter()
     view = rnnviz.attention_view(w, widget=True)
-    fig = view.figure_dict()
-    bundle = view._repr_mimebundle_()
-    return w, fig, bundle, time.perf_counter() - t0
+    return w, view.figure_dict(), view._repr_mimebundle_()
 
 
 def test_a_short_map_is_drawn_whole_as_before():
@@ -261,14 +260,13 @@ def test_the_overview_shows_the_whole_map_and_where_the_window_is(view120):
     assert "window: 30 of 120 target steps × 40 of 120 sources" in title_text(fig)
 
 
-def test_a_2000_by_2000_map_is_under_a_megabyte_and_a_second(view2000):
+def test_a_2000_by_2000_map_is_under_a_megabyte(view2000):
     """The figure JSON (frames included) stays under 1 MB, both as built and as a notebook stores it;
-    built in well under a second (3 s here: a shared test machine); the title says the window and
-    which target steps are kept; the window follows the cursor."""
-    _, fig, bundle, seconds = view2000
+    the title says the window and which target steps are kept; the window follows the cursor.
+    (The build-time goal, under 1 s, is measured by bench/views.py, part 4.)"""
+    _, fig, bundle = view2000
     assert len(to_json(fig)) < 1_000_000
     assert len(json.dumps(bundle["application/vnd.plotly.v1+json"])) < 1_000_000
-    assert seconds < 3.0
     text = title_text(fig)
     assert "window: 30 of 2000 target steps × 40 of 2000 sources" in text
     k = int(re.search(r"every (\d+)(st|nd|rd|th) target step shown", text).group(1))
@@ -289,7 +287,7 @@ def test_a_2000_by_2000_map_is_under_a_megabyte_and_a_second(view2000):
 def test_a_2000_map_keeps_full_resolution_wherever_a_window_reaches(view2000):
     """Every cell of every kept row that any step's window shows is in the figure, at its exact
     (rounded) value; far from the diagonal only the overview (max of each block) holds the map."""
-    w, fig, _, _ = view2000
+    w, fig, _ = view2000
     held = cells(fig)
     kept = fig["layout"]["yaxis"]["tickvals"]
     k = kept[1] - kept[0]
@@ -308,13 +306,12 @@ def test_a_2000_map_keeps_full_resolution_wherever_a_window_reaches(view2000):
     assert "max of 17 × 17" in fig["layout"]["xaxis2"]["title"]["text"]
 
 
-def test_a_500_map_builds_under_budget():
+def test_a_500_map_is_under_a_megabyte_and_its_window_follows_the_step():
+    """(Its build time, under 1 s, is measured by bench/views.py, part 4.)"""
     w = self_attention(500, seed=2)
     toks = [WORDS[t % 8] for t in range(500)]
-    t0 = time.perf_counter()
-    view = rnnviz.attention_view(w, toks, toks, widget=True)
-    fig = view.figure_dict()
-    assert time.perf_counter() - t0 < 3.0 and len(to_json(fig)) < 1_000_000
+    fig = rnnviz.attention_view(w, toks, toks, widget=True).figure_dict()
+    assert len(to_json(fig)) < 1_000_000
     assert fig["frames"][250]["layout"]["yaxis"]["range"] == [260.5, 230.5]       # t two thirds down
 
 

@@ -205,8 +205,12 @@ def test_cached_layer_rejects_other_layers():
 
 def test_race_times_both_models_and_restores_threads():
     before = torch.get_num_threads()
-    race = text.race((4, 8), d_model=8, nhead=2, batch=2, reps=1, threads=1)
-    assert torch.get_num_threads() == before
+    torch.set_num_threads(2)              # not the 1 thread race runs on (conftest pins 1): a restore must show
+    try:
+        race = text.race((4, 8), d_model=8, nhead=2, batch=2, reps=1, threads=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
     assert set(race.ms) == {(m, mode) for m in ("rnn", "transformer") for mode in ("inference", "training")}
     assert all(len(v) == 2 and min(v) > 0 for v in race.ms.values())
     assert race.params == {"rnn": 6 * 64 + 6 * 8, "transformer": 6 * 64 + 10 * 8}
@@ -222,6 +226,30 @@ def test_stream_costs_memory_columns():
     assert [r["state_floats"] for r in rows] == [8, 8]
     assert [r["cache_floats"] for r in rows] == [2 * 2 * 8, 2 * 6 * 8]
     assert all(r[k] > 0 for r in rows for k in ("rnn_us", "cached_us", "recompute_us"))
+
+
+def test_stream_costs_runs_on_its_threads_and_restores_the_callers(monkeypatch):
+    from rnncourse.lessons import _text_speed
+    inside = []
+    timed = _text_speed._stream_costs
+
+    def spy(*args):
+        inside.append(torch.get_num_threads())
+        return timed(*args)
+
+    monkeypatch.setattr(_text_speed, "_stream_costs", spy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)              # not the 1 thread stream_costs runs on (conftest pins 1)
+    try:
+        rows = text.stream_costs((2,), d_model=8, nhead=2, reps=1, threads=1)
+        assert torch.get_num_threads() == 2
+        monkeypatch.setattr(_text_speed, "_stream_costs", lambda *args: 1 / 0)      # also when timing fails
+        with pytest.raises(ZeroDivisionError):
+            text.stream_costs((2,), d_model=8, nhead=2, reps=1, threads=1)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert inside == [1] and [r["prefix"] for r in rows] == [2]
 
 
 def test_stream_costs_read_the_sizes_off_the_models(monkeypatch):

@@ -395,3 +395,70 @@ def test_empty_validation_data_is_refused_before_the_model_changes():
     h = fit(_model(), (x, lengths, y), epochs=1, loss_fn=nn.functional.cross_entropy, val_data=(x[:3], lengths[:3], y[:3]),
             progress=False)
     assert h.val_loss[0] is not None
+
+
+def _dropout_batchnorm_model():
+    """A classifier in training mode whose eval-mode output differs from its training-mode one in
+    two ways: live dropout, and BatchNorm's batch statistics against running statistics that are
+    far from a fresh layer's (mean 0, var 1), so neither can pass for the other."""
+    torch.manual_seed(5)
+    model = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
+    with torch.no_grad():
+        model[1].running_mean.uniform_(-1.0, 1.0)
+        model[1].running_var.uniform_(0.5, 2.0)
+        model[1].num_batches_tracked.fill_(7)
+    return model.train()
+
+
+def _true_class_probability(out, target):
+    """A metric that moves with every logit (accuracy could hide a live dropout by coincidence)."""
+    return out.softmax(-1).gather(1, target[:, None]).mean()
+
+
+def _snapshot(model):
+    return ([m.training for m in model.modules()],
+            {k: v.detach().clone() for k, v in model.state_dict().items()},     # parameters and BN buffers
+            [id(b) for b in model.buffers()])
+
+
+def test_evaluate_runs_a_training_mode_model_in_eval_mode_and_gives_it_back_untouched():
+    """evaluate of a model in training mode must score what its eval-mode copy scores (no dropout,
+    BatchNorm on running statistics) and leave modes, BatchNorm buffers, parameters and the global
+    random stream as they were."""
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.randn(40, 6, generator=g), torch.randint(0, 3, (40,), generator=g)
+    model = _dropout_batchnorm_model()
+    reference = copy.deepcopy(model).eval()
+    with torch.no_grad():                                   # the setup can tell the two modes apart
+        assert _true_class_probability(copy.deepcopy(model)(x), y) != _true_class_probability(reference(x), y)
+    modes, state, buffer_ids = _snapshot(model)
+    rng = torch.random.get_rng_state()
+    got = evaluate(model, (x, y), _true_class_probability, batch_size=16)                # 3 batches
+    assert got == evaluate(reference, (x, y), _true_class_probability, batch_size=16)   # same ops, same batches: exact
+    assert [m.training for m in model.modules()] == modes and all(modes)
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
+    assert [id(b) for b in model.buffers()] == buffer_ids
+    assert torch.equal(torch.random.get_rng_state(), rng)
+    assert not any(m.training for m in reference.modules())                              # the copy stayed in eval
+
+
+def test_fits_validation_pass_scores_the_eval_mode_model_and_gives_the_mode_back():
+    """fit's val_data pass must run in eval mode: the reported validation loss and metric equal
+    evaluate of an eval-mode copy of the weights after the epoch; and fit's docstring promises the
+    model back in the mode it came in (training mode here), the global random stream untouched."""
+    g = torch.Generator().manual_seed(2)
+    x, y = torch.randn(64, 6, generator=g), torch.randint(0, 3, (64,), generator=g)
+    val = (torch.randn(40, 6, generator=g), torch.randint(0, 3, (40,), generator=g))
+    model = _dropout_batchnorm_model()
+    modes = [m.training for m in model.modules()]
+    rng = torch.random.get_rng_state()
+    h = fit(model, (x, y), epochs=1, loss_fn=nn.functional.cross_entropy, batch_size=16, val_data=val,
+            metric=_true_class_probability, progress=False)
+    assert [m.training for m in model.modules()] == modes and all(modes)
+    assert torch.equal(torch.random.get_rng_state(), rng)
+    reference = copy.deepcopy(model).eval()                 # the weights the validation pass saw (no early stopping)
+    # one batch of 40 either way (fit validates in batches of max(batch_size, 256)): same ops, exact
+    assert h.val_metric == [evaluate(reference, val, _true_class_probability)]
+    assert h.val_loss == [evaluate(reference, val, nn.functional.cross_entropy)]
+    with torch.no_grad():                                   # a training-mode pass would have scored otherwise
+        assert h.val_metric[0] != float(_true_class_probability(copy.deepcopy(model)(val[0]), val[1]))
