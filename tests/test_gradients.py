@@ -3,8 +3,11 @@
 - against an independent unrolled loop written here (float64, its own cell
   equations, ``retain_grad`` on every h_t), for RNN, LSTM and GRU;
 - against torch itself: the real module's outputs, the real module's input
-  gradient, and dL/dh_t obtained by splitting the sequence at t and feeding
-  h_t back as ``hx``.
+  gradient, dL/dh_t obtained by splitting the sequence at t and feeding h_t
+  back as ``hx`` (deep, bidirectional and packed modules as a chain of torch's
+  1-layer modules), and state Jacobians by torch.autograd.functional.jacobian
+  of torch's module continuing from h_t.
+Each tolerance says the size of the values and the worst error measured.
 """
 from __future__ import annotations
 
@@ -124,11 +127,14 @@ def test_matches_reference_loop(kind, layers, bidirectional, batch_first):
     flow = rnnviz.gradient_flow(m, x, mixed_loss)
     hidden, inputs = reference(m, x, mixed_loss)
     assert flow.hidden.shape == (layers, 2 if bidirectional else 1, 3, 5)
-    torch.testing.assert_close(flow.hidden, hidden, atol=1e-10, rtol=1e-10)
-    torch.testing.assert_close(flow.inputs, inputs, atol=1e-10, rtol=1e-10)
+    # both float64, the same sums in another order: norms 0.03 .. 5.7, worst relative error measured
+    # 1e-15; relative, not absolute, so that a vanished gradient could not pass as 0 (here and below)
+    torch.testing.assert_close(flow.hidden, hidden, rtol=1e-12, atol=0)
+    torch.testing.assert_close(flow.inputs, inputs, rtol=1e-12, atol=0)
     assert flow.finite and flow.kind == kind and flow.module_name == ""
     with torch.no_grad():
-        assert flow.loss == pytest.approx(mixed_loss(m(x)).item(), rel=1e-12)
+        # losses 0.03 .. 6.5, sums of ~100 signed terms: worst relative error measured 2e-14 (cancellation)
+        assert flow.loss == pytest.approx(mixed_loss(m(x)).item(), rel=1e-12, abs=0)
 
 
 @pytest.mark.parametrize("kind,kw", [("RNN", {"nonlinearity": "relu"}), ("LSTM", {"proj_size": 3}),
@@ -138,8 +144,9 @@ def test_matches_reference_variants(kind, kw):
     x = sample(m)
     flow = rnnviz.gradient_flow(m, x, mixed_loss)
     hidden, inputs = reference(m, x, mixed_loss)
-    torch.testing.assert_close(flow.hidden, hidden, atol=1e-10, rtol=1e-10)
-    torch.testing.assert_close(flow.inputs, inputs, atol=1e-10, rtol=1e-10)
+    # float64 both: norms 0.07 .. 5.5, worst relative error measured 4e-16
+    torch.testing.assert_close(flow.hidden, hidden, rtol=1e-12, atol=0)
+    torch.testing.assert_close(flow.inputs, inputs, rtol=1e-12, atol=0)
 
 
 def test_unbatched_input_is_a_batch_of_one():
@@ -147,8 +154,10 @@ def test_unbatched_input_is_a_batch_of_one():
     x = sample(m, B=1)                                                      # (T, 1, I)
     flow, single = rnnviz.gradient_flow(m, x, mixed_loss), rnnviz.gradient_flow(m, x[:, 0], mixed_loss)
     assert single.hidden.shape == (2, 2, 1, 5) and single.inputs.shape == (1, 5)
-    torch.testing.assert_close(single.hidden, flow.hidden, atol=1e-12, rtol=0)
-    torch.testing.assert_close(single.inputs, flow.inputs, atol=1e-12, rtol=0)
+    # the same float64 operations on differently strided copies: norms 0.2 .. 4.9, measured equal;
+    # a kernel may still pick another summation order for another stride, hence a few ulps
+    torch.testing.assert_close(single.hidden, flow.hidden, rtol=1e-13, atol=0)
+    torch.testing.assert_close(single.inputs, flow.inputs, rtol=1e-13, atol=0)
 
 
 def test_a_wrong_gru_reference_breaks_the_comparison():
@@ -157,8 +166,9 @@ def test_a_wrong_gru_reference_breaks_the_comparison():
     x = sample(m)
     flow = rnnviz.gradient_flow(m, x, mixed_loss)
     hidden, inputs = reference(m, x, mixed_loss, wrong_gru=True)
-    assert not torch.allclose(flow.hidden, hidden, atol=1e-6)
-    assert not torch.allclose(flow.inputs, inputs, atol=1e-6)
+    # the two GRUs differ by up to 0.57 (hidden) and 0.21 (inputs), the float64 agreement is 1e-15
+    assert not torch.allclose(flow.hidden, hidden, rtol=1e-6, atol=0)
+    assert not torch.allclose(flow.inputs, inputs, rtol=1e-6, atol=0)
 
 
 # ---------------------------------------------------------------- against torch itself
@@ -172,9 +182,11 @@ def test_unrolled_forward_equals_the_module(kind):
         h0 = torch.randn(layers * D, 4, 6)
         hx = (h0, torch.randn(layers * D, 4, 6)) if kind == "LSTM" else h0
         want, got = m(x, hx), unroll(m, x, hx)[0]
+        # float32 states and outputs |v| <= 1.9: worst absolute error measured 2.4e-7 (2 ulps at 1);
+        # absolute, as a value near 0 keeps the rounding of its O(1) summands; 1e-5 leaves 40x
         torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
         want, got = m(x[0] if bf else x[:, 0]), unroll(m, x[0] if bf else x[:, 0])[0]  # unbatched
-        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+        torch.testing.assert_close(got, want, atol=1e-5, rtol=0)                   # the same bound
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
@@ -186,10 +198,11 @@ def test_unrolled_forward_equals_the_module_on_packed_input(kind):
     h0 = torch.randn(4, 4, 6)
     hx = (h0, torch.randn(4, 4, 6)) if kind == "LSTM" else h0
     (out, st), (want_out, want_st) = unroll(m, packed, hx)[0], m(packed, hx)
+    # float32 |v| <= 1.9, worst absolute error measured 1.8e-7; absolute for the reason just above
     torch.testing.assert_close(out.data, want_out.data, atol=1e-5, rtol=0)
     assert torch.equal(out.batch_sizes, want_out.batch_sizes)
     assert torch.equal(out.unsorted_indices, want_out.unsorted_indices)
-    torch.testing.assert_close(st, want_st, atol=1e-5, rtol=0)
+    torch.testing.assert_close(st, want_st, atol=1e-5, rtol=0)                    # the same bound
 
 
 @pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
@@ -199,7 +212,9 @@ def test_input_gradient_equals_torchs_own_backward(kind):
     x = sample(m, B=4, T=6).requires_grad_(True)
     mixed_loss(m(x)).backward()
     flow = rnnviz.gradient_flow(m, x.detach(), mixed_loss)
-    torch.testing.assert_close(flow.inputs, x.grad.double().norm(dim=-1).T, atol=1e-5, rtol=1e-4)
+    # float32 gradients by two backward orders (torch's kernel, the unrolled loop): norms 0.06 .. 2.1,
+    # worst relative error measured 3.2e-7 (a few ulps); relative, 30x room
+    torch.testing.assert_close(flow.inputs, x.grad.double().norm(dim=-1).T, rtol=1e-5, atol=0)
 
     lengths = torch.tensor([3, 6, 1, 4])
     xp = sample(m, B=4, T=6).transpose(0, 1).contiguous().requires_grad_(True)  # (B, T, I)
@@ -209,7 +224,8 @@ def test_input_gradient_equals_torchs_own_backward(kind):
     flow = rnnviz.gradient_flow(m, pack_padded_sequence(xp.detach(), lengths, batch_first=True,
                                                         enforce_sorted=False), loss)
     valid = torch.arange(6) < lengths[:, None]
-    torch.testing.assert_close(flow.inputs[valid], xp.grad.double().norm(dim=-1)[valid], atol=1e-5, rtol=1e-4)
+    # float32, norms 0.14 .. 2.9, worst relative error measured 2.8e-7
+    torch.testing.assert_close(flow.inputs[valid], xp.grad.double().norm(dim=-1)[valid], rtol=1e-5, atol=0)
     assert flow.inputs[~valid].isnan().all() and flow.hidden[:, :, ~valid].isnan().all()
     assert flow.finite and torch.equal(flow.lengths, lengths)
 
@@ -229,7 +245,207 @@ def test_total_hidden_gradient_equals_torch_split_at_t(kind):
         rest, st2 = m(x[:, t + 1:], hx)
         mixed_loss((torch.cat([o_t, rest], 1), st2)).backward()
         total = h_t.grad[0] + o_t.grad[:, t]                                # (B, H)
-        torch.testing.assert_close(flow.hidden[0, 0, :, t], total.double().norm(dim=-1), atol=1e-5, rtol=1e-4)
+        # float32, norms 1.4 .. 4.0, worst relative error measured 8e-8
+        torch.testing.assert_close(flow.hidden[0, 0, :, t], total.double().norm(dim=-1), rtol=1e-5, atol=0)
+
+
+# ---------------------------------------------------------------- torch's own modules, split at any h_t
+#
+# A deep or bidirectional module fuses its steps, so no h_t is a tensor of its own. Torch's
+# 1-layer unidirectional modules carrying one (layer, direction)'s weights are chained here the
+# way the deep module chains them (checked against the real module: test_torch_chain_is_the_module);
+# the chosen direction is run in two calls, cut after h_t, and h_t is a leaf read by both the
+# output at t and the second call. Its .grad is then the total dL/dh_t, computed by torch alone.
+
+def one_direction(m, layer, d):
+    """A 1-layer unidirectional batch-first torch module with m's weights of (layer, direction d)."""
+    P, D = m.proj_size or m.hidden_size, 2 if m.bidirectional else 1
+    kw = {"proj_size": m.proj_size} if m.proj_size else {}
+    kw.update({"nonlinearity": m.nonlinearity} if isinstance(m, nn.RNN) else {})
+    s = type(m)(m.input_size if layer == 0 else D * P, m.hidden_size, bias=m.bias, batch_first=True, **kw)
+    s = s.to(m.weight_ih_l0.dtype)
+    with torch.no_grad():
+        for name, w in s.named_parameters():
+            w.copy_(getattr(m, name.replace("_l0", f"_l{layer}" + ("_reverse" if d else ""))))
+    return s
+
+
+def flip_within(y, n):
+    """y (B, T, F) with each sequence's first n[b] steps in reverse order (the backward reading order)."""
+    i = torch.arange(y.shape[1])
+    idx = torch.where(i < n[:, None], n[:, None] - 1 - i, i)           # (B, T)
+    return y.gather(1, idx[..., None].expand_as(y))
+
+
+def window(y, start, n):
+    """(B, max n, F): steps start[b] .. start[b]+n[b]-1 of each sequence, zeros after."""
+    i = torch.arange(max(int(n.max()), 0))
+    idx = (start[:, None] + i).clamp(max=y.shape[1] - 1)               # (B, W)
+    return y.gather(1, idx[..., None].expand(-1, -1, y.shape[2])) * (i < n[:, None])[..., None]
+
+
+def run_torch(s, seq, n, h, c, packed):
+    """s over seq (B, W, I) for n[b] steps from (h, c) (1, B, .): (out (B, W, P), h, c). A sequence with
+    n = 0 keeps its state. packed: torch runs a PackedSequence; else all n are equal and it runs seq."""
+    hx = (h, c) if c is not None else h
+    if not packed:
+        if int(n[0]) == 0:
+            return seq.new_zeros(*seq.shape[:2], h.shape[-1]), h, c
+        out, st = s(seq, hx)
+        return (out, *st) if c is not None else (out, st, None)
+    go = (n > 0).nonzero()[:, 0]
+    if go.numel() == 0:
+        return seq.new_zeros(*seq.shape[:2], h.shape[-1]), h, c
+    sub = lambda v: v[:, go]  # noqa: E731
+    out, st = s(pack_padded_sequence(seq[go], n[go], batch_first=True, enforce_sorted=False),
+                (sub(h), sub(c)) if c is not None else sub(h))
+    out = pad_packed_sequence(out, batch_first=True, total_length=seq.shape[1])[0]
+    h2, c2 = st if c is not None else (st, None)
+    full = seq.new_zeros(*seq.shape[:2], out.shape[-1]).index_copy(0, go, out)
+    return (full, h.index_copy(1, go, h2), None if c is None else c.index_copy(1, go, c2))
+
+
+def torch_chain(m, x, hx=None, lengths=None, cut=None, layers=None):
+    """m's forward by torch's 1-layer modules. x (B, T, I) batch first; lengths: run packed.
+    cut (layer, d, t): that direction is run up to and from h_t, a leaf. layers: stop after that many.
+    Returns (out (B, T, D*P) zeros past lengths, h_n (L*D, B, P), c_n or None, the leaf (1, B, P))."""
+    B, T = x.shape[:2]
+    D, P, H = 2 if m.bidirectional else 1, m.proj_size or m.hidden_size, m.hidden_size
+    n = torch.full((B,), T) if lengths is None else lengths
+    lstm = isinstance(m, nn.LSTM)
+    if hx is None:
+        hx = x.new_zeros(m.num_layers * D, B, P)
+        hx = (hx, x.new_zeros(m.num_layers * D, B, H)) if lstm else hx
+    h0, c0 = hx if lstm else (hx, None)
+    layer_in, h_n, c_n, leaf = x, [], [], None
+    for layer in range(m.num_layers if layers is None else layers):
+        outs = []
+        for d in range(D):
+            s, k = one_direction(m, layer, d), layer * D + d
+            seq = flip_within(layer_in, n) if d else layer_in
+            h, c = h0[k:k + 1], None if c0 is None else c0[k:k + 1]
+            if cut is None or cut[:2] != (layer, d):
+                out, h, c = run_torch(s, seq, n, h, c, lengths is not None)
+            else:
+                t = cut[2]
+                at = n - 1 - t if d else torch.full((B,), t)           # h_t's place in reading order
+                first = torch.where(t < n, at + 1, n)                  # a sequence too short runs whole
+                packed, rest = lengths is not None, n - first
+                o1, h1, c1 = run_torch(s, window(seq, 0 * n, first), first, h, c, packed)
+                leaf = h1.detach().requires_grad_(True)                # (1, B, P)
+                c1 = None if c1 is None else c1.detach()               # c_t held fixed, as rnnviz defines it
+                o2, h, c = run_torch(s, window(seq, first, rest), rest, leaf, c1, packed)
+                out = torch.stack([torch.cat([o1[b, :first[b] - 1], leaf[0, b:b + 1], o2[b, :rest[b]],
+                                              seq.new_zeros(T - n[b], P)]) for b in range(B)])
+            outs.append(flip_within(out, n) if d else out)
+            h_n.append(h[0])
+            c_n.append(None if c is None else c[0])
+        layer_in = torch.cat(outs, -1)
+    return layer_in, torch.stack(h_n), torch.stack(c_n) if lstm else None, leaf
+
+
+def as_module_output(m, out, h_n, c_n, lengths=None):
+    """(output, state) in m's own format."""
+    if lengths is not None:
+        out = pack_padded_sequence(out, lengths, batch_first=True, enforce_sorted=False)
+    elif not m.batch_first:
+        out = out.transpose(0, 1)
+    return out, ((h_n, c_n) if c_n is not None else h_n)
+
+
+def torch_hidden_grad_norms(m, x, loss_fn, hx=None, lengths=None):
+    """(L, D, B, T) norms of dL/dh_t, one torch run split at each (layer, direction, t); NaN past lengths."""
+    B, T = x.shape[:2]
+    D = 2 if m.bidirectional else 1
+    got = torch.full((m.num_layers, D, B, T), float("nan"), dtype=torch.float64)
+    n = torch.full((B,), T) if lengths is None else lengths
+    for layer in range(m.num_layers):
+        for d in range(D):
+            for t in range(T):
+                *chain, leaf = torch_chain(m, x, hx, lengths, cut=(layer, d, t))
+                g, = torch.autograd.grad(loss_fn(as_module_output(m, *chain, lengths)), leaf)
+                got[layer, d, :, t] = torch.where(t < n, g[0].double().norm(dim=-1), float("nan"))
+    return got
+
+
+def hidden_state(m, B, seed=3):
+    """A nonzero initial state in m's hx format (layers*directions, B, units)."""
+    g = torch.Generator().manual_seed(seed)
+    D, dt = 2 if m.bidirectional else 1, m.weight_ih_l0.dtype
+    h0 = 0.8 * torch.randn(m.num_layers * D, B, m.proj_size or m.hidden_size, generator=g, dtype=dt).tanh()
+    if not isinstance(m, nn.LSTM):
+        return h0
+    return h0, torch.randn(m.num_layers * D, B, m.hidden_size, generator=g, dtype=dt)
+
+
+CONFIGS = [pytest.param(kind, layers, bidir, bf, {}, id=f"{kind}-{layers}{'bi' if bidir else 'uni'}-{'tb'[bf]}f")
+           for kind in KINDS for layers, bidir, bf in [(1, False, False), (2, False, True), (1, True, True),
+                                                      (2, True, False)]]
+CONFIGS += [pytest.param("RNN", 2, True, False, {"nonlinearity": "relu"}, id="RNN-relu"),
+            pytest.param("LSTM", 2, True, True, {"proj_size": 3}, id="LSTM-proj3"),
+            pytest.param("GRU", 2, True, False, {"bias": False}, id="GRU-nobias"),
+            pytest.param("LSTM", 2, True, False, {"bias": False, "proj_size": 4}, id="LSTM-nobias-proj4")]
+
+
+@pytest.mark.parametrize("kind,layers,bidir,bf,kw", CONFIGS)
+@pytest.mark.parametrize("given_h0", [False, True])
+def test_hidden_and_input_gradients_equal_torchs_own(kind, layers, bidir, bf, kw, given_h0):
+    """Every dL/dh_t against a torch run split at t; dL/dx_t against the real module's backward.
+    float64 throughout; the configurations of the reference-loop tests, with and without a given h0."""
+    m = make(kind, layers, bidir, bf, **kw)
+    x = sample(m).requires_grad_(True)
+    hx = hidden_state(m, 3) if given_h0 else None
+    flow = rnnviz.gradient_flow(m, (x.detach(), hx) if given_h0 else x.detach(), mixed_loss)
+    xb = x if bf else x.transpose(0, 1)
+    want = torch_hidden_grad_norms(m, xb.detach(), mixed_loss, hx)
+    # float64 both: norms 0.12 .. 5.8, worst relative error measured 6.5e-16
+    torch.testing.assert_close(flow.hidden, want, rtol=1e-12, atol=0)
+    mixed_loss(m(x, hx)).backward()
+    # float64: norms 0.015 .. 2.1, worst relative error measured 1e-15
+    gx = x.grad if bf else x.grad.transpose(0, 1)                          # (B, T, I)
+    torch.testing.assert_close(flow.inputs, gx.norm(dim=-1), rtol=1e-12, atol=0)
+
+
+def packed_loss(out):
+    """mixed_loss on the padded output: every valid step and h_n (and c_n) reach the loss."""
+    return mixed_loss((pad_packed_sequence(out[0], batch_first=True)[0], out[1]))
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_packed_gradients_equal_torchs_own_on_the_packed_module(kind):
+    """A PackedSequence (lengths 3, 6, 1, 4) and a given h0: dL/dh_t against torch's 1-layer modules
+    running packed sequences split at t, dL/dx_t against the real module's backward on the packed input."""
+    m = make(kind, 2, True, True)
+    x = sample(m, B=4, T=6).requires_grad_(True)
+    lengths, hx = torch.tensor([3, 6, 1, 4]), hidden_state(m, 4)
+    packed = lambda v: pack_padded_sequence(v, lengths, batch_first=True, enforce_sorted=False)  # noqa: E731
+    flow = rnnviz.gradient_flow(m, (packed(x.detach()), hx), packed_loss)
+    want = torch_hidden_grad_norms(m, x.detach(), packed_loss, hx, lengths)
+    assert want.isnan().sum() == 4 * (3 + 0 + 5 + 2)                    # padded steps, 4 directions
+    # float64: norms 0.3 .. 5.1, worst relative error measured 4.9e-16
+    torch.testing.assert_close(flow.hidden, want, rtol=1e-12, atol=0, equal_nan=True)
+    packed_loss(m(packed(x), hx)).backward()
+    valid = torch.arange(6) < lengths[:, None]
+    # float64: norms 0.15 .. 1.7, worst relative error measured 5.7e-16
+    torch.testing.assert_close(flow.inputs[valid], x.grad.norm(dim=-1)[valid], rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("lengths", [None, [3, 6, 1, 4]])
+def test_torch_chain_is_the_module(kind, lengths):
+    """The chain of 1-layer modules the tests above split is torch's deep bidirectional module:
+    without a cut, and with a cut (the leaf changes no value)."""
+    m = make(kind, 2, True, True, **({"proj_size": 3} if kind == "LSTM" else {}))
+    x, hx = sample(m, B=4, T=6), hidden_state(m, 4)
+    n = None if lengths is None else torch.tensor(lengths)
+    want = m(x if n is None else pack_padded_sequence(x, n, batch_first=True, enforce_sorted=False), hx)
+    for cut in (None, (0, 1, 2), (1, 0, 5), (1, 1, 0)):
+        got = as_module_output(m, *torch_chain(m, x, hx, n, cut)[:3], n)
+        # float64 states |v| <= 1.1 (down to 2e-5): worst absolute error measured 1.7e-16; absolute,
+        # as a state near 0 keeps the rounding of its O(1) summands (relative error 6e-13 there)
+        torch.testing.assert_close(got[0].data if n is not None else got[0],
+                                   want[0].data if n is not None else want[0], rtol=0, atol=1e-14)
+        torch.testing.assert_close(got[1], want[1], rtol=0, atol=1e-14)
 
 
 # ---------------------------------------------------------------- whole models, packing, tuples
@@ -282,7 +498,9 @@ def test_whole_model_finds_the_rnn_and_matches_torch_embedding_gradient():
 
     twin.encoder.emb.register_forward_hook(grab)
     loss_fn(twin(ids)).backward()
-    torch.testing.assert_close(flow.inputs, grabbed[0].grad.double().norm(dim=-1), atol=1e-6, rtol=1e-5)
+    # float32 norms 4e-3 .. 8e-3 (a mean over the batch shrinks them): worst relative error measured
+    # 2.8e-7; the old absolute 1e-6 was a quarter per mille of these values, hence relative
+    torch.testing.assert_close(flow.inputs, grabbed[0].grad.double().norm(dim=-1), rtol=1e-5, atol=0)
     by_name = rnnviz.gradient_flow(model, ids, loss_fn, module="encoder.rnn")
     by_module = rnnviz.gradient_flow(model, ids, loss_fn, module=model.encoder.rnn)
     assert torch.equal(by_name.hidden, flow.hidden) and torch.equal(by_module.inputs, flow.inputs)
@@ -301,8 +519,9 @@ def test_packed_model_with_tuple_inputs_matches_sequences_run_alone(kind):
         e = model.emb(ids[b:b + 1, :n]).detach()                            # (1, n, 4)
         w = weights_like(torch.zeros(4, 6, 12, dtype=torch.float64), 7)[b:b + 1, :n]
         alone = rnnviz.gradient_flow(model.rnn, e, lambda out: (torch.sin(out[0]) * w).sum())
-        torch.testing.assert_close(flow.hidden[:, :, b, :n], alone.hidden[:, :, 0], atol=1e-10, rtol=1e-10)
-        torch.testing.assert_close(flow.inputs[b, :n], alone.inputs[0], atol=1e-10, rtol=1e-10)
+        # float64, norms 0.03 .. 4.8, worst relative error measured 4e-16 (batched vs alone matmuls)
+        torch.testing.assert_close(flow.hidden[:, :, b, :n], alone.hidden[:, :, 0], rtol=1e-12, atol=0)
+        torch.testing.assert_close(flow.inputs[b, :n], alone.inputs[0], rtol=1e-12, atol=0)
         assert flow.hidden[:, :, b, n:].isnan().all()
 
 
@@ -398,6 +617,7 @@ def test_training_mode_dropout_follows_torch():
     """dropout=1.0 in training mode is deterministic (layer 2 sees zeros): the unroll must match torch."""
     m = make("LSTM", 2, True, True, dtype=torch.float32, dropout=1.0).train()
     x = sample(m)
+    # float32 |v| <= 0.9, worst absolute error measured 9e-8; absolute as for the forward tests above
     torch.testing.assert_close(unroll(m, x)[0], m(x), atol=1e-5, rtol=0)
 
 
@@ -438,7 +658,8 @@ def test_state_jacobian_is_a_matrix_power_in_the_linear_regime(rho):
         want = torch.stack([torch.linalg.matrix_norm(torch.linalg.matrix_power(m.weight_hh_l0.detach(), T - 1 - t),
                                                      ord=ord_) for t in range(T)])
         assert got.shape == (2, T)
-        torch.testing.assert_close(got, want.expand(2, T), atol=1e-10, rtol=1e-10)
+        # float64 norms 1e-3 .. 211 (rho^(T-1-t) shrinks for 0.5): relative, worst measured 1e-15
+        torch.testing.assert_close(got, want.expand(2, T), rtol=1e-12, atol=0)
 
 
 def test_spectral_radius_below_one_vanishes_above_one_explodes():
@@ -452,45 +673,100 @@ def test_spectral_radius_below_one_vanishes_above_one_explodes():
     assert (high[:, :-5] > high[:, 5:]).all()                               # shrinks toward the last step
     rate = lambda n: (n[:, 0].log() - n[:, 12].log()) / 12                  # noqa: E731  per-step log change
     assert (rate(low) < -0.4).all() and (rate(high) > 0.25).all()           # log 0.5 = -0.69, log 1.5 = 0.41
-    torch.testing.assert_close(low[:, -1], torch.ones(3, dtype=torch.float64))  # identity at t = T-1
+    # identity at t = T-1: its spectral norm came out exactly 1; an SVD may round by an ulp
+    torch.testing.assert_close(low[:, -1], torch.ones(3, dtype=torch.float64), rtol=1e-14, atol=0)
 
 
-def test_state_jacobian_matches_autograd_jacobian_of_a_reference_loop():
-    """Layer 1, backward direction of a 2-layer bidirectional LSTM, against torch.autograd.functional."""
-    m = make("LSTM", 2, True, True)
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("given_hx", [False, True])
+def test_state_jacobian_matches_autograd_jacobian_of_a_reference_loop(kind, given_hx):
+    """Layer 1, backward direction of a 2-layer bidirectional module, against torch.autograd.functional
+    on the reference cells. A given hx is where both layers start: layer 0's output and layer 1's states."""
+    m = make(kind, 2, True, True)
     x = sample(m, B=2, T=6)
-    got = rnnviz.state_jacobian_norms(m, x, layer=1, direction=1, norm="fro")
-    lower_out = reference_layer_outputs(m, x)                               # (B, T, 12) layer 0
+    hx = hidden_state(m, 2) if given_hx else None
+    zeros = torch.zeros(4, 2, 6, dtype=torch.float64)
+    h0, c0 = (hx if kind == "LSTM" else (hx, None)) if given_hx else (zeros, zeros)
+    got = rnnviz.state_jacobian_norms(m, x, hx, layer=1, direction=1, norm="fro")
+    lower_out = reference_layer_outputs(m, x, h0, c0)                      # (B, T, 12) layer 0
     p = ref_params(m, 1, 1)
     for b in range(2):
         xb = lower_out[b:b + 1]                                             # (1, T, 12)
         states = {}
-        h, c = torch.zeros(1, 6, dtype=torch.float64), torch.zeros(1, 6, dtype=torch.float64)
+        h, c = h0[3, b:b + 1], None if c0 is None else c0[3, b:b + 1]      # row 3: layer 1, backward
         for t in range(5, -1, -1):
-            h, c = ref_cell("LSTM", p, xb[:, t], h, c)
+            h, c = ref_cell(kind, p, xb[:, t], h, c)
             states[t] = (h, c)
-        for t in (5, 3, 0):
+        for t in range(6):
             def rest(h_t, t=t):
                 h, c = h_t, states[t][1]                                    # c_t held fixed
                 for s in range(t - 1, -1, -1):
-                    h, c = ref_cell("LSTM", p, xb[:, s], h, c)
+                    h, c = ref_cell(kind, p, xb[:, s], h, c)
                 return h
             jac = torch.autograd.functional.jacobian(rest, states[t][0])   # (1, H, 1, H)
-            assert got[b, t].item() == pytest.approx(jac.reshape(6, 6).norm().item(), rel=1e-9)
+            # float64: norms 0.016 .. 2.4, worst relative error measured 3.7e-16
+            assert got[b, t].item() == pytest.approx(jac.reshape(6, 6).norm().item(), rel=1e-12, abs=0)
 
 
-def reference_layer_outputs(m, x):
-    """Layer-0 output (B, T, D*H) of m by the reference cell (no grad)."""
+def reference_layer_outputs(m, x, h0, c0):
+    """Layer-0 output (B, T, D*H) of m by the reference cell (no grad), from h0 (L*D, B, H), c0 or None."""
     xb = (x if m.batch_first else x.transpose(0, 1)).detach().double()
-    B, T = xb.shape[:2]
+    T = xb.shape[1]
     outs = []
     for d in range(2 if m.bidirectional else 1):
-        h, c, hs = xb.new_zeros(B, 6), xb.new_zeros(B, 6), [None] * T
+        h, c, hs = h0[d], None if c0 is None else c0[d], [None] * T
         for t in (range(T - 1, -1, -1) if d else range(T)):
             h, c = ref_cell(type(m).__name__, ref_params(m, 0, d), xb[:, t], h, c)
             hs[t] = h
         outs.append(torch.stack(hs, 1))
     return torch.cat(outs, -1)
+
+
+def torch_state_jacobians(m, x, hx, layer, d):
+    """(B, T, P, P): d h_last / d h_t of one layer and direction, by torch.autograd.functional.jacobian
+    of torch's 1-layer module run on from h_t (c_t held fixed). x (B, T, I) batch first."""
+    B, T = x.shape[:2]
+    k, lstm = layer * (2 if m.bidirectional else 1) + d, isinstance(m, nn.LSTM)
+    layer_in = torch_chain(m, x, hx, layers=layer)[0] if layer else x
+    s = one_direction(m, layer, d)
+    seq = layer_in.flip(1) if d else layer_in                              # reading order
+    if hx is None:
+        hx = x.new_zeros(k + 1, B, m.proj_size or m.hidden_size)
+        hx = (hx, x.new_zeros(k + 1, B, m.hidden_size)) if lstm else hx
+    h0, c0 = hx if lstm else (hx, None)
+    jacs = []
+    for t in range(T):
+        st = s(seq[:, :t + 1], (h0[k:k + 1], c0[k:k + 1]) if lstm else h0[k:k + 1])[1]
+        h_t, c_t = st if lstm else (st, None)
+
+        def rest(h, t=t, c_t=c_t):
+            if t == T - 1:
+                return h                                                   # h_last is h_t itself
+            st = s(seq[:, t + 1:], (h, c_t) if lstm else h)[1]
+            return st[0] if lstm else st
+
+        j = torch.autograd.functional.jacobian(rest, h_t)[0, :, :, 0]      # (B, P, B, P)
+        jacs.append(torch.stack([j[b, :, b] for b in range(B)]))           # (B, P, P) one sample each
+    jac = torch.stack(jacs, 1)                                             # (B, T, P, P) reading order
+    return jac.flip(1) if d else jac
+
+
+@pytest.mark.parametrize("kind,kw", [("RNN", {}), ("RNN", {"nonlinearity": "relu"}), ("LSTM", {}),
+                                     ("LSTM", {"proj_size": 3}), ("GRU", {}), ("GRU", {"bias": False})],
+                         ids=["RNN", "RNN-relu", "LSTM", "LSTM-proj3", "GRU", "GRU-nobias"])
+@pytest.mark.parametrize("given_hx", [False, True])
+def test_state_jacobian_equals_torchs_jacobian_of_the_module_run_on_from_h_t(kind, kw, given_hx):
+    """Every layer and direction of a 2-layer bidirectional time-first module, both norms, against the
+    Jacobian torch.autograd.functional takes of torch's own module continuing from h_t."""
+    m = make(kind, 2, True, False, **kw)
+    x = sample(m, B=3, T=6)                                                 # (T, B, I)
+    hx = hidden_state(m, 3) if given_hx else None
+    for layer, d in [(0, 0), (0, 1), (1, 0), (1, 1)]:
+        want = torch_state_jacobians(m, x.transpose(0, 1), hx, layer, d)   # (B, T, P, P)
+        for norm, ord_ in (("spectral", 2), ("fro", "fro")):
+            got = rnnviz.state_jacobian_norms(m, x, hx, layer=layer, direction=d, norm=norm)
+            # float64: norms 7e-5 .. 2.5, worst relative error measured 7e-16 (relative: they shrink)
+            torch.testing.assert_close(got, torch.linalg.matrix_norm(want, ord=ord_), rtol=1e-12, atol=0)
 
 
 def test_state_jacobian_of_a_whole_model_uses_what_the_model_passes_in():
@@ -499,7 +775,7 @@ def test_state_jacobian_of_a_whole_model_uses_what_the_model_passes_in():
     ids, _ = ids_and_lengths()
     got = rnnviz.state_jacobian_norms(model, ids, layer=0)
     want = rnnviz.state_jacobian_norms(model.rnn, model.emb(ids).detach(), layer=0)
-    torch.testing.assert_close(got, want, atol=0, rtol=0)
+    torch.testing.assert_close(got, want, atol=0, rtol=0)                # same input, same code: bit-equal
     with pytest.raises(ValueError, match="expected norm"):
         rnnviz.state_jacobian_norms(model, ids, norm="max")
     with pytest.raises(ValueError, match=r"layer in \[-2, 2\)"):
@@ -524,8 +800,86 @@ def test_state_jacobian_norms_leaves_a_training_model_as_it_was():
     with torch.no_grad():
         model.eval()
         inner = model[1](model[0](x))                                    # what the GRU sees in eval mode
+    # the same input and code: bit-equal
     torch.testing.assert_close(first, rnnviz.state_jacobian_norms(model[3], inner), atol=0, rtol=0)
 
+
+
+class CallsThenFails(nn.Module):
+    """A model whose forward raises after its recurrent submodule has run."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(4, 6, batch_first=True)
+
+    def forward(self, x):
+        self.rnn(x)
+        raise RuntimeError("after the recurrent call")
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_grad_mode_is_left_as_it_was(enabled):
+    """Both functions switch autograd on inside; the caller's grad mode is back after each call, also
+    after an error, and under torch.no_grad() the results are those of a call with grad enabled."""
+    m, model, ids = make("LSTM", 2, True, True), Encoder("GRU").double(), ids_and_lengths()[0]
+    x = sample(m)
+    want_flow, want_jac = rnnviz.gradient_flow(m, x, mixed_loss), rnnviz.state_jacobian_norms(m, x)
+    want_whole = rnnviz.state_jacobian_norms(model, ids)
+
+    def boom(out):
+        raise RuntimeError("boom")
+
+    with torch.set_grad_enabled(enabled):
+        flow = rnnviz.gradient_flow(m, x, mixed_loss)
+        assert torch.is_grad_enabled() is enabled
+        jac = rnnviz.state_jacobian_norms(m, x)
+        assert torch.is_grad_enabled() is enabled
+        whole = rnnviz.state_jacobian_norms(model, ids)
+        assert torch.is_grad_enabled() is enabled
+        with pytest.raises(RuntimeError, match="boom"):
+            rnnviz.gradient_flow(m, x, boom)
+        assert torch.is_grad_enabled() is enabled
+        with pytest.raises(RuntimeError, match="after the recurrent call"):
+            rnnviz.state_jacobian_norms(CallsThenFails(), torch.randn(2, 5, 4))
+        assert torch.is_grad_enabled() is enabled
+    assert torch.equal(flow.hidden, want_flow.hidden) and torch.equal(flow.inputs, want_flow.inputs)
+    assert torch.equal(jac, want_jac) and torch.equal(whole, want_whole)
+    assert not (flow.hidden.requires_grad or flow.inputs.requires_grad or jac.requires_grad)
+
+
+def hooks_of(model):
+    """Every hook dict of every submodule of model, and torch's global module hooks, copied."""
+    found = {(name, k): dict(v) for name, mod in model.named_modules() for k, v in vars(mod).items()
+             if "hook" in k and isinstance(v, dict)}
+    g = vars(torch.nn.modules.module)
+    found.update({("global", k): dict(v) for k, v in g.items() if "hook" in k and isinstance(v, dict)})
+    assert ("rnn", "_forward_pre_hooks") in found and ("", "_forward_hooks") in found
+    return found
+
+
+def test_hooks_are_left_as_they_were():
+    """state_jacobian_norms hooks a whole model's recurrent submodule to see what it is passed; that
+    hook must be gone after the call, also when the model raises. The user's own hooks stay and run."""
+    torch.manual_seed(0)
+    model = Encoder("GRU").double()
+    seen = []
+    model.rnn.register_forward_pre_hook(lambda mod, args: seen.append("pre"))
+    model.rnn.register_forward_hook(lambda mod, args, out: seen.append("post"))
+    model.register_forward_pre_hook(lambda mod, args, kwargs: seen.append("model"), with_kwargs=True)
+    ids, _ = ids_and_lengths()
+    before = hooks_of(model)
+    rnnviz.state_jacobian_norms(model, ids)
+    assert hooks_of(model) == before and seen == ["model", "pre", "post"]
+    rnnviz.gradient_flow(model, ids, lambda out: out.pow(2).sum())
+    assert hooks_of(model) == before
+    seen.clear()
+    model(ids)
+    assert seen == ["model", "pre", "post"]
+    failing = CallsThenFails()
+    before = hooks_of(failing)
+    with pytest.raises(RuntimeError, match="after the recurrent call"):
+        rnnviz.state_jacobian_norms(failing, torch.randn(2, 5, 4))
+    assert hooks_of(failing) == before
 
 class Flipped(nn.GRU):
     """A subclass with its own forward: rnnviz cannot know what it computes."""
@@ -557,8 +911,8 @@ def test_inference_mode_is_named_in_the_error():
     with torch.inference_mode():
         made_there = torch.randn(5, 2, 4)                                # an inference tensor, used outside it
     flow = rnnviz.gradient_flow(m, made_there, lambda out: out[0].sum())
-    assert flow.finite and torch.allclose(flow.hidden, rnnviz.gradient_flow(m, made_there.clone(),
-                                                                            lambda out: out[0].sum()).hidden)
+    again = rnnviz.gradient_flow(m, made_there.clone(), lambda out: out[0].sum())
+    assert flow.finite and torch.equal(flow.hidden, again.hidden)         # same values, same code: bit-equal
 
 
 def test_jacobian_layer_and_direction_must_be_ints():
@@ -602,7 +956,7 @@ def test_recorder_records_every_k_steps_without_changing_training():
     assert [s for s, _ in rec.records] == [2, 4] and len(rec) == 2 and rec.epoch_ends == [2, 4]
     for (_, flow), want in zip(rec.records, direct):
         assert flow.module_name == "encoder.rnn"
-        torch.testing.assert_close(flow.hidden, want.hidden, atol=0, rtol=0)
+        torch.testing.assert_close(flow.hidden, want.hidden, atol=0, rtol=0)     # the same call: bit-equal
     first = rec.records[0][1].hidden
     assert not torch.equal(first, rec.records[1][1].hidden)                 # training moved it
     plain, _ = train(None)
