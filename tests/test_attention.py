@@ -330,6 +330,24 @@ def test_long_multi_head_maps_window_every_panel_alike():
     assert fig["layout"]["height"] <= FIT_HEIGHT
 
 
+def test_every_head_of_a_long_multi_head_map_shows_its_own_weights():
+    """Three heads of a 500-step map are kept only where a window reaches, in blocks of rows (x0, y0,
+    every dy-th target step); each block must hold its own head's weights at those cells (3
+    significant digits). With head 0's in every panel, a student compared three copies of one head."""
+    g = torch.Generator().manual_seed(0)
+    w = torch.softmax(3 * torch.randn(1, 3, 500, 500, generator=g), -1)   # (B, heads, T, S)
+    fig = rnnviz.attention_view(w, heads=[0, 1, 2], widget=True).figure_dict()
+    r3 = np.vectorize(lambda v: float(f"{v:.3g}"))                       # the rounding, written here
+    for h in range(3):
+        blocks = [tr for tr in fig["data"] if tr["name"] == f"head {h}"]
+        assert len(blocks) > 1, h                                         # the blocks plan, not the whole map
+        for tr in blocks:
+            z = np.asarray(tr["z"], dtype=float)                          # (rows, cols)
+            rows = tr["y0"] + tr["dy"] * np.arange(z.shape[0])
+            cols = tr["x0"] + np.arange(z.shape[1])
+            assert np.array_equal(z, r3(w[0, h][rows][:, cols].double().numpy())), (h, tr["y0"], tr["x0"])
+
+
 def test_one_long_query_row_is_a_strip_with_its_window():
     w = torch.softmax(torch.randn(1, 1, 300), -1)                      # (B, T=1, S)
     fig = rnnviz.attention_view(w, widget=True).figure_dict()

@@ -78,6 +78,25 @@ def test_unroll_shows_every_layer_and_direction_rounded(lstm):
     assert "'cat'" in fig.frames[1].layout.title.text
 
 
+def test_each_unroll_panel_is_named_for_the_direction_whose_states_it_shows(lstm):
+    """A student reads "layer 1 ←" as the backward direction: that panel must hold what nn.LSTM
+    returns in the second half of its output, "layer 1 →" the first half (layer 0 likewise, from a
+    one-layer copy of layer 0). With the arrows swapped, forward states were labelled backward."""
+    x = torch.randn(6, 3)
+    fig = rnnviz.unroll_view(lstm, x)
+    low = torch.nn.LSTM(3, 6, bidirectional=True)                         # torch's own layer 0
+    low.load_state_dict({k: v for k, v in lstm.state_dict().items() if k.endswith(("_l0", "_l0_reverse"))})
+    out = {0: low(x)[0].detach().numpy(), 1: lstm(x)[0].detach().numpy()}   # (T, 2*H): forward, then backward
+    panels = {d.name: d for d in fig.data if d.type == "heatmap"}
+    assert sorted(panels) == sorted(f"layer {l} {a}" for l in (0, 1) for a in "→←")
+    for name, d in panels.items():
+        l, back = int(name.split()[1]), name.endswith("←")
+        want = out[l][:, 6 * back:6 * (back + 1)]                           # (T, H)
+        # 3 significant digits of |h| < 1 are off by at most 5e-4; 1e-3 leaves room for float32 noise
+        assert np.allclose(np.array(d.z, dtype=float).T, want, atol=1e-3, rtol=0), name
+        assert fig.layout[d.yaxis.replace("y", "yaxis")].title.text.startswith(name)   # the row's label says it
+
+
 def test_unroll_steps_veil_the_future_forward_and_the_past_backward():
     tr = known_trace("GRU", D=2, T=6)
     fig = rnnviz.unroll_view(tr)
@@ -157,6 +176,28 @@ def test_gates_hover_shows_the_equation_with_the_actual_numbers(lstm):
     i, f, g, c = (tr.gates["input"][0, 0, 0, 2, 1].item(), tr.gates["forget"][0, 0, 0, 2, 1].item(),
                   tr.gates["cell"][0, 0, 0, 2, 1].item(), tr.cell[0, 0, 0, 2, 1].item())
     assert f"{f:.3g}·" in cell.text[2] and f"{i:.3g}·" in cell.text[2] and cell.text[2].endswith(f"= {c:.3g}")
+
+
+def test_every_gate_line_hovers_with_its_own_units_numbers(lstm):
+    """Hovering unit 4's line (not the focus unit 1) must show unit 4's numbers: its forget gate as
+    σ(pre-activation) recomputed here from the weights, and every row's value from the trace. With the
+    focus unit's text on every line, a student read unit 1's gates over unit 4's curve."""
+    x = torch.randn(5, 3)
+    fig = rnnviz.gates_view(lstm, x, units=[1, 4], layer=0)
+    tr = rnnviz.trace(lstm, x)
+    rows = {"y": tr.gates["input"], "y2": tr.gates["forget"], "y3": tr.gates["cell"], "y4": tr.gates["output"],
+            "y5": tr.cell, "y6": tr.hidden}
+    lines = {d.yaxis: d for d in fig.data if d.name == "unit 4"}         # one line per row
+    assert sorted(lines) == sorted(rows)
+    for ax, values in rows.items():
+        want = [f"{v:.3g}" for v in values[0, 0, 0, :, 4].tolist()]
+        assert [t.rsplit(" = ", 1)[1] for t in lines[ax].text] == want, ax
+    H, h_prev = 6, torch.zeros(6)
+    for t in range(5):
+        pre = (lstm.weight_ih_l0[H:2 * H] @ x[t] + lstm.bias_ih_l0[H:2 * H]
+               + lstm.weight_hh_l0[H:2 * H] @ h_prev + lstm.bias_hh_l0[H:2 * H])[4]
+        assert lines["y2"].text[t] == f"σ({pre.item():.3g}) = {torch.sigmoid(pre).item():.3g}", t
+        h_prev = tr.hidden[0, 0, 0, t]
 
 
 def test_gates_known_values_and_gru_rows():
@@ -348,6 +389,34 @@ def test_gradient_view_walks_training_steps():
     assert list(view.figure.data[1].y) == rounded(history[2][1].hidden[1, 0].mean(0))
 
 
+def test_a_bidirectional_gradient_view_names_each_line_for_its_own_direction():
+    """The line a student reads as "layer 0 ←" must be the backward direction's ‖dL/dh_t‖ and
+    "layer 0 →" the forward one's (here known, different tensors); with the arrows swapped, or both
+    lines drawn from the forward direction, a backward gradient fading the other way was misread."""
+    g = torch.Generator().manual_seed(0)
+    hidden = torch.rand(2, 2, 1, 6, generator=g)                         # (L, D, B, T)
+    fl = GradientFlow(hidden, torch.rand(1, 6, generator=g), 0.5, kind="GRU")
+    fig = rnnviz.gradient_view(fl, sample=0)
+    assert {d.name: list(d.y) for d in fig.data} == {
+        "layer 0 →": rounded(fl.hidden[0, 0, 0]), "layer 0 ←": rounded(fl.hidden[0, 1, 0]),
+        "layer 1 →": rounded(fl.hidden[1, 0, 0]), "layer 1 ←": rounded(fl.hidden[1, 1, 0]),
+        "input x<sub>t</sub>": rounded(fl.inputs[0])}
+
+
+def test_gradient_hover_numbers_are_those_of_the_step_pointed_at():
+    """The hover is the number a student reads off a line: at step t it must be that line's ‖dL/dh_t‖
+    (3 significant digits), for every line and at every training step of a history; reversed in time
+    it gave the norm of step T−1−t beside the point of step t."""
+    fl = flow()
+    fig = rnnviz.gradient_view(fl, sample=1)
+    for d, want in zip(fig.data, [fl.hidden[0, 0, 1], fl.hidden[1, 0, 1], fl.inputs[1]]):
+        assert list(d.text) == [f"{v:.3g}" for v in want.tolist()], d.name
+    history = [(s, flow(scale=1.0 + s)) for s in (0, 10)]
+    fig = rnnviz.gradient_view(history, sample=0)
+    for k, (_, f) in enumerate(history):
+        assert list(fig.frames[k].data[1].text) == [f"{v:.3g}" for v in f.hidden[1, 0, 0].tolist()], k
+
+
 def test_gradient_view_from_a_live_model_and_a_train_button():
     torch.manual_seed(0)
     rnn = torch.nn.RNN(2, 4)
@@ -460,6 +529,28 @@ def test_linked_views_are_one_figure_with_one_time_axis(lstm):
         rnnviz.linked_views(a, go.Figure())
 
 
+def test_linked_views_keep_each_views_own_colour_scale(lstm):
+    """Linked beside an unroll view (h on a diverging ±1 scale), an attention map must keep its own
+    0..1 weight colours and colour bar; drawn on the unroll view's colour axis a weight of 0 came out
+    white, the middle of the h scale, and the weights had no colour bar of their own."""
+    x = torch.randn(6, 3)
+    w = torch.softmax(torch.randn(6, 6), -1)
+    fig = rnnviz.linked_views(rnnviz.unroll_view(lstm, x, widget=True), rnnviz.attention_view(w, widget=True))
+    fig = fig.figure_dict()
+    lay = fig["layout"]
+    heads = [t for t in fig["data"] if t["type"] == "heatmap" and t["name"].startswith("head")]
+    states = [t for t in fig["data"] if t["type"] == "heatmap" and t["name"].startswith("layer")]
+    assert len(heads) == 1 and len(states) == 4
+    h_max = rnnviz.trace(lstm, x).hidden.abs().max().item()
+    for t in states:
+        axis = lay[t["coloraxis"]]
+        assert axis["cmin"] == -axis["cmax"] and axis["cmax"] >= h_max, t["name"]     # ±1: h of tanh
+    weights = lay[heads[0]["coloraxis"]]
+    assert heads[0]["coloraxis"] not in {t["coloraxis"] for t in states}
+    assert weights["cmin"] == 0 and weights["cmax"] >= w.max().item()                  # weights: 0..1
+    assert weights["colorscale"] != lay[states[0]["coloraxis"]]["colorscale"]
+
+
 def test_export_html_is_standalone(tmp_path, lstm):
     view = rnnviz.unroll_view(lstm, torch.randn(4, 3), tokens=TOKENS[:4], widget=True)
     path = rnnviz.export_html(view, tmp_path / "view.html")
@@ -469,6 +560,21 @@ def test_export_html_is_standalone(tmp_path, lstm):
     assert len(page) > 1_000_000 and page.count("plotly.js v") == 1       # plotly.js inlined, once
     with pytest.raises(ValueError, match="ending in .html"):
         rnnviz.export_html(view, tmp_path / "view.png")
+
+
+def test_an_exported_page_fetches_nothing_from_the_network(tmp_path, lstm):
+    """Offline in a classroom, a page that loads a script from a CDN draws nothing: no <script> with a
+    src in any quoting or attribute order, and no http(s) address anywhere but inside plotly.js itself
+    (its bundle names XML namespaces and licences), compared against plotly's own copy of plotly.js."""
+    from plotly.offline import get_plotlyjs
+    view = rnnviz.unroll_view(lstm, torch.randn(4, 3), tokens=TOKENS[:4], widget=True)
+    page = rnnviz.export_html(view, tmp_path / "view.html").read_text()
+    assert not re.search(r"<script\b[^>]*\bsrc\s*=", page, re.I)
+    bundle = get_plotlyjs()
+    assert page.count(bundle) == 1                                        # inlined whole, once
+    rest = page.replace(bundle, "")
+    found = re.search(r".{0,60}(?:https?://|<link\b).{0,60}", rest, re.I | re.S)
+    assert found is None, found.group(0)
 
 
 def test_export_html_takes_any_plotly_figure_with_gaps_and_dates(tmp_path):

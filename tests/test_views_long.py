@@ -66,6 +66,24 @@ def test_a_long_input_shows_a_window_that_follows_the_cursor(long_view):
     assert all("shapes" not in f["layout"] for f in fig["frames"])       # frames stay small
 
 
+def test_a_long_bidirectional_view_veils_what_each_direction_has_not_read():
+    """A long view's veils stay put on screen: at step t the forward rows are grey right of column t
+    (the steps after it), the backward rows left of it (read last). Swapped, a student saw the
+    forward row's past greyed out and its future in colour."""
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(4, 5, bidirectional=True)
+    fig = rnnviz.unroll_view(gru, torch.randn(80, 4), widget=True).figure_dict()
+    row = {tr["name"]: tr["yaxis"] for tr in heatmaps(fig)}
+    veil = {s["yref"].split()[0]: s for s in fig["layout"]["shapes"]
+            if s.get("xref") == "x domain" and "fillcolor" in s}
+    fwd, bwd = veil[row["layer 0 →"]], veil[row["layer 0 ←"]]
+    for k in (0, 40, 79):
+        lo, hi = fig["frames"][k]["layout"]["xaxis"]["range"]
+        steps = lambda f: lo + f * (hi - lo)                               # noqa: E731  axis fraction -> x
+        assert (steps(fwd["x0"]), steps(fwd["x1"])) == pytest.approx((k + 0.5, hi))
+        assert (steps(bwd["x0"]), steps(bwd["x1"])) == pytest.approx((lo, k - 0.5))
+
+
 def test_every_frame_update_names_its_traces_type(long_view):
     """plotly reads a frame's trace update without a type as a scatter: the overview's window box, a bar,
     then lost its width and base and shrank to a dot as soon as the slider moved (seen in the browser)."""
@@ -105,6 +123,24 @@ def test_long_values_are_exact_and_every_step_is_kept(long_view):
     z = np.array(heat["z"])
     want = tr.hidden[0, 0, 0][:, units].T.numpy()                         # (32, 300)
     assert all(z[i, j] == r3(want[i, j]) for i in range(0, 32, 7) for j in range(0, 300, 13))
+
+
+def test_the_overview_of_stacked_panels_shows_the_first_panel():
+    """The overview strip of a long view with several panels is documented to show the first one
+    (layer 0 →): it must hold layer 0's forward h_t as torch's own one-layer GRU with those weights
+    gives it, not another panel's (the strip is not labelled: a student cannot tell which it shows)."""
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(3, 8, num_layers=2, bidirectional=True)
+    x = torch.randn(120, 3)                                               # (T, I): 120 > 40, long
+    units = [5, 0, 3]                                                     # every panel shows these rows
+    fig = rnnviz.unroll_view(gru, x, units=units, widget=True).figure_dict()
+    over = next(tr for tr in fig["data"] if tr.get("name") == "whole sequence")
+    first = torch.nn.GRU(3, 8)
+    first.load_state_dict({k: v for k, v in gru.state_dict().items() if k.endswith("_l0")})
+    want = first(x)[0].detach().double().numpy()[:, units].T              # (units, T)
+    assert list(over["x"]) == list(range(120))                            # 120 <= 250 columns: every step
+    # 3 significant digits: off by at most half a unit of the 3rd (5e-3 relative); atol for float32 noise
+    assert np.allclose(np.asarray(over["z"], dtype=float), want, rtol=5e-3, atol=1e-6)
 
 
 def test_time_window_keeps_the_cursor_at_one_third():
@@ -235,6 +271,21 @@ def test_a_readout_of_class_scores_shows_the_top_label():
         rnnviz.unroll_view(lstm, x, readout="head", widget=True)
 
 
+def test_a_bidirectional_readout_gets_the_modules_own_output():
+    """readout(h) gets the top layer's h_t with the directions concatenated, as the module returns it:
+    a head on nn.LSTM's output must give the same answer in the view as on the module. With layer 0's
+    states, or the two directions laid end to end in time, the track showed another model's answer."""
+    torch.manual_seed(0)
+    lstm, head = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True), torch.nn.Linear(8, 1)
+    x = torch.randn(7, 3)
+    fig = rnnviz.unroll_view(lstm, x, readout=lambda h: head(h)[:, 0], readout_name="score",
+                             widget=True).figure_dict()
+    track = next(tr for tr in fig["data"] if tr.get("name") == "score")
+    want = head(lstm(x)[0])[:, 0].detach().double().numpy()              # (T,), from the module itself
+    # 3 significant digits: off by at most 5e-3 relative; atol for float32 noise near 0
+    assert np.allclose(np.asarray(track["y"], dtype=float), want, rtol=5e-3, atol=1e-6)
+
+
 # ---------------------------------------------------------------- size
 
 def test_a_2000_step_view_is_under_a_megabyte():
@@ -275,6 +326,23 @@ def test_a_long_view_keeps_its_window_veils_cursor_and_title_when_linked():
         titles = [a["text"] for a in frame["annotations"] if a.get("name") == "rnnviz-title"]
         assert len(titles) == 2 and titles[0].startswith("GRU unrolled in time") and f"t = {k}" in titles[1].replace("<br>", " ")
     assert len(cursor_of(fig["layout"])) == 1                                  # the figure as first drawn
+
+
+def test_a_long_view_linked_after_another_still_moves_its_overview_box():
+    """Linked after a gates view, a long unroll view's window box (a bar over its overview) must still
+    follow the slider: each frame has to update that bar at its index in the linked figure, not at its
+    index in the view alone (a gates line there: the box stood still)."""
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(4, 16)
+    x = torch.randn(80, 4)
+    gates, long = rnnviz.gates_view(gru, x, widget=True), rnnviz.unroll_view(gru, x, widget=True)
+    fig = rnnviz.linked_views(gates, long).figure_dict()
+    box = next(i for i, tr in enumerate(fig["data"]) if tr.get("name") == "window shown")
+    assert fig["data"][box]["type"] == "bar"
+    for k in (0, 40, 79):
+        frame = fig["frames"][k]
+        assert frame["traces"] == [box], (k, frame["traces"])
+        assert frame["data"][0]["x"] == [k + 6.5]          # the middle of the 40 steps from t − 13.5
 
 
 def test_strip_words_fit_the_room_they_have():

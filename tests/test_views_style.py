@@ -20,6 +20,11 @@ from rnnviz.views.gates import cell_range
 TOKENS = "the cat sat on the mat".split()
 
 
+def r3(v) -> float:
+    """3 significant digits, the views' rounding, written here independently."""
+    return float(f"{float(v):.3g}")
+
+
 @pytest.fixture(autouse=True)
 def laptop():
     """Every test starts (and leaves the module) at laptop size."""
@@ -222,6 +227,32 @@ def test_gates_say_which_units_they_show_and_veil_the_steps_not_read_yet(lstm):
     assert fig["layout"]["height"] <= 600
 
 
+def test_the_backward_direction_writes_c_t_from_the_step_after_it():
+    """Read backward, the state before step t is c_{t+1}: the title and the c_t hover must write
+    f_t·c_{t+1} + i_t·g_t = c_t with the c of step t+1 (0 at the last step, where the backward run
+    starts); with c_{t−1} a student's numbers did not add up to c_t."""
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(2, 3, bidirectional=True)
+    x = torch.randn(5, 2)
+    fig = rnnviz.gates_view(lstm, x, direction=1, units=[0], widget=True).figure_dict()
+    tr = rnnviz.trace(lstm, x)
+    g = {k: v[0, 1, 0, :, 0] for k, v in tr.gates.items()}
+    c = tr.cell[0, 1, 0, :, 0]
+    assert torch.allclose(c[0], lstm(x)[1][1][1, 0], atol=1e-6)         # the trace's c: torch's own c_n backward
+    cell_row = next(d for d in fig["data"] if d["yaxis"] == "y5")
+    number = r"\(?(-?[\d.e+-]+?)\)?"
+    for t, frame in enumerate(fig["frames"]):
+        c_next = c[t + 1].item() if t < 4 else 0.0
+        want = [r3(v) for v in (g["forget"][t], c_next, g["input"][t], g["cell"][t], c[t])]
+        line = frame["layout"]["title"]["text"]
+        got = re.search(r"unit 0: c<sub>t</sub> = f·c<sub>t\+1</sub> \+ i·g = " + number + "·" + number
+                        + r" \+ " + number + "·" + number + " = " + number + "<", line)
+        assert got and [float(v) for v in got.groups()] == want, (t, line)
+        hover = re.fullmatch(number + "·" + number + r" \+ " + number + "·" + number + " = " + number,
+                             cell_row["text"][t])
+        assert hover and [float(v) for v in hover.groups()] == want, (t, cell_row["text"][t])
+
+
 def test_c_t_has_a_fixed_range_that_moves_only_when_c_leaves_plus_minus_one(lstm):
     assert cell_range(np.array([0.2, -0.9])) == 1.0 and cell_range(np.array([2.3, -0.1])) == 3.0
     x = torch.randn(30, 3)
@@ -351,6 +382,18 @@ def test_gates_of_a_long_input_show_a_window_that_follows_the_cursor(lstm):
     assert "one step in 4 of 2000 shown" in big.figure_dict()["layout"]["title"]["text"]
 
 
+def test_the_gates_window_keeps_the_step_shown_a_third_from_its_left_edge(lstm):
+    """54 words, 30 at a time: at step t the window starts 10 steps before t (kept inside the words),
+    so the step shown and the ones just read are on screen. A window one step behind still held t
+    but left the cursor drifting right of where Play keeps it."""
+    many = "the cat sat on the mat and ran off".split() * 6              # 54 words
+    fig = rnnviz.gates_view(lstm, torch.randn(54, 3), tokens=many, widget=True).figure_dict()
+    assert len(fig["frames"]) == 54
+    for t, frame in enumerate(fig["frames"]):
+        lo = min(max(0, t - 10), 54 - 30)                                 # the first step shown
+        assert frame["layout"]["xaxis"]["range"] == [lo - 0.5, lo + 29.5], t
+
+
 @pytest.mark.parametrize("steps,stride", [(602, 2), (1301, 3)])
 def test_a_thinned_gates_view_still_reaches_the_last_step(lstm, steps, stride):
     """Beyond 600 steps every k-th step is kept; the last one (the final state) was dropped when k did not
@@ -365,6 +408,36 @@ def test_a_thinned_gates_view_still_reaches_the_last_step(lstm, steps, stride):
     assert xs[-1] == steps - 1 and xs[-2] == steps - 1 - (steps - 1) % stride and np.all(np.diff(xs[:-1]) == stride)
     assert np.isclose(forget["y"][-1], float(tr.gates["forget"][0, 0, 0, -1, 0]), rtol=5e-3)
     assert f"one step in {stride} of {steps} shown, and the last" in fig["layout"]["title"]["text"]
+
+
+def test_a_thinned_gates_view_writes_each_kept_steps_own_update(lstm):
+    """Beyond 600 steps every 3rd step is kept: slider step j shows t = 3j (then the last, 1300), and
+    its title must write the focus unit's c_t update of step t with that step's numbers from the
+    trace; with the kept index j written instead, a student at step 900 read the numbers of step 300."""
+    x = torch.randn(1301, 3)
+    frames = rnnviz.gates_view(lstm, x, widget=True).figure_dict()["frames"]
+    tr = rnnviz.trace(lstm, x)
+    g = {k: v[0, 0, 0, :, 0] for k, v in tr.gates.items()}
+    c = tr.cell[0, 0, 0, :, 0]
+    assert len(frames) == 435
+    for j, t in ((1, 3), (300, 900), (433, 1299), (434, 1300)):
+        line = frames[j]["layout"]["title"]["text"]
+        assert f"t = {t}" in line, (j, line)
+        got = re.search(r"unit 0: c<sub>t</sub> = f·c<sub>t−1</sub> \+ i·g = (\S+)·\(?(\S+?)\)? \+ (\S+)·\(?(\S+?)\)? = ([^<\s]+)<", line)
+        want = [g["forget"][t], c[t - 1], g["input"][t], g["cell"][t], c[t]]
+        assert got and [float(v) for v in got.groups()] == [r3(v) for v in want], (j, t, line)
+
+
+def test_a_thinned_gates_view_writes_each_kept_steps_token_under_it(lstm):
+    """2,000 words, every 4th step kept (and the last): the token strip must stand at those steps,
+    each word under the step that read it. At x = 0, 1, 2, ... the strip ran 4 times too slow and
+    word 1996 sat under step 499."""
+    words = [f"w{t}" for t in range(2000)]
+    fig = rnnviz.gates_view(lstm, torch.randn(2000, 3), tokens=words, widget=True).figure_dict()
+    strip = next(d for d in fig["data"] if d["name"] == "input tokens")
+    assert list(strip["x"]) == list(range(0, 2000, 4)) + [1999]
+    written = [(int(t), s) for t, s in zip(strip["x"], strip["text"]) if s]
+    assert len(written) > 100 and all(words[t].startswith(s.rstrip("…")) for t, s in written)
 
 
 def test_rotated_tick_labels_keep_off_their_axis_title_and_a_one_row_panel_has_a_readable_colour_bar():
